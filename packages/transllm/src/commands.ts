@@ -1,0 +1,8 @@
+import type { CommandTable } from "@transllm/core";
+
+/**
+ * The transllm command table: every package owns its subcommands in its own `src/cli.ts`; this table only
+ * names where each one hangs (`transllm tcot …`, `transllm generate`).
+ */
+export const commands: CommandTable = {
+};
