@@ -11,3 +11,4 @@ export * from "./progress.js";
 export * from "./stats.js";
 export * from "./completions.js";
 export * from "./cli-table.js";
+export * from "./language-id.js";
