@@ -1,0 +1,10 @@
+export * from "./lexicon.js";
+export * from "./prompts.js";
+export * from "./token-sets.js";
+export * from "./layer-curves.js";
+export * from "./regulation-decision.js";
+export * from "./run-probe.js";
+export * from "./probe-language.js";
+export * from "./probe-plot.js";
+export * from "./pivot-data.js";
+export { probeCommands } from "./cli.js";
