@@ -1,4 +1,8 @@
 import { defineConfig } from "tsup";
 import { packageConfig } from "../../tsup.base";
 
-export default defineConfig(packageConfig({ index: "src/index.ts", cli: "src/cli.ts" }));
+// The library entry ships as ESM + CJS; the bin is ESM only (it awaits at the top level).
+export default defineConfig([
+	packageConfig({ index: "src/index.ts" }),
+	{ ...packageConfig({ cli: "src/cli.ts" }), format: ["esm"], dts: false, clean: false },
+]);

@@ -1,0 +1,104 @@
+import { execFileSync } from "node:child_process";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { cpus, loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { writeJsonAtomic } from "@transllm/core";
+import { MultilingualLexicon, augmentParallel, codeSwitchPairs, dictionaryLanguages } from "../src/index.js";
+import type { CorpusPair } from "../src/index.js";
+import { udhrArticlePairs } from "../test/udhr.js";
+import { generateCorpus } from "./generate-corpus.js";
+
+// `pnpm bench` → documents/s of the clean pipeline (read-only floor, filters, filters + MinHash dedup) on a
+// generated Thai corpus of --size-mb (default 1024), each run in its own process for its peak memory, and
+// pairs/s of LLaMAX code-switch augmentation. No peer runs here: datatrove (Python) cannot be installed on this
+// machine (npm and Debian only), and no npm package implements these filters or LLaMAX's augmentation.
+const { values } = parseArgs({
+	options: {
+		"size-mb": { type: "string", default: "1024" },
+		pairs: { type: "string", default: "100000" },
+		modes: { type: "string", default: "io,filters,dedup" },
+		dir: { type: "string", default: join(tmpdir(), "transllm-corpus-bench") },
+	},
+});
+const sizeMb = Number(values["size-mb"]);
+const pairCount = Number(values.pairs);
+const dir = values.dir as string;
+const here = import.meta.dirname;
+
+async function corpus(): Promise<{ files: string[]; documents: number; bytes: number }> {
+	const marker = join(dir, `corpus-${sizeMb}.json`);
+	try {
+		return JSON.parse(await readFile(marker, "utf8")) as { files: string[]; documents: number; bytes: number };
+	} catch {
+		await rm(join(dir, "in"), { recursive: true, force: true });
+		const generated = await generateCorpus({ dir: join(dir, "in"), bytes: sizeMb * 1024 * 1024 });
+		await writeFile(marker, JSON.stringify(generated));
+		return generated;
+	}
+}
+
+await mkdir(dir, { recursive: true });
+const loadBefore = loadavg()[0];
+const generated = await corpus();
+process.stderr.write(`corpus: ${generated.documents} documents, ${(generated.bytes / 1048576).toFixed(0)} MiB in ${generated.files.length} shards\n`);
+const runs: Record<string, unknown>[] = [];
+for (const mode of (values.modes as string).split(",")) {
+	const line = execFileSync(process.execPath, ["--import", "tsx", join(here, "clean-once.ts"), JSON.stringify({ inputs: generated.files, outDir: join(dir, `out-${mode}`), mode })], {
+		encoding: "utf8",
+		maxBuffer: 1 << 24,
+		stdio: ["ignore", "pipe", "inherit"],
+	});
+	const result = JSON.parse(line.trim().split("\n").pop() as string) as { documents: number; seconds: number };
+	const run = { ...result, docsPerSecond: Math.round(result.documents / result.seconds), mbPerSecond: Number((generated.bytes / 1048576 / result.seconds).toFixed(2)) };
+	runs.push(run);
+	process.stderr.write(`${mode}: ${JSON.stringify(run)}\n`);
+	await rm(join(dir, `out-${mode}`), { recursive: true, force: true });
+}
+
+// Augmentation: the 30 article-aligned UDHR en–th pairs, repeated to --pairs pairs (distinct ids), with the
+// hand-checked UDHR lexicon (en-fr, en-de, en-es, en-th), both directions, rate 0.3.
+const fixtures = join(here, "..", "test", "fixtures", "udhr-lexicon");
+const dictionaries = ["en-fr.txt", "en-de.txt", "en-es.tsv", "en-th.txt"].map((name) => ({ path: join(fixtures, name), ...(dictionaryLanguages(name) as { sourceLang: string; targetLang: string }) }));
+const lexicon = await MultilingualLexicon.fromDictionaries(dictionaries);
+const base = udhrArticlePairs("eng", "tha");
+const pairs = function* (): Generator<CorpusPair> {
+	for (let i = 0; i < pairCount; i++) {
+		const pair = base[i % base.length] as (typeof base)[number];
+		yield { id: `p${i}`, source: pair.source, target: pair.target, sourceLang: "en", targetLang: "th", file: "udhr", line: i + 1 };
+	}
+};
+let start = performance.now();
+let augmented = 0;
+for await (const _ of codeSwitchPairs(pairs(), lexicon, { seed: 1, rate: 0.3 })) augmented += 1;
+const inMemorySeconds = (performance.now() - start) / 1000;
+await writeFile(join(dir, "pairs.en"), `${[...pairs()].map((p) => p.source).join("\n")}\n`);
+await writeFile(join(dir, "pairs.th"), `${[...pairs()].map((p) => p.target).join("\n")}\n`);
+start = performance.now();
+const endToEnd = await augmentParallel({
+	read: { format: "moses", paths: [join(dir, "pairs.en"), join(dir, "pairs.th")], sourceLang: "en", targetLang: "th" },
+	dictionaries,
+	codeSwitch: { seed: 1, rate: 0.3 },
+	out: join(dir, "augmented.jsonl"),
+	layoutOut: join(dir, "layout.jsonl"),
+	force: true,
+	silent: true,
+});
+const endToEndSeconds = (performance.now() - start) / 1000;
+const augmentation = {
+	pairs: pairCount,
+	augmentedPairs: augmented,
+	codeSwitchPairsPerSecond: Math.round(pairCount / inMemorySeconds),
+	endToEndPairsPerSecond: Math.round(pairCount / endToEndSeconds),
+	endToEnd: { seconds: Number(endToEndSeconds.toFixed(2)), augmented: endToEnd.augmented, layoutRecords: endToEnd.layoutRecords },
+};
+process.stderr.write(`augmentation: ${JSON.stringify(augmentation)}\n`);
+
+await writeJsonAtomic(join(here, "results", "corpus.json"), {
+	date: new Date().toISOString(),
+	machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadAverageAtStart: loadBefore },
+	corpus: { sizeMb, documents: generated.documents, bytes: generated.bytes, shards: generated.files.length },
+	clean: runs,
+	augmentation,
+	command: `pnpm --filter @transllm/corpus bench -- --size-mb ${sizeMb} --pairs ${pairCount}`,
+});

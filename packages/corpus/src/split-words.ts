@@ -1,0 +1,37 @@
+import { getLanguage, isKnownLanguage } from "@transllm/core";
+
+const segmenters = new Map<string, Intl.Segmenter>();
+
+/** A cached ICU word segmenter for a language (dictionary-based for Thai, Lao, Khmer, Myanmar, Chinese, Japanese). */
+export function wordSegmenter(lang: string): Intl.Segmenter {
+	let segmenter = segmenters.get(lang);
+	if (!segmenter) {
+		segmenter = new Intl.Segmenter(isKnownLanguage(lang) ? getLanguage(lang).bcp47 : lang, { granularity: "word" });
+		segmenters.set(lang, segmenter);
+	}
+	return segmenter;
+}
+
+/** Whether a language writes spaces between words (unknown codes are assumed to). */
+export function isSpaceDelimited(lang: string): boolean {
+	return isKnownLanguage(lang) ? getLanguage(lang).spaceDelimited : true;
+}
+
+/**
+ * The words of a text. Space-delimited languages split on whitespace (as Gopher's repetition statistics and
+ * LLaMAX Sec. 2.1 do); languages written without spaces (Thai, Chinese …) use `Intl.Segmenter`'s word-like
+ * segments, the dictionary-based segmentation ICU ships with Node.
+ */
+export function splitWords(text: string, lang: string): string[] {
+	if (isSpaceDelimited(lang)) return text.split(/\s+/u).filter((word) => word !== "");
+	const words: string[] = [];
+	for (const segment of wordSegmenter(lang).segment(text)) if (segment.isWordLike) words.push(segment.segment);
+	return words;
+}
+
+/** Every segment of a text in order (words and the spaces and punctuation between them), to rebuild it after edits. */
+export function segmentWords(text: string, lang: string): { text: string; index: number; isWord: boolean }[] {
+	const segments: { text: string; index: number; isWord: boolean }[] = [];
+	for (const segment of wordSegmenter(lang).segment(text)) segments.push({ text: segment.segment, index: segment.index, isWord: segment.isWordLike === true });
+	return segments;
+}

@@ -1,0 +1,118 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Stats } from "@transllm/core";
+import { describe, expect, it } from "vitest";
+import {
+	DuplicateLineFilter,
+	FilterAudit,
+	LanguageIdFilter,
+	LengthFilter,
+	NgramRepetitionFilter,
+	ScriptRatioFilter,
+	WordListFilter,
+	applyFilters,
+	splitWords,
+} from "../src/index.js";
+import { udhrArticles, udhrParagraphs } from "./udhr.js";
+
+const thaiArticles = udhrArticles("tha");
+const englishArticles = udhrArticles("eng");
+const article = (articles: Map<number, string[]>, n: number): { text: string } => ({ text: (articles.get(n) ?? []).join("\n") });
+
+describe("WordListFilter", () => {
+	it("should match Thai list words only on Intl.Segmenter word boundaries", () => {
+		// Article 4: "…จะถูกยึดเป็นทาส…การค้าทาษ…"; Article 3: "…การดำรงชีวิต…" where ดำ (black) is only a prefix of ดำรง.
+		expect(new WordListFilter({ words: ["ทาส"], lang: "th" }).filter(article(thaiArticles, 4))).toEqual({ reason: "word_list", detail: { words: ["ทาส"] } });
+		expect(new WordListFilter({ words: ["ดำ"], lang: "th" }).filter(article(thaiArticles, 3))).toBe(true);
+		expect(new WordListFilter({ words: ["ชีวิต"], lang: "th" }).filter(article(thaiArticles, 3))).not.toBe(true);
+		expect(new WordListFilter({ words: ["การค้า"], lang: "th" }).matches(article(thaiArticles, 4).text)).toEqual(["การค้า"]);
+	});
+
+	it("should match English whole words and phrases, case-insensitively, and honour the threshold", () => {
+		const slavery = article(englishArticles, 4); // "No one shall be held in slavery or servitude; slavery and the slave trade …"
+		expect(new WordListFilter({ words: ["slave"], lang: "en" }).matches(slavery.text)).toEqual(["slave"]);
+		expect(new WordListFilter({ words: ["slaver", "ass"], lang: "en" }).filter(slavery)).toBe(true);
+		expect(new WordListFilter({ words: ["SLAVE TRADE"], lang: "en" }).matches(slavery.text)).toEqual(["slave trade"]);
+		expect(new WordListFilter({ words: ["slavery", "slave"], lang: "en", threshold: 3 }).filter(slavery)).toEqual({ reason: "word_list", detail: { words: ["slavery", "slavery", "slave"] } });
+		expect(new WordListFilter({ words: ["slavery"], lang: "en", threshold: 3 }).filter(slavery)).toBe(true);
+	});
+});
+
+describe("language, script and length filters", () => {
+	it("should keep Thai UDHR paragraphs and drop English ones as wrong_language", () => {
+		const filter = new LanguageIdFilter({ lang: "th" });
+		const thai = udhrParagraphs("tha").filter((p) => p.length > 40);
+		expect(thai.filter((text) => filter.filter({ text }) !== true)).toEqual([]);
+		const verdict = filter.filter(article(englishArticles, 1));
+		expect(verdict).toMatchObject({ reason: "wrong_language", detail: { detected: "en" } });
+		// Thai is the only language of its script (margin 1); French shares Latin with its neighbours.
+		const french = article(udhrArticles("fra"), 2);
+		expect(new LanguageIdFilter({ lang: "fr" }).filter(french)).toBe(true);
+		expect(new LanguageIdFilter({ lang: "fr", minConfidence: 0.999 }).filter(french)).toMatchObject({ reason: "low_language_confidence", detail: { detected: "fr" } });
+	});
+
+	it("should measure the script ratio and length bounds", () => {
+		const script = new ScriptRatioFilter({ lang: "th", minRatio: 0.8 });
+		expect(script.script).toBe("Thai");
+		expect(script.filter(article(thaiArticles, 1))).toBe(true);
+		const mixed = { text: `${article(englishArticles, 1).text} ${article(thaiArticles, 3).text}` };
+		expect(script.filter(mixed)).toMatchObject({ reason: "script_ratio" });
+		const length = new LengthFilter({ minWords: 20, maxChars: 300, lang: "th" });
+		expect(length.filter({ text: "  " })).toEqual({ reason: "too_short", detail: { chars: 0 } });
+		expect(length.filter(article(thaiArticles, 3))).toMatchObject({ reason: "too_short", detail: { words: 16 } });
+		expect(length.filter(article(thaiArticles, 2))).toMatchObject({ reason: "too_long" });
+		expect(length.filter(article(thaiArticles, 1))).toBe(true);
+		expect(splitWords(article(thaiArticles, 3).text, "th")).toHaveLength(16);
+	});
+});
+
+describe("repetition filters", () => {
+	it("should keep real UDHR text and drop repeated lines and n-grams", () => {
+		const lines = new DuplicateLineFilter();
+		const ngrams = new NgramRepetitionFilter({ lang: "th" });
+		const preamble = { text: udhrParagraphs("tha").slice(0, 8).join("\n") };
+		expect(lines.filter(preamble)).toBe(true);
+		expect(ngrams.filter(preamble)).toBe(true);
+		const menu = { text: ["หน้าแรก", "ข่าว", "หน้าแรก", "ติดต่อเรา", "หน้าแรก", "ข่าว"].join("\n") };
+		expect(lines.filter(menu)).toEqual({ reason: "duplicate_lines", detail: { fraction: 0.5 } });
+		const spam = { text: `${article(thaiArticles, 3).text} ${"ซื้อเลยวันนี้ ลดราคาพิเศษ ".repeat(6)}` };
+		expect(ngrams.filter(spam)).toMatchObject({ reason: "top_2_gram" });
+		const english = new NgramRepetitionFilter({ lang: "en", topNgrams: {} });
+		const looped = { text: `${article(englishArticles, 1).text} ${article(englishArticles, 1).text}` };
+		expect(english.filter(looped)).toMatchObject({ reason: "duplicate_5_grams", detail: { fraction: 0.5 } });
+		expect(english.filter(article(englishArticles, 1))).toBe(true);
+	});
+});
+
+describe("applyFilters", () => {
+	it("should count each drop once, by the first filter that makes it, and audit every dropped record", async () => {
+		const dir = await mkdtemp(join(tmpdir(), "corpus-audit-"));
+		const documents = [
+			{ id: "th-1", text: article(thaiArticles, 1).text },
+			{ id: "en-1", text: article(englishArticles, 1).text },
+			{ id: "th-4", text: article(thaiArticles, 4).text },
+			{ id: "empty", text: "" },
+		];
+		const stats = new Stats();
+		const audit = new FilterAudit<{ id: string; text: string }>(dir);
+		const filters = [new LengthFilter({ minChars: 1 }), new ScriptRatioFilter({ lang: "th" }), new WordListFilter({ words: ["ทาส"], lang: "th" })];
+		const kept: string[] = [];
+		for await (const document of applyFilters<{ id: string; text: string }>(documents, filters, { stats, audit })) kept.push(document.id);
+		await audit.finish();
+		expect(kept).toEqual(["th-1"]);
+		expect(stats.counters).toEqual({
+			"length/seen": 4,
+			"length/kept": 3,
+			"length/dropped_too_short": 1,
+			"script_ratio/seen": 3,
+			"script_ratio/kept": 2,
+			"script_ratio/dropped_script_ratio": 1,
+			"word_list/seen": 2,
+			"word_list/kept": 1,
+			"word_list/dropped_word_list": 1,
+		});
+		const wordAudit = (await readFile(audit.pathOf("word_list"), "utf8")).trim().split("\n").map((line) => JSON.parse(line) as Record<string, unknown>);
+		expect(wordAudit).toEqual([{ filter: "word_list", reason: "word_list", detail: { words: ["ทาส"] }, record: documents[2] }]);
+	});
+});

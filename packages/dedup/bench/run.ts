@@ -1,0 +1,210 @@
+/**
+ * `pnpm bench`: accuracy, speed and memory of @transllm/dedup against npm `minhash` 0.0.9 on the same
+ * generated Thai + English corpus, in the same run, and the out-of-core run (child process). Writes
+ * bench/results/dedup.json. Sizes: DEDUP_BENCH_FAMILIES (default 10000 ≈ 21k documents),
+ * DEDUP_BENCH_PEER_DOCS (default 1500), DEDUP_BENCH_OOC_DOCS (default 2000000), DEDUP_BENCH_OOC_MEMORY_MB (256);
+ * DEDUP_BENCH_OOC=reuse quotes the last separate out-of-core run instead of starting one.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { DocumentHasher, MinHashLSH, Shingler, candidateProbability, normalizeText, planBands, runDedup } from "@transllm/dedup";
+import type { DedupOptions } from "@transllm/dedup";
+import { evaluateRun } from "./evaluate.js";
+import { generateCorpus, jaccardOfSets, shingleStrings } from "./generate-corpus.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
+const families = env("DEDUP_BENCH_FAMILIES", 10_000);
+const peerDocs = env("DEDUP_BENCH_PEER_DOCS", 1500);
+const oocDocs = env("DEDUP_BENCH_OOC_DOCS", 2_000_000);
+const oocMemoryMb = env("DEDUP_BENCH_OOC_MEMORY_MB", 256);
+const log = (message: string): void => void process.stderr.write(`[bench] ${message}\n`);
+const loadAtStart = loadavg();
+const work = mkdtempSync(join(tmpdir(), "transllm-dedup-bench-"));
+
+log(`generating ${families} families`);
+const corpus = generateCorpus({ families, seed: "bench" });
+const texts = corpus.documents.map((d) => d.text);
+const input = join(work, "corpus.jsonl");
+writeFileSync(input, `${corpus.documents.map((d) => JSON.stringify({ id: d.id, text: d.text })).join("\n")}\n`);
+const meanBytes = texts.reduce((sum, text) => sum + Buffer.byteLength(text), 0) / texts.length;
+const plan = planBands({ threshold: 0.8, numPerm: 128 });
+
+// 1. Accuracy and end-to-end throughput of the whole pipeline, per configuration.
+const runs: Record<string, unknown>[] = [];
+const configurations: { name: string; options: Partial<DedupOptions> }[] = [
+	{ name: "oph + exact verification (default)", options: {} },
+	{ name: "kperm + exact verification", options: { scheme: "kperm" } },
+	{ name: "oph + signature verification", options: { verify: "signature" } },
+	{ name: "datasketch bands 9×13 + signature verification", options: { bands: 9, rows: 13, verify: "signature" } },
+];
+for (const { name, options } of configurations) {
+	log(`pipeline: ${name}`);
+	const outDir = join(work, `run-${runs.length}`);
+	const start = performance.now();
+	const result = await runDedup({ inputs: [input], outDir, idField: "id", progress: false, ...options });
+	const seconds = (performance.now() - start) / 1000;
+	const accuracy = evaluateRun(outDir, corpus, 0.8);
+	runs.push({
+		name,
+		bands: result.config.bands,
+		rows: result.config.rows,
+		workers: availableParallelism(),
+		seconds,
+		docsPerSecond: corpus.documents.length / seconds,
+		stageSeconds: result.stats?.seconds,
+		removed: result.stats?.removed,
+		...accuracy,
+	});
+	rmSync(outDir, { recursive: true, force: true });
+}
+
+// 2. The measured S-curve: P(candidate | exact J) over the planted pairs, against 1 − (1 − J^r)^b.
+log("S-curve");
+const hasher = new DocumentHasher({ numPerm: 128, ngram: 5, unit: "word", scheme: "oph", seed: 1, bands: plan.bands, rows: plan.rows, keepShingles: false });
+const hashed = hasher.hashBatch(texts);
+const collide = (a: number, b: number): boolean => {
+	for (let band = 0; band < plan.bands; band++) {
+		const x = (a * plan.bands + band) * 2;
+		const y = (b * plan.bands + band) * 2;
+		if (hashed.bandKeys[x] === hashed.bandKeys[y] && hashed.bandKeys[x + 1] === hashed.bandKeys[y + 1]) return true;
+	}
+	return false;
+};
+const sBins = Array.from({ length: 14 }, (_, i) => ({ from: 0.3 + i * 0.05, to: 0.35 + i * 0.05, pairs: 0, candidates: 0 }));
+for (const pair of corpus.pairs) {
+	if ((hashed.shingles[pair.a] as number) === 0 || (hashed.shingles[pair.b] as number) === 0) continue;
+	const bin = sBins.find((b) => pair.jaccard >= b.from && (pair.jaccard < b.to || b.to > 0.99));
+	if (!bin) continue;
+	bin.pairs += 1;
+	if (collide(pair.a, pair.b)) bin.candidates += 1;
+}
+let unrelated = 0;
+let unrelatedCandidates = 0;
+for (let a = 0; a + 997 < corpus.documents.length && unrelated < 200_000; a += 1) {
+	const b = (a * 7919 + 997) % corpus.documents.length;
+	if (corpus.documents[a]?.family === corpus.documents[b]?.family) continue;
+	unrelated += 1;
+	if (collide(a, b)) unrelatedCandidates += 1;
+}
+const sCurveMeasured = sBins.map((bin) => {
+	const middle = (bin.from + bin.to) / 2;
+	return { jaccard: `${bin.from.toFixed(2)}–${bin.to.toFixed(2)}`, pairs: bin.pairs, measured: bin.pairs > 0 ? bin.candidates / bin.pairs : null, theory: candidateProbability(middle, plan.bands, plan.rows) };
+});
+
+// 3. Speed per core: hashing in one thread (normalise + segment + shingle + sign + band keys).
+log("speed per core");
+const perCore: Record<string, number> = {};
+for (const scheme of ["oph", "kperm"] as const) {
+	const single = new DocumentHasher({ numPerm: 128, ngram: 5, unit: "word", scheme, seed: 1, bands: plan.bands, rows: plan.rows, keepShingles: false });
+	single.hashBatch(texts.slice(0, 500));
+	for (const lang of ["all", "th", "en"] as const) {
+		const subset = lang === "all" ? texts : corpus.documents.filter((d) => d.lang === lang).map((d) => d.text);
+		const start = performance.now();
+		single.hashBatch(subset);
+		perCore[`${scheme}_${lang}`] = subset.length / ((performance.now() - start) / 1000);
+	}
+}
+
+// 4. The peer, npm `minhash` 0.0.9, on the same documents and the same shingles, in this process.
+log(`peer: npm minhash on ${peerDocs} documents`);
+const require = createRequire(import.meta.url);
+const { Minhash, LshIndex } = require("minhash") as {
+	Minhash: new (config?: { numPerm?: number }) => { update(s: string): void; jaccard(o: unknown): number };
+	LshIndex: new (args?: { bandSize?: number }) => { insert(key: string, m: unknown): void; query(m: unknown): string[] };
+};
+const peerShingler = new Shingler({ ngram: 5 });
+const peerSubset = corpus.documents.slice(0, peerDocs);
+const shingleLists = peerSubset.map((d) => [...shingleStrings(d.text, peerShingler)]);
+const peerStart = performance.now();
+const peerIndex = new LshIndex({ bandSize: 4 });
+const peerSignatures = shingleLists.map((list, i) => {
+	const m = new Minhash({ numPerm: 128 });
+	for (const shingle of list) m.update(shingle);
+	peerIndex.insert(String(i), m);
+	return m;
+});
+const peerSeconds = (performance.now() - peerStart) / 1000;
+const ourStart = performance.now();
+const ours = new DocumentHasher({ numPerm: 128, ngram: 5, unit: "word", scheme: "oph", seed: 1, bands: plan.bands, rows: plan.rows, keepShingles: false }).hashBatch(peerSubset.map((d) => d.text));
+const ourIndex = new MinHashLSH({ threshold: 0.8, numPerm: 128, bands: plan.bands, rows: plan.rows });
+for (let i = 0; i < ours.count; i++) if ((ours.shingles[i] as number) > 0) ourIndex.insert(String(i), ours.signatures.subarray(i * 128, (i + 1) * 128));
+const oursSeconds = (performance.now() - ourStart) / 1000;
+let peerError = 0;
+let ourError = 0;
+let compared = 0;
+for (const pair of corpus.pairs) {
+	if (pair.b >= peerDocs) continue;
+	if (shingleLists[pair.a]?.length === 0 || shingleLists[pair.b]?.length === 0) continue;
+	compared += 1;
+	peerError += Math.abs((peerSignatures[pair.a] as { jaccard(o: unknown): number }).jaccard(peerSignatures[pair.b]) - pair.jaccard);
+	let equal = 0;
+	for (let k = 0; k < 128; k++) if (ours.signatures[pair.a * 128 + k] === ours.signatures[pair.b * 128 + k]) equal += 1;
+	ourError += Math.abs(equal / 128 - pair.jaccard);
+}
+let peerQueryError: string | undefined;
+try {
+	const unseen = new Minhash({ numPerm: 128 });
+	for (const shingle of ["never seen shingle a b", "another unseen one c d"]) unseen.update(shingle);
+	peerIndex.query(unseen);
+} catch (error) {
+	peerQueryError = (error as Error).message;
+}
+
+// 5. Memory per document of the in-memory index API (heap growth / documents).
+log("memory per document");
+globalThis.gc?.();
+const heapBefore = process.memoryUsage().heapUsed;
+const memoryIndex = new MinHashLSH({ threshold: 0.8, numPerm: 128 });
+for (let i = 0; i < hashed.count; i++) if ((hashed.shingles[i] as number) > 0) memoryIndex.insert(`d${i}`, hashed.signatures.subarray(i * 128, (i + 1) * 128));
+globalThis.gc?.();
+const indexBytesPerDocument = (process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers - heapBefore) / memoryIndex.size;
+
+// 6. The out-of-core run, in a child process so its peak RSS is its own.
+// DEDUP_BENCH_OOC=reuse quotes bench/results/dedup-out-of-core.json from a separate `tsx bench/out-of-core.ts` run.
+let outOfCore: Record<string, unknown>;
+if (process.env.DEDUP_BENCH_OOC === "reuse") {
+	outOfCore = { ...(JSON.parse(readFileSync(join(here, "results", "dedup-out-of-core.json"), "utf8")) as Record<string, unknown>), reused: "run separately, see command" };
+} else {
+	log(`out-of-core: ${oocDocs} documents, band tables capped at ${oocMemoryMb} MiB`);
+	const tsx = join(dirname(require.resolve("tsx/package.json")), "dist", "cli.mjs");
+	const oocOutput = execFileSync(process.execPath, [tsx, join(here, "out-of-core.ts"), String(oocDocs), String(oocMemoryMb), join(work, "ooc")], {
+		encoding: "utf8",
+		stdio: ["ignore", "pipe", "inherit"],
+		maxBuffer: 1 << 24,
+	});
+	outOfCore = JSON.parse(oocOutput.trim().split("\n").pop() as string) as Record<string, unknown>;
+}
+
+const results = {
+	machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg() },
+	note: "Timed on a 2-core machine shared with other engineers' jobs (see the load averages): figures are lower bounds.",
+	corpus: { documents: corpus.documents.length, plantedPairs: corpus.pairs.length, meanBytes, thai: corpus.documents.filter((d) => d.lang === "th").length },
+	plan,
+	pipeline: runs,
+	sCurve: { bands: plan.bands, rows: plan.rows, bins: sCurveMeasured, unrelatedPairs: unrelated, unrelatedCandidateRate: unrelatedCandidates / Math.max(1, unrelated) },
+	speedPerCore: { docsPerSecond: perCore, meanDocumentBytes: meanBytes },
+	peer: {
+		name: "npm minhash 0.0.9 (Minhash + LshIndex bandSize 4, same shingles)",
+		documents: peerDocs,
+		peerDocsPerSecond: peerDocs / peerSeconds,
+		oursDocsPerSecond: peerDocs / oursSeconds,
+		speedup: peerSeconds / oursSeconds,
+		meanAbsoluteJaccardError: { peer: peerError / Math.max(1, compared), ours: ourError / Math.max(1, compared), pairs: compared },
+		peerQueryOfUnseenBands: peerQueryError ?? "no error",
+	},
+	memory: {
+		inMemoryIndexBytesPerDocument: indexBytesPerDocument,
+		clustersStageBytesPerDocument: 20,
+		clustersStageNote: "union-find parent (4) + cluster sizes (4) + keeper (4) + keep priority (8), typed arrays",
+	},
+	outOfCore,
+};
+mkdirSync(join(here, "results"), { recursive: true });
+writeFileSync(join(here, "results", "dedup.json"), `${JSON.stringify(results, null, 2)}\n`);
+rmSync(work, { recursive: true, force: true });
+log("wrote bench/results/dedup.json");

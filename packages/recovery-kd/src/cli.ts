@@ -1,0 +1,236 @@
+import { ConfigError, numberOption, optionalString, stringOption } from "@transllm/core";
+import type { CliContext, CliValues, CommandTable } from "@transllm/core";
+import { createChatTranslationBackend } from "./chat-translation-backend.js";
+import type { GenerationBackend } from "./generation-backend.js";
+import { createGoogleTranslateBackend, GOOGLE_TRANSLATE_V2_ENDPOINT } from "./google-translate-backend.js";
+import { DEFAULT_GENERATION_PARAMS, generateRecoveryKd } from "./kd-generate.js";
+import { translateRecoveryKd } from "./kd-translate.js";
+import { createLocalGenerationBackend } from "./local-generation-backend.js";
+import { loadLocalModel } from "./load-local-model.js";
+import { createOpenAiGenerationBackend } from "./openai-generation-backend.js";
+import { startOpenAiCompatibleServer } from "./openai-compatible-server.js";
+import { GOOGLE_KEY_VARIABLES, OPENAI_KEY_VARIABLES, apiKeyFromEnv, requireApiKey } from "./secrets.js";
+
+function policy(values: CliValues): "error" | "skip" {
+	const value = optionalString(values, "on-bad-record") ?? "error";
+	if (value !== "error" && value !== "skip") throw new ConfigError(`--on-bad-record must be error or skip, got "${value}"`);
+	return value;
+}
+
+function executionProvider(values: CliValues): "auto" | "cpu" | "cuda" {
+	const value = optionalString(values, "execution-provider") ?? "auto";
+	if (value !== "auto" && value !== "cpu" && value !== "cuda") throw new ConfigError(`--execution-provider must be auto, cpu or cuda, got "${value}"`);
+	return value;
+}
+
+/** Ends the job cleanly on Ctrl-C / SIGTERM: the partial output is kept for --resume. */
+function interruptSignal(): { signal: AbortSignal; dispose(): void } {
+	const controller = new AbortController();
+	const stop = (): void => controller.abort(new Error("interrupted"));
+	process.once("SIGINT", stop);
+	process.once("SIGTERM", stop);
+	return { signal: controller.signal, dispose: () => (process.off("SIGINT", stop), process.off("SIGTERM", stop)) };
+}
+
+const retryOptions = {
+	timeout: { type: "string", valueName: "<seconds>", description: "Timeout of one request", default: "300" },
+	retries: { type: "string", valueName: "<n>", description: "Retries of a request on 429, 5xx, timeouts, network errors and malformed bodies (exponential backoff with jitter, Retry-After honoured)", default: "6" },
+} as const;
+
+const jobOptions = {
+	resume: { type: "boolean", description: "Continue an interrupted run where it stopped (the finished file equals an uninterrupted run's)" },
+	force: { type: "boolean", description: "Replace a finished output" },
+	"on-bad-record": { type: "string", valueName: "<error|skip>", description: "A bad input line stops the run naming file:line (error) or goes to <out>.rejects.jsonl (skip)", default: "error" },
+	quiet: { type: "boolean", description: "No progress output" },
+} as const;
+
+/** A remote chat backend from --endpoint/--model-name, keys from the environment. */
+function remoteBackend(values: CliValues, concurrencyDefault: number): GenerationBackend {
+	const endpoint = stringOption(values, "endpoint");
+	const modelName = optionalString(values, "model-name");
+	if (!modelName) throw new ConfigError("--endpoint needs --model-name (the name the server knows the model by)");
+	return createOpenAiGenerationBackend({
+		endpoint,
+		model: modelName,
+		apiKey: apiKeyFromEnv(OPENAI_KEY_VARIABLES)?.value,
+		concurrency: numberOption(values, "concurrency", concurrencyDefault, { min: 1, integer: true }),
+		timeoutMs: numberOption(values, "timeout", 300, { min: 0.001 }) * 1000,
+		retry: { retries: numberOption(values, "retries", 6, { min: 0, integer: true }) },
+	});
+}
+
+async function localBackend(values: CliValues): Promise<GenerationBackend> {
+	const loaded = await loadLocalModel(stringOption(values, "model"), { executionProvider: executionProvider(values) });
+	return createLocalGenerationBackend({
+		model: loaded.model,
+		modelName: optionalString(values, "model-name") ?? loaded.name,
+		location: loaded.location,
+		batchSize: numberOption(values, "batch-size", 8, { min: 1, integer: true }),
+		dispose: loaded.dispose,
+	});
+}
+
+function oneOf(values: CliValues, names: string[]): string {
+	const given = names.filter((name) => values[name] !== undefined && values[name] !== false);
+	if (given.length !== 1) throw new ConfigError(`give exactly one of ${names.map((n) => `--${n}`).join(", ")}${given.length ? ` (got ${given.map((n) => `--${n}`).join(", ")})` : ""}`);
+	return given[0] as string;
+}
+
+function printSummary(context: CliContext, summary: Record<string, unknown>): void {
+	context.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+}
+
+/** `transllm kd …`: recovery-KD generation and its translation. */
+export const kdCommands: CommandTable = {
+	generate: {
+		description: "Answer English queries with the chat model itself (greedy): recovery KD data (TransLLM Sec. 2.2.3)",
+		options: {
+			queries: { type: "string", valueName: "<file>", required: true, description: "English queries, JSONL: Alpaca shape {instruction, input?} or {id, query}" },
+			out: { type: "string", valueName: "<file>", required: true, description: "Output JSONL {id, query_en, response_en, model, params, finish_reason}; .manifest.json and .rejects.jsonl beside it" },
+			model: { type: "string", valueName: "<dir>", description: "Local model directory (loaded with @transllm/runtime; its chat template applies)" },
+			endpoint: { type: "string", valueName: "<url>", description: "OpenAI-compatible API base URL (vLLM, TGI, llama.cpp, Ollama, transllm serve), e.g. http://127.0.0.1:8000/v1; key from TRANSLLM_API_KEY or OPENAI_API_KEY" },
+			"model-name": { type: "string", valueName: "<name>", description: "Model name at the endpoint (required with --endpoint); with --model, the name written into records" },
+			concurrency: { type: "string", valueName: "<n>", description: "Requests in flight at once (remote)", default: "8" },
+			"batch-size": { type: "string", valueName: "<n>", description: "Queries per forward pass (local)", default: "8" },
+			"max-tokens": { type: "string", valueName: "<n>", description: "Most new tokens per answer; longer answers are flagged truncated", default: String(DEFAULT_GENERATION_PARAMS.max_tokens) },
+			temperature: { type: "string", valueName: "<t>", description: "Sampling temperature; 0 is greedy, as in the paper (App. A.1)", default: "0" },
+			"top-p": { type: "string", valueName: "<p>", description: "Nucleus sampling (only with temperature > 0)" },
+			seed: { type: "string", valueName: "<n>", description: "Sampling seed" },
+			system: { type: "string", valueName: "<text>", description: "System prompt (none by default)" },
+			limit: { type: "string", valueName: "<n>", description: "Use only the first n queries (the paper: 50000 of Alpaca's 52K)" },
+			"execution-provider": { type: "string", valueName: "<auto|cpu|cuda>", description: "onnxruntime execution provider (local)", default: "auto" },
+			...retryOptions,
+			...jobOptions,
+		},
+		details:
+			"Examples:\n  transllm kd generate --queries alpaca.jsonl --limit 50000 --endpoint http://127.0.0.1:8000/v1 --model-name llama-2-7b-chat --out kd.jsonl\n  transllm kd generate --queries alpaca.jsonl --model ./llama-2-7b-chat-onnx --out kd.jsonl --resume\nEvery answer is kept, safety refusals included; empty and truncated answers are flagged, not dropped.",
+		async run({ values }, context) {
+			const which = oneOf(values, ["model", "endpoint"]);
+			const backend = which === "model" ? await localBackend(values) : remoteBackend(values, 8);
+			const interrupt = interruptSignal();
+			try {
+				const temperature = numberOption(values, "temperature", 0, { min: 0, max: 2 });
+				const summary = await generateRecoveryKd({
+					queries: stringOption(values, "queries"),
+					out: stringOption(values, "out"),
+					backend,
+					params: {
+						temperature,
+						max_tokens: numberOption(values, "max-tokens", DEFAULT_GENERATION_PARAMS.max_tokens, { min: 1, integer: true }),
+						...(values["top-p"] !== undefined ? { top_p: numberOption(values, "top-p", 1, { min: 0, max: 1 }) } : {}),
+						...(values.seed !== undefined ? { seed: numberOption(values, "seed", 0, { integer: true }) } : {}),
+						...(values.system !== undefined ? { system: stringOption(values, "system") } : {}),
+					},
+					resume: values.resume === true,
+					overwrite: values.force === true,
+					limit: values.limit !== undefined ? numberOption(values, "limit", 0, { min: 1, integer: true }) : undefined,
+					onBadRecord: policy(values),
+					progress: values.quiet === true ? false : context.stderr,
+					signal: interrupt.signal,
+				});
+				printSummary(context, { ...summary });
+			} finally {
+				interrupt.dispose();
+				await backend.close();
+			}
+		},
+	},
+	translate: {
+		description: "Machine-translate recovery-KD pairs into the target language for TCOT and translation data (TransLLM Sec. 2.2.3)",
+		options: {
+			input: { type: "string", valueName: "<file>", required: true, description: "Output of `kd generate` ({id, query_en, response_en} JSONL)" },
+			lang: { type: "string", valueName: "<code>", required: true, description: "Target language (th, ar, pt, te, tr …)" },
+			out: { type: "string", valueName: "<file>", required: true, description: "Output JSONL {id, query_en, response_en, query_t, response_t, lang}; .manifest.json (with the report of flagged ids) beside it" },
+			google: { type: "boolean", description: "Google Cloud Translation v2 (the paper's engine); key from GOOGLE_TRANSLATE_API_KEY or GOOGLE_API_KEY" },
+			"google-endpoint": { type: "string", valueName: "<url>", description: "Translation v2 endpoint (a proxy or a loopback server)", default: GOOGLE_TRANSLATE_V2_ENDPOINT },
+			endpoint: { type: "string", valueName: "<url>", description: "OpenAI-compatible endpoint of a chat or MT model that translates through translation prompts" },
+			"model-name": { type: "string", valueName: "<name>", description: "Model name at --endpoint" },
+			model: { type: "string", valueName: "<dir>", description: "Translate with a local chat model (the model itself) through translation prompts" },
+			concurrency: { type: "string", valueName: "<n>", description: "Records (Google) or prompts (chat) in flight at once", default: "8" },
+			"batch-size": { type: "string", valueName: "<n>", description: "Prompts per forward pass (local)", default: "8" },
+			"max-tokens": { type: "string", valueName: "<n>", description: "Most new tokens per translated text (chat translation)", default: "2048" },
+			"max-request-chars": { type: "string", valueName: "<n>", description: "Characters per Google request", default: "5000" },
+			"min-script-ratio": { type: "string", valueName: "<r>", description: "Share of letters in the target script below which a field is a language mismatch", default: "0.5" },
+			"skip-lang-check": { type: "boolean", description: "Do not check the language of translated fields" },
+			"execution-provider": { type: "string", valueName: "<auto|cpu|cuda>", description: "onnxruntime execution provider (local)", default: "auto" },
+			...retryOptions,
+			...jobOptions,
+		},
+		details:
+			"Examples:\n  GOOGLE_API_KEY=… transllm kd translate --input kd.jsonl --lang th --google --out kd.th.jsonl\n  transllm kd translate --input kd.jsonl --lang th --endpoint http://127.0.0.1:8000/v1 --model-name llama-2-7b-chat --out kd.th.jsonl\nCode blocks are never sent; inline code, URLs, e-mails, LaTeX, placeholders and identifiers are masked and restored. Records whose masks were lost, or whose language check failed, are kept and flagged.",
+		async run({ values }, context) {
+			const which = oneOf(values, ["google", "endpoint", "model"]);
+			const backend =
+				which === "google"
+					? createGoogleTranslateBackend({
+							apiKey: requireApiKey(GOOGLE_KEY_VARIABLES, "--google").value,
+							endpoint: optionalString(values, "google-endpoint"),
+							concurrency: numberOption(values, "concurrency", 8, { min: 1, integer: true }),
+							maxRequestChars: numberOption(values, "max-request-chars", 5000, { min: 1, integer: true }),
+							timeoutMs: numberOption(values, "timeout", 300, { min: 0.001 }) * 1000,
+							retry: { retries: numberOption(values, "retries", 6, { min: 0, integer: true }) },
+						})
+					: createChatTranslationBackend({
+							generator: which === "model" ? await localBackend(values) : remoteBackend(values, 8),
+							maxTokens: numberOption(values, "max-tokens", 2048, { min: 1, integer: true }),
+						});
+			const interrupt = interruptSignal();
+			try {
+				const summary = await translateRecoveryKd({
+					input: stringOption(values, "input"),
+					out: stringOption(values, "out"),
+					lang: stringOption(values, "lang"),
+					backend,
+					resume: values.resume === true,
+					overwrite: values.force === true,
+					onBadRecord: policy(values),
+					checkLanguage: values["skip-lang-check"] !== true,
+					minScriptRatio: numberOption(values, "min-script-ratio", 0.5, { min: 0, max: 1 }),
+					progress: values.quiet === true ? false : context.stderr,
+					signal: interrupt.signal,
+				});
+				printSummary(context, { ...summary });
+			} finally {
+				interrupt.dispose();
+				await backend.close();
+			}
+		},
+	},
+};
+
+/** `transllm serve`: an OpenAI-compatible server over a local model. */
+export const serveCommand: CommandTable = {
+	serve: {
+		description: "Serve a local model over an OpenAI-compatible HTTP API (/v1/chat/completions, /v1/completions, /v1/models; JSON or SSE)",
+		options: {
+			model: { type: "string", valueName: "<dir>", required: true, description: "Model directory (loaded with @transllm/runtime)" },
+			"model-name": { type: "string", valueName: "<name>", description: "Name clients send as `model` (default: the directory's name)" },
+			host: { type: "string", valueName: "<host>", description: "Address to listen on", default: "127.0.0.1" },
+			port: { type: "string", valueName: "<port>", description: "Port (0 picks a free one)", default: "8000" },
+			"max-batch": { type: "string", valueName: "<n>", description: "Concurrent requests batched into one forward pass", default: "8" },
+			"max-tokens": { type: "string", valueName: "<n>", description: "max_tokens of requests that give none", default: "512" },
+			"execution-provider": { type: "string", valueName: "<auto|cpu|cuda>", description: "onnxruntime execution provider", default: "auto" },
+		},
+		details: "Set TRANSLLM_API_KEY to require `Authorization: Bearer <key>`. Runs until SIGINT/SIGTERM.",
+		async run({ values }, context) {
+			const loaded = await loadLocalModel(stringOption(values, "model"), { executionProvider: executionProvider(values) });
+			const server = await startOpenAiCompatibleServer({
+				model: loaded.model,
+				modelName: optionalString(values, "model-name") ?? loaded.name,
+				apiKey: apiKeyFromEnv(["TRANSLLM_API_KEY"])?.value,
+				maxBatch: numberOption(values, "max-batch", 8, { min: 1, integer: true }),
+				defaultMaxTokens: numberOption(values, "max-tokens", 512, { min: 1, integer: true }),
+				host: optionalString(values, "host"),
+				port: numberOption(values, "port", 8000, { min: 0, max: 65535, integer: true }),
+				onRequest: (entry) => context.stderr.write(`${entry.method} ${entry.path} ${entry.status} ${entry.ms}ms\n`),
+			});
+			context.stdout.write(`serving ${optionalString(values, "model-name") ?? loaded.name} at ${server.baseUrl}\n`);
+			await new Promise<void>((resolve) => {
+				process.once("SIGINT", resolve);
+				process.once("SIGTERM", resolve);
+			});
+			await server.close();
+			await loaded.dispose();
+		},
+	},
+};

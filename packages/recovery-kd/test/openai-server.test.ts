@@ -1,0 +1,84 @@
+import OpenAI from "openai";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startOpenAiCompatibleServer } from "../src/index.js";
+import type { OpenAiCompatibleServer } from "../src/index.js";
+import { tinyChatModel } from "./model-fixture.js";
+
+let fixture: Awaited<ReturnType<typeof tinyChatModel>>;
+let server: OpenAiCompatibleServer;
+let client: OpenAI;
+const MESSAGES = [{ role: "user" as const, content: "What are the three primary colors?" }];
+
+beforeAll(async () => {
+	fixture = await tinyChatModel();
+	server = await startOpenAiCompatibleServer({ model: fixture.model, modelName: "tiny-llama-chat" });
+	client = new OpenAI({ baseURL: server.baseUrl, apiKey: "unused", maxRetries: 0 });
+});
+afterAll(async () => {
+	await server?.close();
+	await fixture?.model.dispose();
+});
+
+describe("startOpenAiCompatibleServer (tiny real Llama, official openai client)", () => {
+	it("should list its model", async () => {
+		const models = await client.models.list();
+		expect(models.data.map((m) => m.id)).toEqual(["tiny-llama-chat"]);
+	});
+
+	it("should answer a chat completion with the model's own chat template, greedy at temperature 0", async () => {
+		const completion = await client.chat.completions.create({ model: "tiny-llama-chat", messages: MESSAGES, temperature: 0, max_tokens: 12 });
+		const [direct] = await fixture.model.generate({ prompts: [MESSAGES], temperature: 0, maxNewTokens: 12 });
+		expect(completion.object).toBe("chat.completion");
+		expect(completion.choices[0]?.message).toEqual({ role: "assistant", content: direct?.text });
+		expect(completion.choices[0]?.finish_reason).toBe(direct?.finishReason === "eos" ? "stop" : direct?.finishReason);
+		expect(completion.usage?.completion_tokens).toBe(direct?.tokenIds.length);
+		expect(completion.usage?.prompt_tokens).toBeGreaterThan(10);
+	});
+
+	it("should stream the same text as server-sent events", async () => {
+		const whole = await client.chat.completions.create({ model: "tiny-llama-chat", messages: MESSAGES, temperature: 0, max_tokens: 12 });
+		const stream = await client.chat.completions.create({ model: "tiny-llama-chat", messages: MESSAGES, temperature: 0, max_tokens: 12, stream: true });
+		let text = "";
+		let finish: string | null = null;
+		let chunks = 0;
+		for await (const chunk of stream) {
+			chunks += 1;
+			text += chunk.choices[0]?.delta.content ?? "";
+			finish = chunk.choices[0]?.finish_reason ?? finish;
+		}
+		expect(chunks).toBeGreaterThan(2);
+		expect(text).toBe(whole.choices[0]?.message.content);
+		expect(finish).toBe(whole.choices[0]?.finish_reason);
+	});
+
+	it("should complete raw prompts on /v1/completions", async () => {
+		const prompt = "All human beings are born free and equal";
+		const completion = await client.completions.create({ model: "tiny-llama-chat", prompt, temperature: 0, max_tokens: 8 });
+		const [direct] = await fixture.model.generate({ prompts: [prompt], temperature: 0, maxNewTokens: 8 });
+		expect(completion.choices[0]?.text).toBe(direct?.text);
+	});
+
+	it("should batch concurrent requests into fewer forward passes", async () => {
+		const before = { ...server.stats };
+		const questions = ["Name a planet.", "What is 2 + 2?", "Describe an atom.", "Give a tip.", "Say hello.", "Who wrote Hamlet?"];
+		const answers = await Promise.all(questions.map((q) => client.chat.completions.create({ model: "tiny-llama-chat", messages: [{ role: "user", content: q }], temperature: 0, max_tokens: 6 })));
+		expect(answers.every((a) => typeof a.choices[0]?.message.content === "string")).toBe(true);
+		expect(server.stats.generateCalls - before.generateCalls).toBeLessThan(questions.length);
+		expect(server.stats.batchedPrompts - before.batchedPrompts).toBe(questions.length);
+	});
+
+	it("should answer bad requests with OpenAI-shaped errors", async () => {
+		await expect(client.chat.completions.create({ model: "gpt-4", messages: MESSAGES })).rejects.toBeInstanceOf(OpenAI.NotFoundError);
+		await expect(client.chat.completions.create({ model: "tiny-llama-chat", messages: [] })).rejects.toBeInstanceOf(OpenAI.BadRequestError);
+		await expect(client.chat.completions.create({ model: "tiny-llama-chat", messages: MESSAGES, temperature: 7 })).rejects.toThrow(/temperature/);
+		const locked = await startOpenAiCompatibleServer({ model: fixture.model, modelName: "tiny-llama-chat", apiKey: "sk-right-key" });
+		try {
+			const wrong = new OpenAI({ baseURL: locked.baseUrl, apiKey: "sk-wrong-key", maxRetries: 0 });
+			await expect(wrong.models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+			const right = new OpenAI({ baseURL: locked.baseUrl, apiKey: "sk-right-key", maxRetries: 0 });
+			expect((await right.models.list()).data).toHaveLength(1);
+		} finally {
+			await locked.close();
+		}
+	});
+});

@@ -1,0 +1,305 @@
+import { ConfigError, JsonlWriter, RejectsWriter, createProgress, listOption, numberOption, optionalString, readJsonl, stringOption } from "@transllm/core";
+import type { CliContext, CliOption, CliValues, CommandTable } from "@transllm/core";
+import type { ChatMessage } from "@transllm/tcot";
+import { loadModel } from "./chat-model.js";
+import type { ChatModel } from "./chat-model.js";
+import type { PromptInput } from "./chat-prompt.js";
+import type { DecodeLoop } from "./engine.js";
+import type { ExecutionProviderRequest } from "./execution-provider.js";
+
+const modelOptions: Record<string, CliOption> = {
+	model: { type: "string", required: true, valueName: "<dir>", description: "Model directory: config.json, tokenizer.json, tokenizer_config.json, model.onnx or onnx/model.onnx (+ .onnx_data)" },
+	"execution-provider": { type: "string", default: "auto", valueName: "auto|cpu|cuda", description: "auto: CUDA when its provider loads, else CPU (the reason is recorded); cuda: fail without it" },
+	threads: { type: "string", valueName: "<n>", description: "onnxruntime intra-op threads (default: all physical cores)" },
+	"batch-size": { type: "string", default: "8", valueName: "<n>", description: "Sequences per onnxruntime run (left-padded, grouped by length)" },
+	chat: { type: "boolean", description: "Render prompts with the model's chat template (the default when tokenizer_config.json has one); fails without one" },
+	"no-chat-template": { type: "boolean", description: "Use prompts as raw text (with the tokenizer's BOS), not through the chat template" },
+	system: { type: "string", valueName: "<text>", description: "System message before each user turn when the chat template is used" },
+	out: { type: "string", valueName: "<file.jsonl>", description: "Output JSONL (written to <out>.partial, renamed when complete; default: stdout)" },
+	resume: { type: "boolean", description: "Continue an interrupted --out after its last complete record" },
+	force: { type: "boolean", description: "Replace an existing complete --out" },
+	"on-bad-record": { type: "string", default: "error", valueName: "error|skip", description: "A malformed input line stops the job (error) or goes to <out>.rejects.jsonl (skip)" },
+	quiet: { type: "boolean", description: "No progress on stderr" },
+};
+
+function choice<T extends string>(values: CliValues, name: string, allowed: readonly T[]): T {
+	const value = values[name];
+	if (typeof value !== "string" || !allowed.includes(value as T)) throw new ConfigError(`--${name} must be one of ${allowed.join(", ")}, got "${String(value)}"`);
+	return value as T;
+}
+
+async function openModel(values: CliValues, extra: { decodeLoop?: DecodeLoop; chunkSteps?: number } = {}): Promise<ChatModel> {
+	const threads = values.threads === undefined ? undefined : numberOption(values, "threads", 0, { min: 1, integer: true });
+	return loadModel(stringOption(values, "model"), {
+		executionProvider: choice<ExecutionProviderRequest>(values, "execution-provider", ["auto", "cpu", "cuda"]),
+		...(threads !== undefined ? { threads } : {}),
+		...extra,
+	});
+}
+
+/** Whether prompts go through the chat template: --chat forces it, --no-chat-template turns it off, else when the model has one. */
+function useChat(values: CliValues, model: ChatModel): boolean {
+	if (values.chat && values["no-chat-template"]) throw new ConfigError("--chat and --no-chat-template contradict each other");
+	if (values["no-chat-template"]) return false;
+	if (values.chat && model.chatTemplate === undefined) throw new ConfigError(`--chat: ${model.files.tokenizerConfig} has no chat_template`);
+	return model.chatTemplate !== undefined;
+}
+
+const PROMPT_FIELDS = ["messages", "prompt", "query", "query_en", "instruction"];
+
+function isMessages(value: unknown): value is ChatMessage[] {
+	return Array.isArray(value) && value.every((m) => m && typeof m === "object" && ["system", "user", "assistant"].includes((m as ChatMessage).role) && typeof (m as ChatMessage).content === "string");
+}
+
+/** The prompt of a record: the named field, or the first of PROMPT_FIELDS present; a string or chat messages. */
+function promptOf(record: Record<string, unknown>, field: string | undefined): { prompt: PromptInput } | { error: string } {
+	const name = field ?? PROMPT_FIELDS.find((f) => record[f] !== undefined);
+	if (name === undefined) return { error: `no prompt field (looked for ${PROMPT_FIELDS.join(", ")}; choose one with --prompt-field)` };
+	const value = record[name];
+	if (value === undefined) return { error: `missing field "${name}"` };
+	if (typeof value === "string") return value === "" ? { error: `field "${name}" is empty` } : { prompt: value };
+	if (isMessages(value)) return { prompt: value };
+	return { error: `field "${name}" must be a string or a list of {role, content} messages` };
+}
+
+/** The reader's check of a record's prompt (a reason string rejects the line). */
+function promptError(record: Record<string, unknown>, field: string | undefined): string | undefined {
+	const found = promptOf(record, field);
+	return "error" in found ? found.error : undefined;
+}
+
+/** The prompt of a record that passed promptError. */
+function promptFor(record: Record<string, unknown>, field: string | undefined): PromptInput {
+	const found = promptOf(record, field);
+	if ("error" in found) throw new ConfigError(found.error);
+	return found.prompt;
+}
+
+async function openOutput<T>(values: CliValues, context: CliContext): Promise<{ write(record: T): Promise<void>; flush(): Promise<void>; finish(): Promise<void>; done: number; complete: boolean }> {
+	const out = optionalString(values, "out");
+	if (out === undefined) {
+		if (values.resume) throw new ConfigError("--resume needs --out");
+		return {
+			write: async (record) => void context.stdout.write(`${JSON.stringify(record)}\n`),
+			flush: async () => {},
+			finish: async () => {},
+			done: 0,
+			complete: false,
+		};
+	}
+	const writer = await JsonlWriter.open<T>(out, { resume: Boolean(values.resume), overwrite: Boolean(values.force) });
+	return {
+		write: (record) => writer.write(record),
+		flush: () => writer.flush(),
+		finish: async () => void (await writer.finish()),
+		done: writer.resumedCount,
+		complete: writer.alreadyComplete,
+	};
+}
+
+interface JobRecord {
+	value: Record<string, unknown>;
+	prompt: PromptInput;
+}
+
+/** Reads the input in chunks (a few batches each), skipping records already in a resumed output. */
+async function* chunks(input: string, values: CliValues, skip: number, validate: (record: Record<string, unknown>) => string | undefined, prompt: (record: Record<string, unknown>) => PromptInput, size: number, rejects: RejectsWriter | undefined): AsyncGenerator<JobRecord[]> {
+	const policy = choice(values, "on-bad-record", ["error", "skip"] as const);
+	let chunk: JobRecord[] = [];
+	for await (const { value } of readJsonl(input, { onBadRecord: policy, ...(rejects ? { rejects } : {}), validate, skipRecords: skip })) {
+		chunk.push({ value, prompt: prompt(value) });
+		if (chunk.length >= size) {
+			yield chunk;
+			chunk = [];
+		}
+	}
+	if (chunk.length > 0) yield chunk;
+}
+
+async function runJob<T>(
+	values: CliValues,
+	context: CliContext,
+	label: string,
+	model: ChatModel,
+	input: string,
+	validate: (record: Record<string, unknown>) => string | undefined,
+	prompt: (record: Record<string, unknown>) => PromptInput,
+	process: (records: JobRecord[]) => Promise<T[]>,
+): Promise<number> {
+	const output = await openOutput<T>(values, context);
+	if (output.complete) {
+		context.stderr.write(`${optionalString(values, "out")} is already complete (${output.done} records)\n`);
+		return 0;
+	}
+	const out = optionalString(values, "out");
+	const rejects = values["on-bad-record"] === "skip" ? await RejectsWriter.open(out ?? `${input}.${label}`, { resume: Boolean(values.resume) }) : undefined;
+	const batchSize = numberOption(values, "batch-size", 8, { min: 1, integer: true });
+	const progress = createProgress({ label, unit: "records", initial: output.done, silent: Boolean(values.quiet), stream: context.stderr });
+	try {
+		for await (const chunk of chunks(input, values, output.done, validate, prompt, batchSize * 8, rejects)) {
+			for (const record of await process(chunk)) await output.write(record);
+			await output.flush();
+			progress.tick(chunk.length);
+		}
+		await output.finish();
+	} finally {
+		await rejects?.close();
+	}
+	progress.done(`${label}: ${progress.completed} records on ${model.executionProvider.name} (${model.executionProvider.reason})${rejects?.count ? `; ${rejects.count} rejected → ${rejects.path}` : ""}`);
+	return 0;
+}
+
+export const runtimeCommands: CommandTable = {
+	generate: {
+		description: "Generate responses with an ONNX chat model (batched; greedy by default, as TransLLM's recovery KD)",
+		options: {
+			...modelOptions,
+			prompt: { type: "string", multiple: true, valueName: "<text>", description: "A prompt (repeatable); the generated text streams to stdout" },
+			input: { type: "string", valueName: "<file.jsonl>", description: "Queries, one JSON object per line (.jsonl or .jsonl.gz)" },
+			"prompt-field": { type: "string", valueName: "<name>", description: `Field holding the prompt: text or chat messages (default: the first of ${PROMPT_FIELDS.join(", ")})` },
+			"output-field": { type: "string", default: "response", valueName: "<name>", description: "Field the generated text is written to (the input record's fields are kept)" },
+			"max-new-tokens": { type: "string", default: "256", valueName: "<n>", description: "Tokens generated at most per prompt" },
+			temperature: { type: "string", default: "0", valueName: "<t>", description: "0 = greedy search (TransLLM App. A.1); > 0 samples" },
+			"top-k": { type: "string", default: "0", valueName: "<k>", description: "Sample among the k most likely tokens (0 = all)" },
+			"top-p": { type: "string", default: "1", valueName: "<p>", description: "Nucleus sampling mass (1 = off)" },
+			"repetition-penalty": { type: "string", default: "1", valueName: "<r>", description: "CTRL repetition penalty (1 = off)" },
+			seed: { type: "string", default: "0", valueName: "<n>", description: "Sampling seed (each prompt has its own stream: results do not depend on batching)" },
+			stop: { type: "string", multiple: true, valueName: "<text>", description: "Stop string (repeatable); the text ends before it" },
+			"stop-token-id": { type: "string", multiple: true, valueName: "<id>", description: "Stop token id (repeatable), besides the model's EOS" },
+			"decode-loop": { type: "string", default: "host", valueName: "host|graph", description: "graph: greedy decoding inside an ONNX Loop, N tokens per run, KV cache kept in the session" },
+			"chunk-steps": { type: "string", default: "16", valueName: "<n>", description: "Tokens per run with --decode-loop graph" },
+		},
+		details: [
+			"Output records keep the input's fields and add <output-field>, finish_reason (eos|stop|length), prompt_tokens,",
+			"generated_tokens and execution_provider {name, reason}.",
+			"Example: transllm generate --model ./llama-2-7b-chat-onnx --input queries.jsonl --out kd.jsonl --batch-size 16",
+		].join("\n"),
+		async run({ values }, context) {
+			const prompts = Array.isArray(values.prompt) ? values.prompt : [];
+			const input = optionalString(values, "input");
+			if ((prompts.length > 0) === (input !== undefined)) throw new ConfigError("give either --prompt (repeatable) or --input <file.jsonl>");
+			const decodeLoop = choice<DecodeLoop>(values, "decode-loop", ["host", "graph"]);
+			const model = await openModel(values, { decodeLoop, chunkSteps: numberOption(values, "chunk-steps", 16, { min: 1, integer: true }) });
+			try {
+				const chat = useChat(values, model);
+				const system = optionalString(values, "system");
+				const base = {
+					maxNewTokens: numberOption(values, "max-new-tokens", 256, { min: 0, integer: true }),
+					temperature: numberOption(values, "temperature", 0, { min: 0 }),
+					topK: numberOption(values, "top-k", 0, { min: 0, integer: true }),
+					topP: numberOption(values, "top-p", 1, { min: 0, max: 1 }),
+					repetitionPenalty: numberOption(values, "repetition-penalty", 1, { min: 0 }),
+					seed: numberOption(values, "seed", 0, { integer: true }),
+					stopStrings: Array.isArray(values.stop) ? values.stop : [],
+					stopTokenIds: listOption(values, "stop-token-id").map((id) => {
+						const n = Number(id);
+						if (!Number.isInteger(n) || n < 0) throw new ConfigError(`--stop-token-id must be a token id, got "${id}"`);
+						return n;
+					}),
+					batchSize: numberOption(values, "batch-size", 8, { min: 1, integer: true }),
+					chat,
+					...(system !== undefined ? { system } : {}),
+				};
+				if (input === undefined) {
+					const results = await model.generate({ ...base, prompts, onToken: prompts.length === 1 ? (_i, text) => void context.stdout.write(text) : undefined });
+					if (prompts.length === 1) context.stdout.write("\n");
+					else for (const result of results) context.stdout.write(`${result.text}\n`);
+					for (const result of results) context.stderr.write(`[${result.finishReason}, ${result.tokenIds.length} tokens, ${result.executionProvider.name}: ${result.executionProvider.reason}]\n`);
+					return 0;
+				}
+				const field = optionalString(values, "prompt-field");
+				const outputField = stringOption(values, "output-field");
+				return await runJob(
+					values,
+					context,
+					"generate",
+					model,
+					input,
+					(record) => promptError(record, field),
+					(record) => promptFor(record, field),
+					async (records) => {
+						const results = await model.generate({ ...base, prompts: records.map((r) => r.prompt) });
+						return records.map((record, i) => {
+							const result = results[i];
+							if (!result) throw new Error("generate returned fewer results than prompts");
+							return {
+								...record.value,
+								[outputField]: result.text,
+								finish_reason: result.finishReason,
+								prompt_tokens: result.promptTokens,
+								generated_tokens: result.tokenIds.length,
+								execution_provider: result.executionProvider,
+							};
+						});
+					},
+				);
+			} finally {
+				await model.dispose();
+			}
+		},
+	},
+	score: {
+		description: "Score responses: log P(response | prompt) per record, computed in the graph (TransLLM's forgetting metric, Table 8)",
+		options: {
+			...modelOptions,
+			input: { type: "string", required: true, valueName: "<file.jsonl>", description: "Pairs, one JSON object per line with a prompt and a response" },
+			"prompt-field": { type: "string", default: "prompt", valueName: "<name>", description: "Field holding the prompt (text or chat messages)" },
+			"response-field": { type: "string", default: "response", valueName: "<name>", description: "Field holding the response to score" },
+			"per-token": { type: "boolean", description: "Also write token_logprobs (one log-probability per response token)" },
+			"append-eos": { type: "boolean", description: "Score the model's EOS token after the response too (the response's end)" },
+		},
+		details: [
+			"Output records keep the input's fields and add logprob_sum, logprob_mean (per token), tokens and execution_provider {name, reason}.",
+			"The response is tokenised on its own (no BOS) and appended to the prompt's tokens.",
+		].join("\n"),
+		async run({ values }, context) {
+			const input = stringOption(values, "input");
+			const promptField = stringOption(values, "prompt-field");
+			const responseField = stringOption(values, "response-field");
+			const model = await openModel(values);
+			try {
+				const chat = useChat(values, model);
+				const system = optionalString(values, "system");
+				const batchSize = numberOption(values, "batch-size", 8, { min: 1, integer: true });
+				return await runJob(
+					values,
+					context,
+					"score",
+					model,
+					input,
+					(record) => {
+						const error = promptError(record, promptField);
+						if (error !== undefined) return error;
+						const response = record[responseField];
+						if (typeof response !== "string" || response === "") return `field "${responseField}" must be a non-empty string`;
+						return undefined;
+					},
+					(record) => promptFor(record, promptField),
+					async (records) => {
+						const scores = await model.score({
+							pairs: records.map((r) => ({ prompt: r.prompt, response: r.value[responseField] as string })),
+							batchSize,
+							chat,
+							appendEos: Boolean(values["append-eos"]),
+							...(system !== undefined ? { system } : {}),
+						});
+						return records.map((record, i) => {
+							const score = scores[i];
+							if (!score) throw new Error("score returned fewer results than pairs");
+							return {
+								...record.value,
+								logprob_sum: score.sum,
+								logprob_mean: score.mean,
+								tokens: score.tokens,
+								...(values["per-token"] ? { token_logprobs: Array.from(score.tokenLogprobs) } : {}),
+								execution_provider: score.executionProvider,
+							};
+						});
+					},
+				);
+			} finally {
+				await model.dispose();
+			}
+		},
+	},
+};

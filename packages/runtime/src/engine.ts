@@ -1,0 +1,373 @@
+import { dirname } from "node:path";
+import { ConfigError, InputError, SeededRng, readJsonFile } from "@transllm/core";
+import { Tensor } from "onnxruntime-node";
+import type { InferenceSession } from "onnxruntime-node";
+import { chatTemplateOf, promptTokenIds } from "./chat-prompt.js";
+import type { PromptContext, PromptInput, PromptOptions } from "./chat-prompt.js";
+import { createSession } from "./execution-provider.js";
+import type { ExecutionProviderChoice, ExecutionProviderRequest } from "./execution-provider.js";
+import { decodeInGraph } from "./graph-decode.js";
+import { addHiddenStateOutputs, addLogitLensOutputs, addScoringOutputs, wrapDecoderInLoop } from "./graph/index.js";
+import { decodeOnHost, decoderFeeds } from "./host-decode.js";
+import { detectModelInfo } from "./model-info.js";
+import type { HfModelConfig, ModelInfo } from "./model-info.js";
+import { resolveModelFiles } from "./model-files.js";
+import type { ModelFiles } from "./model-files.js";
+import { resolveSampling } from "./sampling.js";
+import type { SamplingOptions } from "./sampling.js";
+import { SequenceState } from "./sequence-state.js";
+import type { FinishReason } from "./sequence-state.js";
+import { encodeOnnxModel, readOnnxModel } from "./onnx/index.js";
+import type { OnnxModel } from "./onnx/index.js";
+import { floatData, leftPad } from "./tensors.js";
+import type { PaddedBatch } from "./tensors.js";
+import { lastTokenLogits } from "./last-token-logits.js";
+import { loadTokenizer } from "./tokenizer.js";
+import type { ChatTokenizer } from "./tokenizer.js";
+
+/** How the decode loop runs: on the host (one run per token) or inside the graph (an ONNX Loop, N tokens per run). */
+export type DecodeLoop = "host" | "graph";
+
+export interface EngineOptions {
+	/** `auto` (default) uses CUDA when its provider loads, else CPU with the reason; `cuda` fails without it. */
+	executionProvider?: ExecutionProviderRequest;
+	/** onnxruntime intra-op threads (default: all physical cores). */
+	threads?: number;
+	/** Default decode loop for greedy generation (default "host"). */
+	decodeLoop?: DecodeLoop;
+	/** Tokens per run() of the in-graph loop (default 16). */
+	chunkSteps?: number;
+}
+
+export interface GenerateParams extends SamplingOptions, PromptOptions {
+	/** Text prompts (rendered with the chat template when `chat`) or chat messages. */
+	prompts: readonly PromptInput[];
+	/** Default 256. */
+	maxNewTokens?: number;
+	/** Seed of the sampler (default 0); each prompt draws from its own stream, so results do not depend on batching. */
+	seed?: number | string;
+	/** Generation ends before the first occurrence of any of these; the text excludes it. */
+	stopStrings?: readonly string[];
+	/** Token ids that end generation (finish reason "stop"), besides the model's EOS ids (finish reason "eos"). */
+	stopTokenIds?: readonly number[];
+	/** Prompts per run (default 8). Prompts are grouped by length to keep padding small. */
+	batchSize?: number;
+	/** Streams each sequence's new text as it is generated (index = position in `prompts`). */
+	onToken?(index: number, text: string): void;
+	/** Override the model's decode loop for this call ("graph" supports greedy search only). */
+	decodeLoop?: DecodeLoop;
+}
+
+export interface GenerationResult {
+	text: string;
+	/** Generated token ids, without the EOS/stop token that ended the sequence. */
+	tokenIds: number[];
+	finishReason: FinishReason;
+	/** Prompt length in tokens. */
+	promptTokens: number;
+	executionProvider: ExecutionProviderChoice;
+}
+
+/** A prompt and the response whose log-probability is wanted. */
+export interface ScorePair {
+	prompt: PromptInput;
+	response: string;
+}
+
+export interface ScoreParams extends PromptOptions {
+	pairs: readonly ScorePair[];
+	/** Pairs per run (default 8). */
+	batchSize?: number;
+	/** Also score the model's EOS token after the response (default false). */
+	appendEos?: boolean;
+}
+
+export interface ScoreResult {
+	/** log P(response | prompt) = the sum of the response tokens' log-probabilities (nats). */
+	sum: number;
+	/** sum / tokens: the per-token average. */
+	mean: number;
+	/** Response tokens scored. */
+	tokens: number;
+	/** log P(y_t | x, y_<t) for every response token. */
+	tokenLogprobs: number[];
+	executionProvider: ExecutionProviderChoice;
+}
+
+export interface HiddenStatesParams extends PromptOptions {
+	prompts: readonly PromptInput[];
+	/** Prompts per run (default 8). */
+	batchSize?: number;
+}
+
+export interface LogitLensParams extends HiddenStatesParams {
+	/** Token sets whose probability mass is read per layer (e.g. the English and the target-language next token). */
+	tokenSets: readonly (readonly number[])[];
+}
+
+export interface LogitLensResult {
+	/** probs[prompt][layer][set]: the softmax(lm_head(norm(h_layer))) mass of each token set at the last position. */
+	probs: number[][][];
+	/** entropy[prompt][layer] in nats. */
+	entropy: number[][];
+	executionProvider: ExecutionProviderChoice;
+}
+
+/** What a loaded model tells its callers (sent from the worker once it is ready). */
+export interface ModelDescription {
+	info: ModelInfo;
+	executionProvider: ExecutionProviderChoice;
+	files: ModelFiles;
+	config: HfModelConfig;
+	tokenizerConfig: Record<string, unknown>;
+	chatTemplate?: string;
+	eosTokenIds: number[];
+	padTokenId: number;
+	/** Which logits the generation session computes: the last position's (graph edited) or, when the LM head could not be isolated, all. */
+	logits: "last-token" | `all-positions (${string})`;
+}
+
+/**
+ * The decoder graph generation runs: edited to compute the last position's logits only (lastTokenLogits),
+ * or the file itself when the LM head cannot be isolated (the reason is kept in the model description).
+ */
+async function lastTokenDecoder(onnx: string): Promise<{ graph: string | Uint8Array; logits: ModelDescription["logits"] }> {
+	try {
+		return { graph: encodeOnnxModel(lastTokenLogits(await readOnnxModel(onnx))), logits: "last-token" };
+	} catch (error) {
+		return { graph: onnx, logits: `all-positions (${(error as Error).message})` };
+	}
+}
+
+function idList(value: unknown): number[] {
+	if (typeof value === "number") return [value];
+	if (Array.isArray(value)) return value.filter((v): v is number => typeof v === "number");
+	return [];
+}
+
+/**
+ * The inference engine of one model: the sessions, the tokenizer and the decode loops. It runs wherever it is
+ * created — inside the worker thread (the default of loadModel) or on the caller's thread (`worker: false`).
+ */
+export class Engine implements PromptContext {
+	private readonly variants = new Map<string, Promise<InferenceSession>>();
+
+	private constructor(
+		readonly description: ModelDescription,
+		readonly tokenizer: ChatTokenizer,
+		private readonly decoder: InferenceSession,
+		private readonly options: EngineOptions,
+	) {}
+
+	get info(): ModelInfo {
+		return this.description.info;
+	}
+	get chatTemplate(): string | undefined {
+		return this.description.chatTemplate;
+	}
+	get tokenizerConfig(): Record<string, unknown> {
+		return this.description.tokenizerConfig;
+	}
+	get executionProvider(): ExecutionProviderChoice {
+		return this.description.executionProvider;
+	}
+
+	static async open(dir: string, options: EngineOptions = {}): Promise<Engine> {
+		const files = await resolveModelFiles(dir);
+		const config = await readJsonFile<HfModelConfig>(files.config, "config.json");
+		const generationConfig = files.generationConfig ? await readJsonFile<Record<string, unknown>>(files.generationConfig, "generation_config.json") : {};
+		const { tokenizer, tokenizerConfig } = await loadTokenizer(files);
+		const decoder = await lastTokenDecoder(files.onnx);
+		const { session, executionProvider } = await createSession(decoder.graph, {
+			executionProvider: options.executionProvider ?? "auto",
+			externalDataDir: dirname(files.onnx),
+			...(options.threads !== undefined ? { threads: options.threads } : {}),
+		});
+		const info = detectModelInfo(session, config, files);
+		const eosToken = tokenizer.specialTokens.eos !== undefined ? tokenizer.tokenToId(tokenizer.specialTokens.eos) : undefined;
+		const eosTokenIds = [...new Set([...idList(config.eos_token_id), ...idList(generationConfig.eos_token_id), ...(eosToken !== undefined ? [eosToken] : [])])];
+		const padToken = tokenizer.specialTokens.pad !== undefined ? tokenizer.tokenToId(tokenizer.specialTokens.pad) : undefined;
+		// Padded positions are masked out, so any id works; Llama has no pad token and HF falls back to EOS.
+		const padTokenId = idList(config.pad_token_id)[0] ?? idList(generationConfig.pad_token_id)[0] ?? padToken ?? eosTokenIds[0] ?? 0;
+		const chatTemplate = chatTemplateOf(tokenizerConfig);
+		const description: ModelDescription = { info, executionProvider, files, config, tokenizerConfig, eosTokenIds, padTokenId, logits: decoder.logits };
+		if (chatTemplate !== undefined) description.chatTemplate = chatTemplate;
+		return new Engine(description, tokenizer, session, options);
+	}
+
+	/** Token ids of prompts, with the prompt index in errors. */
+	private encodePrompts(prompts: readonly PromptInput[], options: PromptOptions): number[][] {
+		return prompts.map((prompt, index) => {
+			const ids = promptTokenIds(prompt, this, options);
+			if (ids.length === 0) throw new InputError("prompt is empty (no tokens)", { field: `prompts[${index}]` });
+			return ids;
+		});
+	}
+
+	async generate(params: GenerateParams): Promise<GenerationResult[]> {
+		const sampling = resolveSampling(params);
+		const maxNewTokens = params.maxNewTokens ?? 256;
+		const batchSize = params.batchSize ?? 8;
+		if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new ConfigError(`maxNewTokens must be an integer ≥ 0, got ${params.maxNewTokens}`);
+		if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`batchSize must be an integer ≥ 1, got ${params.batchSize}`);
+		const loop = params.decodeLoop ?? this.options.decodeLoop ?? "host";
+		if (loop === "graph" && (sampling.temperature !== 0 || sampling.repetitionPenalty !== 1)) {
+			throw new ConfigError('decodeLoop "graph" runs greedy search in the graph: use temperature 0 and no repetition penalty, or decodeLoop "host"');
+		}
+		const limits = {
+			maxNewTokens,
+			eosTokenIds: new Set(this.description.eosTokenIds),
+			stopTokenIds: new Set(params.stopTokenIds ?? []),
+			stopStrings: params.stopStrings ?? [],
+		};
+		const root = sampling.temperature > 0 ? new SeededRng(params.seed ?? 0) : undefined;
+		const prompts = this.encodePrompts(params.prompts, params);
+		const sequences = prompts.map(
+			(ids, index) => new SequenceState(index, ids, this.tokenizer, limits, sampling, root?.fork(`sequence/${index}`), params.onToken),
+		);
+		// Longest first, in batches of similar length: little padding, and the slowest batch starts early.
+		const order = sequences.map((_, index) => index).sort((a, b) => (prompts[b] as number[]).length - (prompts[a] as number[]).length || a - b);
+		for (let start = 0; start < order.length; start += batchSize) {
+			const batch = order.slice(start, start + batchSize).map((index) => sequences[index] as SequenceState);
+			if (batch.every((s) => s.done)) continue;
+			if (loop === "graph") await this.decodeInGraph(batch);
+			else await decodeOnHost(this.decoder, this.info, batch, this.description.padTokenId);
+		}
+		return sequences.map((s) => ({ ...s.result, promptTokens: s.promptIds.length, executionProvider: this.executionProvider }));
+	}
+
+	/**
+	 * A session of the decoder with graph surgery applied (scoring, hidden states, logit lens, decode loop),
+	 * created on first use on the provider the model runs on. The edited graph is passed as bytes; its
+	 * external data is still read from the model directory.
+	 */
+	private variant(name: string, edit: (model: OnnxModel) => OnnxModel): Promise<InferenceSession> {
+		let session = this.variants.get(name);
+		if (!session) {
+			const files = this.description.files;
+			session = readOnnxModel(files.onnx).then(async (model) => {
+				const created = await createSession(encodeOnnxModel(edit(model)), {
+					executionProvider: this.executionProvider.name,
+					externalDataDir: dirname(files.onnx),
+					...(this.options.threads !== undefined ? { threads: this.options.threads } : {}),
+				});
+				return created.session;
+			});
+			session.catch(() => this.variants.delete(name));
+			this.variants.set(name, session);
+		}
+		return session;
+	}
+
+	private async decodeInGraph(batch: SequenceState[]): Promise<void> {
+		const chunkSteps = this.options.chunkSteps ?? 16;
+		const lastToken = this.description.logits === "last-token";
+		const loop = await this.variant(`loop-${chunkSteps}`, (model) => wrapDecoderInLoop(lastToken ? lastTokenLogits(model) : model, { chunkSteps }));
+		await decodeInGraph(loop, this.info, batch, this.description.padTokenId);
+	}
+
+	/** Runs prompts (token ids) in left-padded batches through a session, fetching only `fetches`. */
+	private async *batches(session: InferenceSession, sequences: readonly (readonly number[])[], batchSize: number, fetches: string[], extraFeeds: (padded: PaddedBatch) => Record<string, Tensor> = () => ({})): AsyncGenerator<{ rows: number[]; padded: PaddedBatch; outputs: InferenceSession.OnnxValueMapType }> {
+		if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`batchSize must be an integer ≥ 1, got ${batchSize}`);
+		const order = sequences.map((_, index) => index).sort((a, b) => (sequences[b] as number[]).length - (sequences[a] as number[]).length || a - b);
+		for (let start = 0; start < order.length; start += batchSize) {
+			const rows = order.slice(start, start + batchSize);
+			const padded = leftPad(
+				rows.map((row) => sequences[row] as number[]),
+				this.description.padTokenId,
+			);
+			const feeds = { ...decoderFeeds(this.info, padded, undefined, rows.length), ...extraFeeds(padded) };
+			yield { rows, padded, outputs: await session.run(feeds, fetches) };
+		}
+	}
+
+	/**
+	 * log P(response | prompt) with the log-softmax and the gather inside the graph (addScoringOutputs): one
+	 * number per position leaves the session, never the vocabulary. The prompt is tokenised as for generation
+	 * and the response on its own, without special tokens, then appended.
+	 */
+	async score(params: ScoreParams): Promise<ScoreResult[]> {
+		const eos = this.description.eosTokenIds[0];
+		if (params.appendEos && eos === undefined) throw new ConfigError("appendEos: the model defines no EOS token");
+		const split = params.pairs.map((pair, index) => {
+			if (typeof pair.response !== "string" || pair.response === "") throw new InputError("response must be a non-empty string", { field: `pairs[${index}].response` });
+			const prompt = promptTokenIds(pair.prompt, this, params);
+			const response = this.tokenizer.encode(pair.response, { addSpecialTokens: false });
+			if (params.appendEos) response.push(eos as number);
+			if (prompt.length === 0) throw new InputError("prompt is empty (no tokens)", { field: `pairs[${index}].prompt` });
+			return { prompt, response };
+		});
+		const sequences = split.map(({ prompt, response }) => [...prompt, ...response]);
+		const session = await this.variant("scoring", (model) => addScoringOutputs(model));
+		const results: ScoreResult[] = new Array(split.length);
+		// target_ids[b, s] = input_ids[b, s + 1]: position s predicts the next token (the last target is ignored).
+		const targets = (padded: PaddedBatch): Record<string, Tensor> => {
+			const ids = padded.inputIds.data as BigInt64Array;
+			const shifted = new BigInt64Array(ids.length);
+			for (let row = 0; row < padded.batch; row++) shifted.set(ids.subarray(row * padded.length + 1, (row + 1) * padded.length), row * padded.length);
+			return { target_ids: new Tensor("int64", shifted, [padded.batch, padded.length]) };
+		};
+		for await (const { rows, padded, outputs } of this.batches(session, sequences, params.batchSize ?? 8, ["token_logprobs"], targets)) {
+			const logprobs = floatData(outputs.token_logprobs as Tensor);
+			rows.forEach((index, b) => {
+				const { prompt, response } = split[index] as { prompt: number[]; response: number[] };
+				// Row b is padded on the left: response token j sits at column pad + |prompt| + j, predicted by the column before.
+				const first = b * padded.length + (padded.length - prompt.length - response.length) + prompt.length - 1;
+				const tokenLogprobs = Array.from(logprobs.subarray(first, first + response.length));
+				const sum = tokenLogprobs.reduce((a, v) => a + v, 0);
+				results[index] = { sum, mean: sum / response.length, tokens: response.length, tokenLogprobs, executionProvider: this.executionProvider };
+			});
+		}
+		return results;
+	}
+
+	/** The residual stream after every decoder layer at each prompt's last token: [prompt][layer] → Float32Array(hidden). */
+	async hiddenStates(params: HiddenStatesParams): Promise<Float32Array[][]> {
+		const prompts = this.encodePrompts(params.prompts, params);
+		const session = await this.variant("hidden-states", (model) => addHiddenStateOutputs(model, { positions: "last" }));
+		const names = Array.from({ length: this.info.layers }, (_, layer) => `hidden_states.${layer}`);
+		const results: Float32Array[][] = new Array(prompts.length);
+		for await (const { rows, outputs } of this.batches(session, prompts, params.batchSize ?? 8, names)) {
+			rows.forEach((index, b) => {
+				// Copies (slice): each row owns its buffer, so the worker can transfer it without the batch's.
+				results[index] = names.map((name) => floatData(outputs[name] as Tensor, b * this.info.hidden, this.info.hidden).slice());
+			});
+		}
+		return results;
+	}
+
+	/** The logit lens computed in the graph (addLogitLensOutputs): per layer, each token set's probability mass and the entropy. */
+	async logitLens(params: LogitLensParams): Promise<LogitLensResult> {
+		const vocab = this.info.vocabSize;
+		const sets = params.tokenSets.length;
+		if (sets === 0) throw new ConfigError("logitLens needs at least one token set");
+		const mask = new Float32Array(vocab * sets);
+		params.tokenSets.forEach((set, s) => {
+			for (const id of set) {
+				if (!Number.isInteger(id) || id < 0 || id >= vocab) throw new InputError(`token id ${id} is outside the vocabulary (0..${vocab - 1})`, { field: `tokenSets[${s}]` });
+				mask[id * sets + s] = 1;
+			}
+		});
+		const prompts = this.encodePrompts(params.prompts, params);
+		const session = await this.variant("logit-lens", (model) => addLogitLensOutputs(model));
+		const layers = this.info.layers;
+		const probs: number[][][] = new Array(prompts.length);
+		const entropy: number[][] = new Array(prompts.length);
+		const tokenSets = new Tensor("float32", mask, [vocab, sets]);
+		for await (const { rows, outputs } of this.batches(session, prompts, params.batchSize ?? 8, ["lens_probs", "lens_entropy"], () => ({ lens_token_sets: tokenSets }))) {
+			const p = floatData(outputs.lens_probs as Tensor);
+			const e = floatData(outputs.lens_entropy as Tensor);
+			rows.forEach((index, b) => {
+				probs[index] = Array.from({ length: layers }, (_, layer) => Array.from(p.subarray((b * layers + layer) * sets, (b * layers + layer + 1) * sets)));
+				entropy[index] = Array.from(e.subarray(b * layers, (b + 1) * layers));
+			});
+		}
+		return { probs, entropy, executionProvider: this.executionProvider };
+	}
+
+	async dispose(): Promise<void> {
+		await this.decoder.release();
+		for (const variant of this.variants.values()) await (await variant).release();
+		this.variants.clear();
+	}
+}

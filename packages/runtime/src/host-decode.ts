@@ -1,0 +1,71 @@
+import { Tensor } from "onnxruntime-node";
+import type { InferenceSession } from "onnxruntime-node";
+import type { ModelInfo } from "./model-info.js";
+import type { SequenceState } from "./sequence-state.js";
+import { emptyCache, floatData, int64Tensor, leftPad } from "./tensors.js";
+
+/** The feeds of a decoder run: token ids, mask, positions and the KV cache of the previous run. */
+export function decoderFeeds(info: ModelInfo, inputs: { inputIds: Tensor; attentionMask: Tensor; positionIds: Tensor }, past: Tensor[] | undefined, batch: number): Record<string, Tensor> {
+	const io = info.ioNames;
+	const feeds: Record<string, Tensor> = { [io.inputIds]: inputs.inputIds, [io.attentionMask]: inputs.attentionMask };
+	if (io.positionIds) feeds[io.positionIds] = inputs.positionIds;
+	if (io.useCacheBranch) feeds[io.useCacheBranch] = new Tensor("bool", new Uint8Array([past ? 1 : 0]), [1]);
+	for (let layer = 0; layer < info.layers; layer++) {
+		feeds[io.pastKeys[layer] as string] = past?.[2 * layer] ?? emptyCache(info.dtype, batch, info.kvHeads, info.headDim);
+		feeds[io.pastValues[layer] as string] = past?.[2 * layer + 1] ?? emptyCache(info.dtype, batch, info.kvHeads, info.headDim);
+	}
+	return feeds;
+}
+
+/** present.{i}.key|value of a run, in the order decoderFeeds takes them back. */
+export function presentCache(info: ModelInfo, outputs: InferenceSession.OnnxValueMapType): Tensor[] {
+	const cache: Tensor[] = [];
+	for (let layer = 0; layer < info.layers; layer++) {
+		cache.push(outputs[info.ioNames.presentKeys[layer] as string] as Tensor, outputs[info.ioNames.presentValues[layer] as string] as Tensor);
+	}
+	return cache;
+}
+
+/**
+ * Generates a batch with the decode loop on the host: one prefill run over the left-padded prompts, then one
+ * run per new token, feeding each run's `present.*` back as `past_key_values.*`. Finished rows keep receiving
+ * the pad token (their output is ignored) until every row is done.
+ */
+export async function decodeOnHost(session: InferenceSession, info: ModelInfo, sequences: readonly SequenceState[], padId: number): Promise<void> {
+	const padded = leftPad(
+		sequences.map((s) => s.promptIds),
+		padId,
+	);
+	const batch = padded.batch;
+	const positions = [...padded.lastPosition];
+	let maskLength = padded.length;
+	let inputs = { inputIds: padded.inputIds, attentionMask: padded.attentionMask, positionIds: padded.positionIds };
+	let past: Tensor[] | undefined;
+	const prompts = padded.mask;
+	while (sequences.some((s) => !s.done)) {
+		const outputs = await session.run(decoderFeeds(info, inputs, past, batch));
+		const logits = outputs[info.ioNames.logits] as Tensor;
+		const [, steps = 1, vocab = info.vocabSize] = logits.dims;
+		const next: number[] = [];
+		for (let row = 0; row < batch; row++) {
+			const sequence = sequences[row] as SequenceState;
+			if (sequence.done) {
+				next.push(padId);
+				continue;
+			}
+			const id = sequence.choose(floatData(logits, (row * steps + steps - 1) * vocab, vocab));
+			sequence.accept(id);
+			next.push(id);
+		}
+		if (sequences.every((s) => s.done)) break;
+		past = presentCache(info, outputs);
+		maskLength += 1;
+		const mask = new Array<number>(batch * maskLength);
+		for (let row = 0; row < batch; row++) {
+			const prompt = prompts[row] as number[];
+			for (let i = 0; i < maskLength; i++) mask[row * maskLength + i] = i < prompt.length ? (prompt[i] as number) : 1;
+			positions[row] = (positions[row] as number) + 1;
+		}
+		inputs = { inputIds: int64Tensor(next, [batch, 1]), attentionMask: int64Tensor(mask, [batch, maskLength]), positionIds: int64Tensor(positions, [batch, 1]) };
+	}
+}

@@ -1,0 +1,76 @@
+import type { SeededRng } from "@transllm/core";
+import { GeneratedText } from "./generated-text.js";
+import { applyRepetitionPenalty, sampleToken } from "./sampling.js";
+import type { ResolvedSampling } from "./sampling.js";
+import type { ChatTokenizer } from "./tokenizer.js";
+
+/** Why a sequence ended: an EOS token of the model, a stop token or stop string, or maxNewTokens. */
+export type FinishReason = "stop" | "length" | "eos";
+
+export interface SequenceLimits {
+	maxNewTokens: number;
+	eosTokenIds: ReadonlySet<number>;
+	stopTokenIds: ReadonlySet<number>;
+	stopStrings: readonly string[];
+}
+
+/**
+ * One prompt being generated: its tokens, text, stop checks and finish reason. The EOS or stop token that ends
+ * a sequence is not part of `tokenIds` (so `tokenIds` decode to `text`); a stop string is cut from `text`.
+ */
+export class SequenceState {
+	readonly tokenIds: number[] = [];
+	finishReason: FinishReason | undefined;
+	private readonly text: GeneratedText;
+	private readonly seen: Set<number> | undefined;
+
+	constructor(
+		/** Position of the prompt in the caller's list. */
+		readonly index: number,
+		readonly promptIds: readonly number[],
+		tokenizer: ChatTokenizer,
+		private readonly limits: SequenceLimits,
+		private readonly sampling: ResolvedSampling,
+		private readonly rng: SeededRng | undefined,
+		private readonly onToken: ((index: number, text: string) => void) | undefined,
+	) {
+		this.text = new GeneratedText(tokenizer, limits.stopStrings);
+		if (sampling.repetitionPenalty !== 1) this.seen = new Set(promptIds);
+		if (limits.maxNewTokens === 0) this.finish("length");
+	}
+
+	get done(): boolean {
+		return this.finishReason !== undefined;
+	}
+
+	/** Chooses the next token from this sequence's row of logits (modified in place by the penalty). */
+	choose(logits: Float32Array): number {
+		if (this.seen) applyRepetitionPenalty(logits, this.seen, this.sampling.repetitionPenalty);
+		return sampleToken(logits, this.sampling, this.rng);
+	}
+
+	/** Takes the chosen token: streams its text and decides whether the sequence is finished. */
+	accept(id: number): void {
+		if (this.done) return;
+		if (this.limits.eosTokenIds.has(id)) return this.finish("eos");
+		if (this.limits.stopTokenIds.has(id)) return this.finish("stop");
+		this.tokenIds.push(id);
+		this.seen?.add(id);
+		this.emit(this.text.push(id));
+		if (this.text.stopped) return this.finish("stop");
+		if (this.tokenIds.length >= this.limits.maxNewTokens) this.finish("length");
+	}
+
+	private finish(reason: FinishReason): void {
+		this.finishReason = reason;
+		this.emit(this.text.flush());
+	}
+
+	private emit(delta: string): void {
+		if (delta !== "" && this.onToken) this.onToken(this.index, delta);
+	}
+
+	get result(): { text: string; tokenIds: number[]; finishReason: FinishReason } {
+		return { text: this.text.text, tokenIds: this.tokenIds, finishReason: this.finishReason ?? "length" };
+	}
+}

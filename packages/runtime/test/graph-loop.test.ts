@@ -1,0 +1,38 @@
+import { udhrParagraphs } from "@transllm/udhr-text";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadModel } from "../src/chat-model.js";
+import type { ChatModel } from "../src/chat-model.js";
+import { buildLlamaFixture } from "../src/fixture/index.js";
+import { tempDir } from "./graph-test-helpers.js";
+
+describe("generate with the decode loop in the graph", () => {
+	let model: ChatModel;
+
+	beforeAll(async () => {
+		const dir = await tempDir("runtime-loop");
+		await buildLlamaFixture({ dir, layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 128, seed: 9 });
+		model = await loadModel(dir, { worker: false, executionProvider: "cpu", chunkSteps: 4 });
+	});
+	afterAll(async () => {
+		await model?.dispose();
+	});
+
+	it("should produce exactly the host loop's greedy tokens, batched with padding, across chunk boundaries", async () => {
+		const prompts = [...udhrParagraphs("en").slice(0, 3), "Everyone", (udhrParagraphs("de")[2] as string).slice(0, 60)];
+		const host = await model.generate({ prompts, maxNewTokens: 14, batchSize: 3, decodeLoop: "host" });
+		const graph = await model.generate({ prompts, maxNewTokens: 14, batchSize: 3, decodeLoop: "graph" });
+		expect(graph.map((r) => r.tokenIds)).toEqual(host.map((r) => r.tokenIds));
+		expect(graph.map((r) => r.finishReason)).toEqual(host.map((r) => r.finishReason));
+		expect(host[0]?.tokenIds).toHaveLength(14);
+
+		const stop = host[1]?.text.slice(5, 8) as string;
+		const stopped = await model.generate({ prompts, maxNewTokens: 14, stopStrings: [stop], decodeLoop: "graph" });
+		const stoppedHost = await model.generate({ prompts, maxNewTokens: 14, stopStrings: [stop], decodeLoop: "host" });
+		expect(stopped.map((r) => [r.text, r.finishReason])).toEqual(stoppedHost.map((r) => [r.text, r.finishReason]));
+		expect(stopped[1]?.finishReason).toBe("stop");
+	});
+
+	it("should refuse sampling options the in-graph greedy loop cannot honour", async () => {
+		await expect(model.generate({ prompts: ["x"], temperature: 0.7, decodeLoop: "graph" })).rejects.toThrow(/decodeLoop "graph"/);
+	});
+});

@@ -1,0 +1,211 @@
+import { ConfigError, InputError, SeededRng, listLanguages } from "@transllm/core";
+import { normalizeLanguage, tcotSpecialTokens } from "./special-tokens.js";
+import type { SpecialTokenPolicy, TextOrigin } from "./special-token-guard.js";
+import { buildRecoveryKdInstance, buildTcotInstance } from "./training-instance.js";
+import type { InstanceKind, KdRecord, TrainingInstance, TranslatedRecord } from "./training-instance.js";
+import { buildTranslationInstances } from "./translation-instances.js";
+import type { InstructionLanguage, ParallelPair } from "./translation-instances.js";
+import type { TranslationTemplate } from "./translation-templates.js";
+
+/**
+ * Held-out validation size: "We use 2K examples as the validation set" (`../shared/papers/000_1ce36f3811662daf.txt`
+ * App. A.2, transfer fine-tuning; Sec. 3.1 holds out the last 2K Alpaca queries).
+ */
+export const DEFAULT_VALIDATION_SIZE = 2000;
+
+export interface TransferDataOptions {
+	/** Seed of every random choice (templates, split, order): the same inputs and seed give the same files. */
+	seed: string | number;
+	/** Instances held out for validation (default 2,000). */
+	validationSize?: number;
+	/** Target languages to keep; records in other languages are counted as `filtered` (default: all). */
+	langs?: readonly string[];
+	templates?: readonly TranslationTemplate[];
+	instructionLanguage?: InstructionLanguage;
+	specialTokens?: SpecialTokenPolicy;
+	/** Also derive the recovery-KD instance of a translated record whose id no KD record had (default true). */
+	recoveryKdFromTranslated?: boolean;
+	/** Make translation instances from the (q^α, q^β) and (a^α, a^β) pairs of translated records (default true). */
+	translationFromTranslated?: boolean;
+}
+
+export type SplitName = "train" | "validation";
+
+export interface TransferDataCounts {
+	/** Instances per split, kind and language: `counts.train["tcot"]["th"]`. */
+	instances: Record<SplitName, Partial<Record<InstanceKind, Record<string, number>>>>;
+	/** Records read per source, and records skipped because their language is not in `langs`. */
+	records: { kd: number; translated: number; parallel: number; filtered: number };
+}
+
+export interface TransferData {
+	train: TrainingInstance[];
+	validation: TrainingInstance[];
+	/** `<EN>`, `<RESPONSE>` and the language-ID token of every target language in the data. */
+	specialTokens: string[];
+	/** Target languages present, sorted. */
+	langs: string[];
+	counts: TransferDataCounts;
+}
+
+/**
+ * Collects recovery-KD, TCOT and translation instances (Sec. 2.2.3) from records, then mixes them at random with a
+ * held-out validation split ("Finally, we randomly mix all the data mentioned above", Sec. 2.2.3). Every random
+ * choice comes from the seed, and per-instance draws are keyed by the instance id, so the output does not depend
+ * on the order of the input files.
+ */
+export class TransferDataBuilder {
+	private readonly instances: TrainingInstance[] = [];
+	private readonly kdIds = new Set<string>();
+	private readonly translatedKeys = new Set<string>();
+	private readonly pairIds = new Set<string>();
+	private readonly foundLangs = new Set<string>();
+	private readonly keep: Set<string> | undefined;
+	private readonly guardTokens: string[];
+	private readonly rng: SeededRng;
+	private readonly records = { kd: 0, translated: 0, parallel: 0, filtered: 0 };
+
+	constructor(private readonly options: TransferDataOptions) {
+		this.rng = new SeededRng(options.seed);
+		this.keep = options.langs ? new Set(options.langs.map(normalizeLanguage)) : undefined;
+		if (this.keep?.has("en")) throw new ConfigError("langs are target languages; English is the source language α and cannot be one");
+		// Without a language list, any registry language-ID token in user text is refused: it may be a target later.
+		this.guardTokens = tcotSpecialTokens(this.keep ? [...this.keep] : listLanguages().map((language) => language.code));
+	}
+
+	private kd(record: KdRecord, origin: TextOrigin): void {
+		if (this.kdIds.has(record.id)) return;
+		this.kdIds.add(record.id);
+		this.instances.push(buildRecoveryKdInstance(record, { specialTokens: this.options.specialTokens, guardTokens: this.guardTokens, origin }));
+	}
+
+	/** An English recovery-KD record → one recovery-KD instance. A repeated id is an InputError. */
+	addKdRecord(record: KdRecord, origin: TextOrigin = {}): void {
+		if (this.kdIds.has(record.id)) throw new InputError(`duplicate KD record id ${JSON.stringify(record.id)}`, { ...origin, field: "id" });
+		this.records.kd += 1;
+		this.kd(record, origin);
+	}
+
+	/**
+	 * A translated record → a TCOT instance, four translation instances (q and a, both directions) and, once per
+	 * id, the recovery-KD instance of its English side. Returns false when its language is filtered out.
+	 */
+	addTranslatedRecord(record: TranslatedRecord, origin: TextOrigin = {}): boolean {
+		const lang = normalizeLanguage(record.lang);
+		if (this.keep && !this.keep.has(lang)) {
+			this.records.filtered += 1;
+			return false;
+		}
+		const key = `${record.id}\u0000${lang}`;
+		if (this.translatedKeys.has(key)) throw new InputError(`duplicate translated record id ${JSON.stringify(record.id)} for ${lang}`, { ...origin, field: "id" });
+		const options = { specialTokens: this.options.specialTokens, guardTokens: this.guardTokens, origin };
+		const built = [buildTcotInstance({ ...record, lang }, options)];
+		if (this.options.translationFromTranslated ?? true) {
+			for (const [part, en, target] of [
+				["query", record.query_en, record.query_t],
+				["response", record.response_en, record.response_t],
+			] as const) {
+				const id = `${record.id}:${part}`;
+				built.push(
+					...buildTranslationInstances(
+						{ source: en, target, sourceLang: "en", targetLang: lang },
+						{ ...options, ...this.translationOptions(`${id}:${lang}`), id, group: record.id },
+					),
+				);
+			}
+		}
+		this.translatedKeys.add(key);
+		this.records.translated += 1;
+		this.foundLangs.add(lang);
+		this.instances.push(...built);
+		if (this.options.recoveryKdFromTranslated ?? true) this.kd(record, origin);
+		return true;
+	}
+
+	/** A parallel pair → two translation instances. `id` must be unique among pairs. Returns false when filtered. */
+	addParallelPair(pair: ParallelPair, id: string, origin: TextOrigin = {}): boolean {
+		const langs = [normalizeLanguage(pair.sourceLang), normalizeLanguage(pair.targetLang)];
+		const target = langs.find((lang) => lang !== "en");
+		if (this.keep && (target === undefined || !this.keep.has(target) || !langs.every((lang) => lang === "en" || this.keep?.has(lang)))) {
+			this.records.filtered += 1;
+			return false;
+		}
+		if (this.pairIds.has(id)) throw new InputError(`duplicate parallel pair id ${JSON.stringify(id)}`, { ...origin, field: "id" });
+		this.pairIds.add(id);
+		const group = `parallel:${id}`;
+		this.instances.push(
+			...buildTranslationInstances(pair, {
+				specialTokens: this.options.specialTokens,
+				guardTokens: this.guardTokens,
+				origin,
+				...this.translationOptions(group),
+				id: group,
+				group,
+			}),
+		);
+		this.records.parallel += 1;
+		for (const lang of langs) if (lang !== "en") this.foundLangs.add(lang);
+		return true;
+	}
+
+	private translationOptions(key: string) {
+		return { rng: this.rng.fork(`template/${key}`), templates: this.options.templates, instructionLanguage: this.options.instructionLanguage };
+	}
+
+	/** Splits and mixes everything added. */
+	finish(): TransferData {
+		const { train, validation } = mixTransferData(this.instances, { seed: this.options.seed, validationSize: this.options.validationSize });
+		const langs = [...this.foundLangs].sort();
+		return {
+			train,
+			validation,
+			specialTokens: tcotSpecialTokens(langs),
+			langs,
+			counts: { instances: { train: countInstances(train), validation: countInstances(validation) }, records: { ...this.records } },
+		};
+	}
+}
+
+function countInstances(instances: readonly TrainingInstance[]): Partial<Record<InstanceKind, Record<string, number>>> {
+	const counts: Partial<Record<InstanceKind, Record<string, number>>> = {};
+	for (const instance of instances) {
+		const byLang = (counts[instance.kind] ??= {});
+		byLang[instance.lang] = (byLang[instance.lang] ?? 0) + 1;
+	}
+	return counts;
+}
+
+/**
+ * Random mixing with a held-out validation split. Instances are grouped by `group` (one KD query with all its
+ * translations, or one parallel pair); groups are shuffled and taken whole into validation while they fit, so
+ * the validation set holds at most `validationSize` instances (exactly that many unless no remaining group fits)
+ * and none of its queries is seen in training. Both splits are then shuffled.
+ */
+export function mixTransferData(
+	instances: readonly TrainingInstance[],
+	options: { seed: string | number; validationSize?: number },
+): { train: TrainingInstance[]; validation: TrainingInstance[] } {
+	const validationSize = options.validationSize ?? DEFAULT_VALIDATION_SIZE;
+	if (!Number.isInteger(validationSize) || validationSize < 0) throw new ConfigError(`validation size must be a non-negative integer, got ${validationSize}`);
+	if (instances.length > 0 && validationSize >= instances.length) {
+		throw new ConfigError(`validation size ${validationSize} leaves no training data: only ${instances.length} instances (lower --val-size)`);
+	}
+	const groups = new Map<string, TrainingInstance[]>();
+	for (const instance of instances) {
+		const group = groups.get(instance.group);
+		if (group) group.push(instance);
+		else groups.set(instance.group, [instance]);
+	}
+	// Sorting first makes the result depend on the seed and the instances only, not on the order they came in.
+	const byId = (a: TrainingInstance, b: TrainingInstance) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+	const sorted = [...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, group]) => group.sort(byId));
+	const rng = new SeededRng(options.seed);
+	const shuffled = rng.fork("split").shuffle(sorted);
+	const train: TrainingInstance[] = [];
+	const validation: TrainingInstance[] = [];
+	for (const group of shuffled) {
+		if (validation.length + group.length <= validationSize) validation.push(...group);
+		else train.push(...group);
+	}
+	return { train: rng.fork("mix/train").shuffle(train), validation: rng.fork("mix/validation").shuffle(validation) };
+}

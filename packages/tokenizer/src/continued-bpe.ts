@@ -1,0 +1,204 @@
+/** A pre-token of the training corpus as the base tokenizer segments it, with how often it occurs. */
+export interface SegmentedWord {
+	symbols: string[];
+	count: number;
+}
+
+/** One merge learned by continued BPE, in learned order. */
+export interface LearnedMerge {
+	left: string;
+	right: string;
+	/** The new token (`left + right`). */
+	token: string;
+	/** How often the pair occurred when it was chosen. */
+	frequency: number;
+}
+
+export interface ContinuedBpeOptions {
+	/** How many merges to learn at most. */
+	merges: number;
+	/** Pairs seen fewer times than this are never merged (default 2): a pair seen once only memorises the corpus. */
+	minFrequency?: number;
+	/** Whether a pair may be merged (target-script content, token not already in the vocabulary, ...). */
+	isCandidate(left: string, right: string): boolean;
+	/** Called after each merge (progress). */
+	onMerge?(merge: LearnedMerge, index: number): void;
+}
+
+/**
+ * Continued BPE (Sennrich et al.'s merge loop) started from the base tokenizer's own segmentation: repeatedly
+ * merges the most frequent adjacent pair that `isCandidate` allows, within words only. Ties go to the pair seen
+ * first, so the result is deterministic for a given corpus order.
+ *
+ * Each word is a linked list of symbols in one flat array, and each allowed pair keeps the positions where it
+ * occurs (checked lazily), so a merge touches only its own occurrences and their two neighbours, however long
+ * the words are (Thai runs between spaces are long); counts sit in a lazy max-heap.
+ *
+ * The merge list is prefix-consistent: the first k merges of a run with `merges: K` are exactly the run with
+ * `merges: k`, which is what the fertility curve over K relies on.
+ */
+export function learnContinuedBpe(words: readonly SegmentedWord[], options: ContinuedBpeOptions): LearnedMerge[] {
+	const minFrequency = options.minFrequency ?? 2;
+	const symbolIds = new Map<string, number>();
+	const symbolText: string[] = [];
+	const intern = (text: string): number => {
+		let id = symbolIds.get(text);
+		if (id === undefined) {
+			id = symbolText.length;
+			symbolIds.set(text, id);
+			symbolText.push(text);
+		}
+		return id;
+	};
+	let total = 0;
+	for (const word of words) total += word.symbols.length;
+	const symbol = new Int32Array(total);
+	const next = new Int32Array(total);
+	const prev = new Int32Array(total);
+	const weight = new Float64Array(total);
+	let at = 0;
+	for (const word of words) {
+		const start = at;
+		for (const text of word.symbols) {
+			symbol[at] = intern(text);
+			prev[at] = at === start ? -1 : at - 1;
+			next[at] = at + 1;
+			weight[at] = word.count;
+			at += 1;
+		}
+		if (at > start) next[at - 1] = -1;
+	}
+
+	// Pair key: two symbol ids packed into one safe integer.
+	const SHIFT = 2 ** 26;
+	const pairCount = new Map<number, number>();
+	const pairPositions = new Map<number, number[]>();
+	const pairOrder = new Map<number, number>();
+	const candidate = new Map<number, boolean>();
+	const allowed = (key: number): boolean => {
+		let ok = candidate.get(key);
+		if (ok === undefined) {
+			ok = options.isCandidate(symbolText[Math.floor(key / SHIFT)] as string, symbolText[key % SHIFT] as string);
+			candidate.set(key, ok);
+		}
+		return ok;
+	};
+	const heap = new PairHeap();
+	const add = (left: number, right: number, delta: number, position: number): void => {
+		const key = left * SHIFT + right;
+		if (!allowed(key)) return;
+		const count = (pairCount.get(key) ?? 0) + delta;
+		pairCount.set(key, count);
+		if (delta > 0) {
+			let positions = pairPositions.get(key);
+			if (!positions) {
+				positions = [];
+				pairPositions.set(key, positions);
+				pairOrder.set(key, pairOrder.size);
+			}
+			positions.push(position);
+		}
+		if (count > 0) heap.push(count, pairOrder.get(key) as number, key);
+	};
+	for (let i = 0; i < total; i++) if (next[i] !== -1) add(symbol[i] as number, symbol[next[i] as number] as number, weight[i] as number, i);
+
+	const learned: LearnedMerge[] = [];
+	while (learned.length < options.merges) {
+		const top = heap.popValid(pairCount);
+		if (top === undefined || top.count < minFrequency) break;
+		const left = Math.floor(top.key / SHIFT);
+		const right = top.key % SHIFT;
+		const token = (symbolText[left] as string) + (symbolText[right] as string);
+		const merged = intern(token);
+		if (symbolText.length >= SHIFT) throw new RangeError(`continued BPE supports at most ${SHIFT} distinct symbols`);
+		const merge: LearnedMerge = { left: symbolText[left] as string, right: symbolText[right] as string, token, frequency: top.count };
+		learned.push(merge);
+		options.onMerge?.(merge, learned.length - 1);
+		const positions = (pairPositions.get(top.key) ?? []).sort((a, b) => a - b);
+		pairPositions.delete(top.key);
+		pairCount.delete(top.key);
+		for (const position of positions) {
+			// Stale entries: the pair was merged away or its symbols changed since the position was recorded.
+			const second = next[position] as number;
+			if (symbol[position] !== left || second === -1 || symbol[second] !== right) continue;
+			const count = weight[position] as number;
+			const before = prev[position] as number;
+			const after = next[second] as number;
+			// (The merged pair itself is gone from the counts; an overlapping occurrence such as "a a a" is not
+			// counted down twice.)
+			if (before !== -1 && !(symbol[before] === left && left === right)) add(symbol[before] as number, left, -count, before);
+			if (after !== -1 && !(right === left && symbol[after] === right)) add(right, symbol[after] as number, -count, second);
+			symbol[position] = merged;
+			symbol[second] = -1;
+			next[position] = after;
+			if (after !== -1) prev[after] = position;
+			if (before !== -1) add(symbol[before] as number, merged, count, before);
+			if (after !== -1) add(merged, symbol[after] as number, count, position);
+		}
+	}
+	return learned;
+}
+
+/** A max-heap of (count, first-seen order) with lazy deletion: stale entries are skipped when popped. */
+class PairHeap {
+	private counts: number[] = [];
+	private orders: number[] = [];
+	private keys: number[] = [];
+
+	push(count: number, order: number, key: number): void {
+		this.counts.push(count);
+		this.orders.push(order);
+		this.keys.push(key);
+		let i = this.counts.length - 1;
+		while (i > 0) {
+			const parent = (i - 1) >> 1;
+			if (!this.before(i, parent)) break;
+			this.swap(i, parent);
+			i = parent;
+		}
+	}
+
+	/** The best entry whose count is still current. */
+	popValid(current: ReadonlyMap<number, number>): { count: number; key: number } | undefined {
+		while (this.counts.length > 0) {
+			const count = this.counts[0] as number;
+			const key = this.keys[0] as number;
+			this.pop();
+			if (current.get(key) === count) return { count, key };
+		}
+		return undefined;
+	}
+
+	private before(a: number, b: number): boolean {
+		const ca = this.counts[a] as number;
+		const cb = this.counts[b] as number;
+		return ca > cb || (ca === cb && (this.orders[a] as number) < (this.orders[b] as number));
+	}
+
+	private swap(a: number, b: number): void {
+		for (const array of [this.counts, this.orders, this.keys]) {
+			const t = array[a] as number;
+			array[a] = array[b] as number;
+			array[b] = t;
+		}
+	}
+
+	private pop(): void {
+		const last = this.counts.length - 1;
+		this.swap(0, last);
+		this.counts.pop();
+		this.orders.pop();
+		this.keys.pop();
+		let i = 0;
+		for (;;) {
+			const l = 2 * i + 1;
+			const r = l + 1;
+			let best = i;
+			if (l < this.counts.length && this.before(l, best)) best = l;
+			if (r < this.counts.length && this.before(r, best)) best = r;
+			if (best === i) return;
+			this.swap(i, best);
+			i = best;
+		}
+	}
+}

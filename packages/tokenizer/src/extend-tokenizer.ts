@@ -1,0 +1,284 @@
+import { ConfigError, createProgress, getLanguage, scriptPattern } from "@transllm/core";
+import type { Progress } from "@transllm/core";
+import type { BaseTokenizer, TokenizerFamily } from "./base-tokenizer.js";
+import { byteLevelText } from "./byte-level.js";
+import { learnContinuedBpe } from "./continued-bpe.js";
+import type { LearnedMerge } from "./continued-bpe.js";
+import { BpeEncoder } from "./bpe-encoder.js";
+import { PreTokenizer } from "./pre-tokens.js";
+import { patchPreTokenizer } from "./pretokenizer-patch.js";
+import { CorpusSegmenter } from "./segment-corpus.js";
+import { PieceType } from "./sentencepiece-model.js";
+import type { SentencePiece, SentencePieceModel } from "./sentencepiece-model.js";
+import { sentencePieceMerges } from "./sentencepiece-to-tokenizer-json.js";
+import { formatMerges, highestTokenId, readMerges } from "./tokenizer-json.js";
+import type { TokenizerJson } from "./tokenizer-json.js";
+
+/** What continued BPE learned on a corpus: the ordered new tokens, before any cut to K. */
+export interface ExtensionPlan {
+	family: TokenizerFamily;
+	lang: string;
+	/** ISO 15924 script whose characters every new token contains. */
+	script: string;
+	/** SentencePiece family: target-script characters the base lacked, most frequent first (they come first). */
+	chars: { token: string; frequency: number }[];
+	merges: LearnedMerge[];
+	/** Why fewer than the requested tokens were learned, if so. */
+	shortfall?: string;
+	requested: number;
+	patchPreTokenizer: boolean;
+	/** Base tokens of the training corpus (for reports). */
+	corpusTokens: number;
+	corpusLines: number;
+}
+
+export interface LearnExtensionParams {
+	base: BaseTokenizer;
+	/** Training corpus of the target language, one text per line. */
+	lines: AsyncIterable<string> | Iterable<string>;
+	/** Target language code (`th`). */
+	lang: string;
+	/** K: how many new tokens to learn at most. */
+	newTokens: number;
+	/** Pairs (and missing characters) seen fewer times are not added (default 2). */
+	minFrequency?: number;
+	/** Opt-in: let the pre-tokenizer keep combining marks with their letters (byte-level BPE only). */
+	patchPreTokenizer?: boolean;
+	/** Progress reporter options; silent by default. */
+	progress?: { silent?: boolean; stream?: NodeJS.WritableStream };
+}
+
+/** The tokenizer.json the extension starts from: the base, with the pre-tokenizer patch when asked. */
+export function startingTokenizerJson(base: BaseTokenizer, patch: boolean): TokenizerJson {
+	if (!patch) return base.tokenizerJson;
+	if (base.family !== "byte-level-bpe") throw new ConfigError("--patch-pretokenizer applies to byte-level BPE (Llama-3); SentencePiece BPE has no pre-tokenizer that splits words");
+	return { ...base.tokenizerJson, pre_tokenizer: patchPreTokenizer(base.tokenizerJson.pre_tokenizer) };
+}
+
+/**
+ * Learns the new tokens by continued BPE on the base tokenizer's own segmentation of the target corpus
+ * (TransLLM extends Llama-2 with pieces learned on Thai monolingual data: `../shared/papers/000_1ce36f3811662daf.txt`
+ * Sec. 3.1, App. A.1). Only merges whose new token contains a target-script character are learned, so text
+ * without that script never meets a new merge and encodes exactly as before; a token already in the vocabulary
+ * (or a merge already present) is never added again.
+ */
+export async function learnExtension(params: LearnExtensionParams): Promise<ExtensionPlan> {
+	const { base } = params;
+	if (!Number.isInteger(params.newTokens) || params.newTokens < 1) throw new ConfigError(`newTokens must be a positive integer, got ${params.newTokens}`);
+	const minFrequency = params.minFrequency ?? 2;
+	const language = getLanguage(params.lang);
+	const script = language.script;
+	const scriptTest = new RegExp(scriptPattern(script).source, "u");
+	const patch = params.patchPreTokenizer ?? false;
+	const json = startingTokenizerJson(base, patch);
+	// Count the distinct pre-tokens, then segment each once with the base BPE model.
+	const preTokenizer = new PreTokenizer(json, base.family);
+	const counts = new Map<string, number>();
+	const progress: Progress = createProgress({ label: "reading corpus", unit: "lines", silent: params.progress?.silent ?? true, stream: params.progress?.stream });
+	let lineCount = 0;
+	for await (const line of params.lines) {
+		if (line.trim() === "") continue;
+		for (const word of preTokenizer.split(line)) counts.set(word, (counts.get(word) ?? 0) + 1);
+		lineCount += 1;
+		progress.tick();
+	}
+	progress.done();
+	const encoder = new BpeEncoder(json.model);
+	const segmenter = new CorpusSegmenter(base.family);
+	for (const [word, count] of counts) {
+		const tokens = encoder.encode(word);
+		segmenter.add({ ids: [], tokens, wordIds: tokens.map(() => 0) }, count);
+	}
+	const { words, unknownChars, tokens } = segmenter.result;
+
+	const vocab = json.model.vocab;
+	const chars =
+		base.family === "sentencepiece-bpe"
+			? [...unknownChars.entries()]
+					.filter(([char, count]) => count >= minFrequency && scriptTest.test(char) && vocab[char] === undefined)
+					.sort((a, b) => b[1] - a[1])
+					.slice(0, params.newTokens)
+					.map(([token, frequency]) => ({ token, frequency }))
+			: [];
+	const known = new Set(chars.map((c) => c.token));
+	const learnedTokens = new Set<string>();
+	const textOf = base.family === "byte-level-bpe" ? byteLevelText : (token: string) => token;
+	const isCandidate = (left: string, right: string): boolean => {
+		const token = left + right;
+		if (vocab[token] !== undefined || learnedTokens.has(token) || encoder.hasMerge(left, right)) return false;
+		if (!scriptTest.test(textOf(token))) return false;
+		if (base.family === "sentencepiece-bpe") {
+			// SentencePiece pieces carry ▁ only in front; a character the vocabulary lacks must be a piece first.
+			if (right.startsWith("▁")) return false;
+			for (const side of [left, right]) if ([...side].length === 1 && vocab[side] === undefined && !known.has(side)) return false;
+		}
+		return true;
+	};
+	const mergeBudget = params.newTokens - chars.length;
+	const learnProgress = createProgress({ label: "learning merges", unit: "merges", total: mergeBudget, silent: params.progress?.silent ?? true, stream: params.progress?.stream });
+	const merges =
+		mergeBudget > 0
+			? learnContinuedBpe(words, {
+					merges: mergeBudget,
+					minFrequency,
+					isCandidate,
+					onMerge: (merge) => {
+						learnedTokens.add(merge.token);
+						learnProgress.tick();
+					},
+				})
+			: [];
+	learnProgress.done();
+	const learned = chars.length + merges.length;
+	const shortfall =
+		learned < params.newTokens
+			? `learned ${learned} of ${params.newTokens} new tokens: no further ${language.englishName}-script pair occurs at least ${minFrequency} times in the ${lineCount}-line corpus (a larger corpus allows a larger K)`
+			: undefined;
+	return { family: base.family, lang: language.code, script, chars, merges, shortfall, requested: params.newTokens, patchPreTokenizer: patch, corpusTokens: tokens, corpusLines: lineCount };
+}
+
+/** A token the extension added. */
+export interface NewToken {
+	token: string;
+	id: number;
+	/** The merge that builds it (absent for a single character added as a piece). */
+	merge?: [string, string];
+	/** Its decomposition into base tokens (the old tokenizer's segmentation of it). */
+	baseTokens: string[];
+	baseIds: number[];
+	frequency: number;
+}
+
+/** The extended tokenizer files, in memory. */
+export interface ExtendedTokenizer {
+	family: TokenizerFamily;
+	tokenizerJson: TokenizerJson;
+	sentencePiece?: SentencePieceModel;
+	tokenizerConfig?: Record<string, unknown>;
+	newTokens: NewToken[];
+	specialTokens: { token: string; id: number }[];
+	baseVocabSize: number;
+	vocabSize: number;
+}
+
+/** Next float32 below `value` (so new SentencePiece scores stay distinct at any magnitude). */
+function nextFloat32Below(value: number): number {
+	const buffer = new Float32Array([value]);
+	const bits = new Int32Array(buffer.buffer);
+	if (value > 0) bits[0] = (bits[0] as number) - 1;
+	else if (value === 0) {
+		buffer[0] = -1.401298464324817e-45;
+		return buffer[0] as number;
+	} else bits[0] = (bits[0] as number) + 1;
+	return buffer[0] as number;
+}
+
+/**
+ * Builds the extended tokenizer from a plan, cut to the first `newTokens` tokens (prefix-consistent, so one plan
+ * serves every K of a fertility curve). New ids follow the highest id in use; added/special tokens keep their ids.
+ * SentencePiece family: tokenizer.model gets the new pieces scored below every existing score in learned
+ * order, and tokenizer.json gets every split of each new piece as a merge at that rank (as the converter does);
+ * byte-level family: vocab entries and the learned merges appended in the input's merges format. The special
+ * tokens follow the new tokens.
+ */
+export function buildExtendedTokenizer(base: BaseTokenizer, plan: ExtensionPlan, options: { newTokens?: number; specialTokens?: readonly string[] } = {}): ExtendedTokenizer {
+	const k = Math.min(options.newTokens ?? plan.requested, plan.chars.length + plan.merges.length);
+	const start = startingTokenizerJson(base, plan.patchPreTokenizer);
+	const json: TokenizerJson = { ...start, added_tokens: start.added_tokens.map((t) => ({ ...t })), model: { ...start.model, vocab: { ...start.model.vocab } } };
+	const vocab = json.model.vocab;
+	const { merges: baseMerges, format } = readMerges(start.model);
+	const baseVocabSize = highestTokenId(start) + 1;
+	let sentencePiece: SentencePieceModel | undefined;
+	if (base.sentencePiece) {
+		sentencePiece = { ...base.sentencePiece, pieces: [...base.sentencePiece.pieces] };
+		// tokenizer.json may hold added tokens past the model's pieces (a <pad> at 32000); the model gets a
+		// user-defined piece for each so that ids stay aligned in both files.
+		for (let id = sentencePiece.pieces.length; id < baseVocabSize; id++) {
+			const added = start.added_tokens.find((t) => t.id === id);
+			sentencePiece.pieces.push({ piece: added?.content ?? `<transllm_unused_${id}>`, score: 0, type: PieceType.USER_DEFINED });
+		}
+	}
+
+	const cutChars = plan.chars.slice(0, k);
+	const cutMerges = plan.merges.slice(0, k - cutChars.length);
+	const entries: { token: string; merge?: [string, string]; frequency: number }[] = [
+		...cutChars.map((c) => ({ token: c.token, frequency: c.frequency })),
+		...cutMerges.map((m) => ({ token: m.token, merge: [m.left, m.right] as [string, string], frequency: m.frequency })),
+	];
+	// The Rust tokenizers library re-assigns the id of an added token that is not in the model vocabulary to
+	// "model vocabulary size + n" when it loads the file, which is right only while the vocabulary is contiguous.
+	// Appending ids after Llama-3's 256 reserved special tokens leaves a gap, so those tokens are entered in the
+	// model vocabulary at their own ids (as Llama-2's tokenizer.json does for <unk>, <s>, </s>).
+	for (const added of json.added_tokens) if (vocab[added.content] === undefined) vocab[added.content] = added.id;
+	let nextId = baseVocabSize;
+	const newIds = entries.map(() => nextId++);
+	entries.forEach((entry, i) => {
+		vocab[entry.token] = newIds[i] as number;
+	});
+
+	if (plan.family === "sentencepiece-bpe") {
+		let score = Math.min(...(base.sentencePiece?.pieces ?? []).filter((p) => p.type === PieceType.NORMAL).map((p) => p.score), 0);
+		const pieces: SentencePiece[] = entries.map((entry) => {
+			score = nextFloat32Below(score);
+			return { piece: entry.token, score, type: PieceType.NORMAL };
+		});
+		sentencePiece?.pieces.push(...pieces);
+		const vocabMap = new Map(Object.entries(vocab));
+		const added = sentencePieceMerges(pieces, vocabMap);
+		json.model.merges = formatMerges([...baseMerges, ...added], format);
+	} else {
+		json.model.merges = formatMerges([...baseMerges, ...cutMerges.map((m) => [m.left, m.right] as [string, string])], format);
+	}
+
+	const specialTokens: { token: string; id: number }[] = [];
+	for (const token of options.specialTokens ?? []) {
+		const existing = json.added_tokens.find((t) => t.content === token) ?? (vocab[token] !== undefined ? { id: vocab[token] as number } : undefined);
+		if (existing) {
+			specialTokens.push({ token, id: existing.id });
+			continue;
+		}
+		const id = nextId++;
+		json.added_tokens.push({ id, content: token, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
+		vocab[token] = id;
+		// SentencePiece matches user-defined pieces whole in the text, as tokenizer.json matches added tokens.
+		sentencePiece?.pieces.push({ piece: token, score: 0, type: PieceType.USER_DEFINED });
+		specialTokens.push({ token, id });
+	}
+
+	const tokenizerConfig = base.tokenizerConfig ? updateTokenizerConfig(base.tokenizerConfig, specialTokens) : undefined;
+	const newTokens = entries.map((entry, i) => {
+		const baseTokens = decompose(entry.token, entry.merge, plan, start);
+		return { token: entry.token, id: newIds[i] as number, merge: entry.merge, baseTokens, baseIds: baseTokens.map((t) => start.model.vocab[t] as number), frequency: entry.frequency };
+	});
+	return { family: plan.family, tokenizerJson: json, sentencePiece, tokenizerConfig, newTokens, specialTokens, baseVocabSize, vocabSize: nextId };
+}
+
+/** A new token's base tokens: its merges expanded down to base tokens; a new character to its byte pieces. */
+function decompose(token: string, merge: [string, string] | undefined, plan: ExtensionPlan, base: TokenizerJson): string[] {
+	const byToken = new Map(plan.merges.map((m) => [m.token, [m.left, m.right] as [string, string]]));
+	const expand = (piece: string, via?: [string, string]): string[] => {
+		if (base.model.vocab[piece] !== undefined) return [piece];
+		const parts = via ?? byToken.get(piece);
+		if (parts) return [...expand(parts[0]), ...expand(parts[1])];
+		// A character the SentencePiece vocabulary lacked: its byte-fallback pieces.
+		return Array.from(new TextEncoder().encode(piece), (b) => `<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
+	};
+	return expand(token, merge);
+}
+
+/** tokenizer_config.json with the special tokens in added_tokens_decoder and additional_special_tokens. */
+function updateTokenizerConfig(config: Record<string, unknown>, specialTokens: readonly { token: string; id: number }[]): Record<string, unknown> {
+	const next: Record<string, unknown> = { ...config };
+	if (specialTokens.length === 0) return next;
+	if (typeof config.added_tokens_decoder === "object" && config.added_tokens_decoder !== null) {
+		const decoder = { ...(config.added_tokens_decoder as Record<string, unknown>) };
+		for (const { token, id } of specialTokens) {
+			decoder[String(id)] ??= { content: token, lstrip: false, normalized: false, rstrip: false, single_word: false, special: true };
+		}
+		next.added_tokens_decoder = decoder;
+	}
+	const additional = Array.isArray(config.additional_special_tokens) ? [...(config.additional_special_tokens as unknown[])] : [];
+	for (const { token } of specialTokens) if (!additional.includes(token)) additional.push(token);
+	next.additional_special_tokens = additional;
+	return next;
+}

@@ -1,0 +1,89 @@
+import type { SegmentedWord } from "./continued-bpe.js";
+import type { TokenizerFamily } from "./base-tokenizer.js";
+import type { EncodedLine } from "./hf-tokenizers.js";
+
+const BYTE_PIECE = /^<0x([0-9A-F]{2})>$/;
+const lenient = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** The base segmentation of a corpus, pre-token by pre-token, with counts. */
+export interface CorpusSegmentation {
+	words: SegmentedWord[];
+	/**
+	 * SentencePiece family: characters the base vocabulary lacks (they fell back to `<0xNN>` pieces), with
+	 * counts. Continued BPE works on characters there, as SentencePiece does, so such a character can only be
+	 * part of a new piece once it is a piece itself.
+	 */
+	unknownChars: Map<string, number>;
+	tokens: number;
+}
+
+/**
+ * Collects the base segmentation line by line. Byte-level BPE: pre-tokens are the pre-tokenizer's words (the
+ * encoding's word ids). SentencePiece BPE has no pre-tokenizer (the whole line is one sequence); pieces never
+ * contain ▁ after their first character, so a word starts at each piece that begins with ▁, and runs of
+ * `<0xNN>` byte pieces are read back as the characters they encode.
+ */
+export class CorpusSegmenter {
+	readonly result: CorpusSegmentation = { words: [], unknownChars: new Map(), tokens: 0 };
+	private readonly index = new Map<string, number>();
+
+	constructor(readonly family: TokenizerFamily) {}
+
+	private count = 1;
+
+	private addWord(symbols: string[]): void {
+		if (symbols.length === 0) return;
+		const key = symbols.join("\u0000");
+		const at = this.index.get(key);
+		if (at === undefined) {
+			this.index.set(key, this.result.words.length);
+			this.result.words.push({ symbols, count: this.count });
+		} else (this.result.words[at] as SegmentedWord).count += this.count;
+	}
+
+	/** Adds the encoding of a text seen `count` times. */
+	add(line: EncodedLine, count = 1): void {
+		this.count = count;
+		this.result.tokens += line.tokens.length * count;
+		if (this.family === "byte-level-bpe") {
+			let current: string[] = [];
+			let currentWord: number | null | undefined = -1;
+			line.tokens.forEach((token, i) => {
+				const word = line.wordIds[i];
+				if (word !== currentWord || word === null || word === undefined) {
+					this.addWord(current);
+					current = [];
+					currentWord = word;
+				}
+				current.push(token);
+			});
+			this.addWord(current);
+			return;
+		}
+		let current: string[] = [];
+		let bytes: number[] = [];
+		const flushBytes = (): void => {
+			if (bytes.length === 0) return;
+			for (const char of lenient.decode(Uint8Array.from(bytes))) {
+				current.push(char);
+				this.result.unknownChars.set(char, (this.result.unknownChars.get(char) ?? 0) + this.count);
+			}
+			bytes = [];
+		};
+		for (const token of line.tokens) {
+			const byte = BYTE_PIECE.exec(token);
+			if (byte) {
+				bytes.push(Number.parseInt(byte[1] as string, 16));
+				continue;
+			}
+			flushBytes();
+			if (token.startsWith("▁")) {
+				this.addWord(current);
+				current = [];
+			}
+			current.push(token);
+		}
+		flushBytes();
+		this.addWord(current);
+	}
+}

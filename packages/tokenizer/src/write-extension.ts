@@ -1,0 +1,101 @@
+import { readFile, readdir, stat } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic, writeJsonAtomic } from "@transllm/core";
+import type { BaseTokenizer } from "./base-tokenizer.js";
+import type { CheckReport } from "./extension-checks.js";
+import type { ExtendedTokenizer, ExtensionPlan } from "./extend-tokenizer.js";
+import { writeSentencePieceModel } from "./sentencepiece-model.js";
+
+/** One row of id-map.json: a new token and its decomposition under the old tokenizer. */
+export interface IdMapEntry {
+	token: string;
+	id: number;
+	baseTokens: string[];
+	baseIds: number[];
+	special?: boolean;
+}
+
+/** The id map: every new token with its base decomposition (what mean/EEVE embedding initialisation uses). */
+export function buildIdMap(extended: ExtendedTokenizer): { baseVocabSize: number; vocabSize: number; tokens: IdMapEntry[] } {
+	return {
+		baseVocabSize: extended.baseVocabSize,
+		vocabSize: extended.vocabSize,
+		tokens: [
+			...extended.newTokens.map((t) => ({ token: t.token, id: t.id, baseTokens: t.baseTokens, baseIds: t.baseIds })),
+			...extended.specialTokens.filter((t) => t.id >= extended.baseVocabSize).map((t) => ({ token: t.token, id: t.id, baseTokens: [], baseIds: [], special: true })),
+		],
+	};
+}
+
+/**
+ * The LLaMA-Factory settings the extended model needs: the new embedding rows must be trained, so
+ * `additional_target: embed_tokens,lm_head` (TransLLM trains them with LoRA in every stage,
+ * `../shared/papers/000_1ce36f3811662daf.txt` App. A.1), and the special tokens.
+ */
+export function llamaFactorySettings(params: { modelDir: string; specialTokens: readonly string[]; embeddingsResized: boolean }): string {
+	return [
+		"# LLaMA-Factory settings for the vocabulary-extended model (written by transllm tokenizer extend).",
+		"# Merge these keys into your training YAML.",
+		`model_name_or_path: ${params.modelDir}`,
+		"additional_target: embed_tokens,lm_head",
+		...(params.specialTokens.length > 0 ? [`new_special_tokens: ${params.specialTokens.join(",")}`] : []),
+		params.embeddingsResized
+			? "resize_vocab: false  # the checkpoint's embeddings already have the extended vocabulary's rows"
+			: "resize_vocab: true  # run `transllm tokenizer resize-embeddings` first to control the new rows' initialisation",
+		"",
+	].join("\n");
+}
+
+const WEIGHT_FILE = /\.(safetensors|bin|pt|pth|gguf|onnx|msgpack|h5)$|\.index\.json$/;
+const WRITTEN = new Set(["tokenizer.json", "tokenizer.model", "tokenizer_config.json", "id-map.json", "llamafactory.yaml", "extension-report.json"]);
+
+/**
+ * Writes the extended tokenizer directory: tokenizer.json, tokenizer.model (when the base has one),
+ * tokenizer_config.json, id-map.json, llamafactory.yaml and extension-report.json, each atomically, plus the
+ * base directory's other small files (special_tokens_map.json, config.json, ...) copied unchanged. Weights are
+ * not copied: `resize-embeddings` writes them.
+ */
+export async function writeExtension(params: { outDir: string; base: BaseTokenizer; plan: ExtensionPlan; extended: ExtendedTokenizer; report: CheckReport; embeddingsResized?: boolean }): Promise<string[]> {
+	const { outDir, base, extended } = params;
+	const written: string[] = [];
+	for (const entry of await readdir(base.dir, { withFileTypes: true })) {
+		if (!entry.isFile() || WRITTEN.has(entry.name) || WEIGHT_FILE.test(entry.name)) continue;
+		const source = join(base.dir, entry.name);
+		if ((await stat(source)).size > 16 * 1024 * 1024) continue;
+		await writeFileAtomic(join(outDir, entry.name), await readFile(source));
+		written.push(entry.name);
+	}
+	await writeJsonAtomic(join(outDir, "tokenizer.json"), extended.tokenizerJson);
+	written.push("tokenizer.json");
+	if (extended.sentencePiece) {
+		await writeFileAtomic(join(outDir, "tokenizer.model"), writeSentencePieceModel(extended.sentencePiece));
+		written.push("tokenizer.model");
+	}
+	if (extended.tokenizerConfig) {
+		await writeJsonAtomic(join(outDir, "tokenizer_config.json"), extended.tokenizerConfig);
+		written.push("tokenizer_config.json");
+	}
+	await writeJsonAtomic(join(outDir, "id-map.json"), buildIdMap(extended));
+	await writeFileAtomic(
+		join(outDir, "llamafactory.yaml"),
+		llamaFactorySettings({ modelDir: outDir, specialTokens: extended.specialTokens.map((t) => t.token), embeddingsResized: params.embeddingsResized ?? false }),
+	);
+	const { plan } = params;
+	await writeJsonAtomic(join(outDir, "extension-report.json"), {
+		base: base.dir,
+		family: plan.family,
+		lang: plan.lang,
+		requested: plan.requested,
+		added: extended.newTokens.length,
+		addedCharacters: extended.newTokens.filter((t) => !t.merge).length,
+		shortfall: plan.shortfall,
+		patchPreTokenizer: plan.patchPreTokenizer,
+		baseVocabSize: extended.baseVocabSize,
+		vocabSize: extended.vocabSize,
+		specialTokens: extended.specialTokens,
+		corpusLines: plan.corpusLines,
+		checks: params.report.checks,
+	});
+	written.push("id-map.json", "llamafactory.yaml", "extension-report.json");
+	return written;
+}
