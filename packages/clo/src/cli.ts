@@ -1,4 +1,4 @@
-import { ConfigError, listOption, numberOption, optionalString, stringOption } from "@transllm/core";
+import { ConfigError, listOption, numberOption, optionalString, stringOption, fileListOption } from "@transllm/core";
 import type { CommandTable } from "@transllm/core";
 import type { RemainderPolicy } from "./batch-layout.js";
 import { CLO_DEFAULTS } from "./clo-objective.js";
@@ -49,7 +49,7 @@ export const cloCommands: CommandTable = {
 		].join("\n"),
 		async run({ values }, { stdout, stderr }) {
 			const summary = await writeCloDataset({
-				input: listOption(values, "input"),
+				input: fileListOption(values, "input"),
 				lang: stringOption(values, "lang"),
 				out: stringOption(values, "out"),
 				format: choice<CloExportFormat>(values.format, "format", ["trl", "llamafactory"]),

@@ -1,5 +1,5 @@
 import { checkLanguage, getLanguage } from "@transllm/core";
-import type { LanguageCheck, LanguageCheckOptions } from "@transllm/core";
+import type { LanguageCheckOptions } from "@transllm/core";
 
 /**
  * An SFT record with its translation (the output of @transllm/recovery-kd, or any SFT set plus a translation):
@@ -82,10 +82,8 @@ export interface CloPairProblem {
 	scriptRatio?: number;
 }
 
-export interface CheckCloPairOptions extends LanguageCheckOptions {
-	/** Language check to use (default: @transllm/core `checkLanguage`). */
-	check?: (text: string, expected: string, options: LanguageCheckOptions) => LanguageCheck;
-}
+/** Thresholds of core's `checkLanguage` (minConfidence, minScriptRatio, candidates). */
+export type CheckCloPairOptions = LanguageCheckOptions;
 
 // Each text of a record plays two roles in the pair; the check is done once per text.
 const ROLES: ReadonlyArray<{ field: "query_en" | "response_en" | "query_t" | "response_t"; english: boolean; role: string }> = [
@@ -102,12 +100,10 @@ const ROLES: ReadonlyArray<{ field: "query_en" | "response_en" | "query_t" | "re
  */
 export function checkCloPair(record: CloSourceRecord, lang: string, options: CheckCloPairOptions = {}): CloPairProblem[] {
 	const target = getLanguage(lang).code;
-	const check = options.check ?? checkLanguage;
-	const { check: _unused, ...languageOptions } = options;
 	const problems: CloPairProblem[] = [];
 	for (const { field, english, role } of ROLES) {
 		const expected = english ? "en" : target;
-		const result = check(record[field], expected, languageOptions);
+		const result = checkLanguage(record[field], expected, options);
 		if (!result.ok) {
 			problems.push({
 				field,

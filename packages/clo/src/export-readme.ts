@@ -78,9 +78,13 @@ export function exportReadme(params: ExportReadmeParams): string {
 		lines.push(
 			"```python",
 			"from datasets import load_dataset",
+			"from peft import LoraConfig",
+			"from transformers import AutoModelForCausalLM, AutoTokenizer",
 			"from trl import DPOConfig",
 			"from clo_trainer import CLODPOTrainer   # DPOTrainer + sequential sampler + Eq. 8-12",
 			"",
+			'model = AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3-8B-Instruct", torch_dtype="bfloat16")',
+			'tokenizer = AutoTokenizer.from_pretrained("meta-llama/Meta-Llama-3-8B-Instruct")',
 			'train = load_dataset("json", data_files="trl_conversational.jsonl", split="train")',
 			`args = DPOConfig(output_dir="clo-${params.lang}", beta=${params.beta}, rpo_alpha=${params.lambda / (1 - params.lambda)}, per_device_train_batch_size=${b},`,
 			"                 learning_rate=5e-5, lr_scheduler_type=\"cosine_with_min_lr\", lr_scheduler_kwargs={\"min_lr\": 1.1e-6},",

@@ -183,7 +183,11 @@ export async function writeCloDataset(params: WriteCloDatasetParams): Promise<Cl
 					problems = earlier.problems;
 				} else {
 					problems = checkCloPair(value, lang, checkOptions);
-					if (!verdicts.writer.alreadyComplete) await verdicts.writer.write({ file, line, problems });
+					if (!verdicts.writer.alreadyComplete) {
+						await verdicts.writer.write({ file, line, problems });
+						// Verdicts reach the disk every 1000 records, so a killed run redoes little.
+						if (verdicts.writer.count % 1000 === 0) await verdicts.writer.flush();
+					}
 				}
 			}
 			if (problems.length > 0) {

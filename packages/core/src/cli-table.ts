@@ -198,7 +198,13 @@ export function numberOption(values: CliValues, name: string, fallback: number, 
 	return value;
 }
 
-/** A repeatable or comma-separated list flag. */
+/** A list of file paths from a repeatable flag: never split on commas, which paths may contain. */
+export function fileListOption(values: CliValues, name: string): string[] {
+	const raw = values[name];
+	return (Array.isArray(raw) ? raw : typeof raw === "string" ? [raw] : []).filter((item) => item !== "");
+}
+
+/** A repeatable or comma-separated list flag (codes, numbers, names — for paths use fileListOption). */
 export function listOption(values: CliValues, name: string): string[] {
 	const raw = values[name];
 	const items = Array.isArray(raw) ? raw : typeof raw === "string" ? [raw] : [];

@@ -1,6 +1,6 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { ConfigError, InputError, Reservoir, SeededRng, Stats, TransllmError, createProgress, helpFor, metricVariance, numberOption, runCli } from "../src/index.js";
+import { ConfigError, InputError, Reservoir, SeededRng, Stats, TransllmError, createProgress, fileListOption, helpFor, listOption, metricVariance, numberOption, runCli } from "../src/index.js";
 import type { CommandTable } from "../src/index.js";
 
 describe("SeededRng", () => {
@@ -113,5 +113,11 @@ describe("runCli", () => {
 		expect(helpFor("transllm", table, ["demo", "echo"])).toContain("--count <n>");
 		expect(helpFor("transllm", table, ["demo"])).toContain("echo");
 		expect(() => helpFor("transllm", table, ["nope"])).toThrow(ConfigError);
+	});
+
+	it("splits list flags on commas but never file paths", () => {
+		expect(listOption({ lang: ["th,ar", "sw"] }, "lang")).toEqual(["th", "ar", "sw"]);
+		expect(fileListOption({ input: ["data/a,b.jsonl", "c.jsonl"] }, "input")).toEqual(["data/a,b.jsonl", "c.jsonl"]);
+		expect(fileListOption({}, "input")).toEqual([]);
 	});
 });

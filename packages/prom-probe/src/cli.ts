@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { ConfigError, InputError, listOption, numberOption, optionalString, readJsonFile, readJsonl, stringOption, writeFileAtomic, writeJsonAtomic } from "@transllm/core";
+import { ConfigError, InputError, listOption, numberOption, optionalString, readJsonFile, readJsonl, stringOption, writeFileAtomic, writeJsonAtomic, fileListOption } from "@transllm/core";
 import type { CommandTable } from "@transllm/core";
 import { loadModel } from "@transllm/runtime";
 import { readLexicon } from "./lexicon.js";
@@ -58,7 +58,7 @@ export const probeCommands: CommandTable = {
 			const langs = listOption(values, "lang");
 			const task = (optionalString(values, "task") ?? "translation") as ProbeTask;
 			if (!["translation", "repetition", "cloze"].includes(task)) throw new ConfigError(`--task must be translation, repetition or cloze, got "${task}"`);
-			const sources = task === "cloze" ? listOption(values, "cloze") : listOption(values, "lexicon");
+			const sources = task === "cloze" ? fileListOption(values, "cloze") : fileListOption(values, "lexicon");
 			if (sources.length !== langs.length) {
 				throw new ConfigError(`give one ${task === "cloze" ? "--cloze" : "--lexicon"} file per --lang (${langs.length} languages, ${sources.length} files)`);
 			}

@@ -16,6 +16,7 @@ export * from "./kd-translate.js";
 export * from "./retry.js";
 export * from "./secrets.js";
 export * from "./ordered-map.js";
+export * from "./ordered-job.js";
 export * from "./micro-batcher.js";
 export * from "./semaphore.js";
 export * from "./run-manifest.js";

@@ -1,13 +1,9 @@
-import { JsonlWriter, RejectsWriter, TransllmError, createProgress } from "@transllm/core";
 import type { BadRecordPolicy } from "@transllm/core";
 import { queryMessages } from "./generation-backend.js";
 import type { GenerationBackend, GenerationParams, GenerationResult } from "./generation-backend.js";
 import { readKdQueries } from "./kd-query.js";
 import type { KdQuery } from "./kd-query.js";
-import { mapOrdered } from "./ordered-map.js";
-import { RemoteError } from "./retry.js";
-import { countRecords, flagReport, rejectedInputLines } from "./resume-state.js";
-import { finishManifestRun, manifestPathFor, sha256File, startManifestRun } from "./run-manifest.js";
+import { runOrderedJob } from "./ordered-job.js";
 
 /** Why a record is flagged (kept in the output, counted in the manifest). */
 export type GenerationFlag = "empty" | "truncated";
@@ -84,89 +80,30 @@ export function recoveryKdRecord(query: KdQuery, result: GenerationResult, model
 export async function generateRecoveryKd(options: GenerateRecoveryKdOptions): Promise<GenerateRecoveryKdSummary> {
 	const { backend } = options;
 	const params: GenerationParams = { ...DEFAULT_GENERATION_PARAMS, ...options.params };
-	const manifestPath = manifestPathFor(options.out);
-	const inputHash = await sha256File(options.queries).catch((error: Error) => {
-		throw new TransllmError("E_INPUT", `cannot read queries ${options.queries}: ${error.message}`);
-	});
-	const writer = await JsonlWriter.open<RecoveryKdRecord>(options.out, {
+	const { produced, ...summary } = await runOrderedJob<{ query: string }, RecoveryKdRecord>({
+		step: "generate",
+		paper: "TransLLM (../shared/papers/000_1ce36f3811662daf.txt) Sec. 2.2.3 recovery KD; App. A.1 greedy decoding",
+		input: options.queries,
+		out: options.out,
+		settings: { backend: backend.kind, location: backend.location, model: backend.model, params, concurrency: backend.concurrency, limit: options.limit ?? null },
+		label: "kd generate",
+		concurrency: backend.concurrency,
+		retries: () => backend.retries,
+		read: async function* (rejects) {
+			for await (const query of readKdQueries(options.queries, { onBadRecord: options.onBadRecord, rejects, limit: options.limit })) {
+				yield { id: query.id, value: { query: query.query }, file: query.file, line: query.line };
+			}
+		},
+		run: async (item) => {
+			const result = await backend.generate(queryMessages(item.value.query, params.system), params, options.signal);
+			return recoveryKdRecord({ id: item.id, query: item.value.query, file: item.file, line: item.line }, result, backend.model, params);
+		},
+		failure: "generation failed",
+		limit: options.limit,
 		resume: options.resume,
 		overwrite: options.overwrite,
-		keyOf: (record) => record.id,
-		// Every record is written as soon as it is ready: a kill loses at most the records in flight.
-		bufferBytes: 0,
+		progress: options.progress,
+		signal: options.signal,
 	});
-	if (writer.alreadyComplete) {
-		const { records, flagged } = await flagReport(options.out);
-		return { out: options.out, manifest: manifestPath, records, generated: 0, resumed: records, rejected: 0, flagged, retries: 0 };
-	}
-	const skipLines = options.resume ? await rejectedInputLines(options.out) : new Set<string>();
-	const rejects = await RejectsWriter.open(options.out, { resume: options.resume });
-	const manifest = await startManifestRun(
-		manifestPath,
-		{
-			tool: "@transllm/recovery-kd",
-			step: "generate",
-			paper: "TransLLM (../shared/papers/000_1ce36f3811662daf.txt) Sec. 2.2.3 recovery KD; App. A.1 greedy decoding",
-			input: { path: options.queries, sha256: inputHash },
-			output: { path: options.out },
-			settings: { backend: backend.kind, location: backend.location, model: backend.model, params, concurrency: backend.concurrency, limit: options.limit ?? null },
-		},
-		{ resumedRecords: writer.resumedCount, resuming: Boolean(options.resume) },
-	);
-	const total = options.progress === false ? 0 : await countRecords(options.queries, options.limit);
-	const progress = createProgress({ label: "kd generate", total, unit: "records", initial: writer.resumedCount, silent: options.progress === false, stream: options.progress || undefined });
-	const retriesBefore = backend.retries;
-	let generated = 0;
-
-	async function* pending(): AsyncGenerator<KdQuery> {
-		for await (const query of readKdQueries(options.queries, { onBadRecord: options.onBadRecord, rejects, limit: options.limit })) {
-			if (writer.existingKeys.has(query.id) || skipLines.has(`${query.file}:${query.line}`)) continue;
-			yield query;
-		}
-	}
-
-	try {
-		for await (const outcome of mapOrdered(pending(), (query) => backend.generate(queryMessages(query.query, params.system), params, options.signal), {
-			concurrency: backend.concurrency,
-		})) {
-			if (options.signal?.aborted) throw new TransllmError("E_INTERRUPTED", "interrupted: the partial output is kept; run again with --resume");
-			const query = outcome.item;
-			if (outcome.ok) {
-				await writer.write(recoveryKdRecord(query, outcome.value, backend.model, params));
-				generated += 1;
-			} else {
-				const error = outcome.error;
-				if (options.signal?.aborted) throw new TransllmError("E_INTERRUPTED", "interrupted: the partial output is kept; run again with --resume");
-				if (!RemoteError.isRemote(error) || error.retryable || error.fatal) throw error;
-				// A request the server refuses for this record alone (400: prompt too long …): set aside, named.
-				await rejects.reject({ file: query.file, line: query.line, reason: `generation failed: ${error.message}`, raw: JSON.stringify({ id: query.id, query: query.query }) });
-			}
-			progress.tick();
-		}
-		await writer.finish();
-		await rejects.close();
-	} catch (error) {
-		await writer.close();
-		await rejects.close();
-		const interrupted = TransllmError.isInstance(error) && error.code === "E_INTERRUPTED";
-		await finishManifestRun(manifestPath, manifest, {
-			status: interrupted ? "interrupted" : "failed",
-			producedRecords: generated,
-			retries: backend.retries - retriesBefore,
-			error: error instanceof Error ? error.message : String(error),
-		});
-		if (RemoteError.isRemote(error) && error.retryable) {
-			throw new RemoteError(`${error.message} (gave up after ${error.attempts} attempts; the partial output is kept: run again with --resume)`, { status: error.status, retryable: true, cause: error });
-		}
-		throw error;
-	}
-	const { records, flagged } = await flagReport(options.out);
-	await finishManifestRun(manifestPath, manifest, {
-		status: "complete",
-		producedRecords: generated,
-		retries: backend.retries - retriesBefore,
-		output: { path: options.out, records, rejected: rejects.count, flagged },
-	});
-	progress.done();
-	return { out: options.out, manifest: manifestPath, records, generated, resumed: writer.resumedCount, rejected: rejects.count, flagged, retries: backend.retries - retriesBefore };
+	return { ...summary, generated: produced };
 }

@@ -1,3 +1,4 @@
+import { open } from "node:fs/promises";
 import { InputError, readJsonl } from "@transllm/core";
 import type { BadRecordPolicy, RejectsWriter } from "@transllm/core";
 
@@ -44,6 +45,7 @@ export interface ReadKdQueriesOptions {
  * naming both lines, because resuming is keyed by id.
  */
 export async function* readKdQueries(path: string, options: ReadKdQueriesOptions = {}): AsyncGenerator<KdQuery> {
+	await refuseJsonArray(path);
 	const seen = new Map<string, number>();
 	let index = 0;
 	for await (const record of readJsonl(path, {
@@ -66,5 +68,25 @@ export async function* readKdQueries(path: string, options: ReadKdQueriesOptions
 		}
 		seen.set(id, record.line);
 		yield { id, query: queryFromRecord(value) as string, file: record.file, line: record.line };
+	}
+}
+
+/** Alpaca ships as one JSON array (alpaca_data.json): say how to make it JSONL instead of failing on line 1. */
+async function refuseJsonArray(path: string): Promise<void> {
+	let head = "";
+	try {
+		const handle = await open(path, "r");
+		try {
+			const buffer = Buffer.alloc(64);
+			const { bytesRead } = await handle.read(buffer, 0, 64, 0);
+			head = buffer.subarray(0, bytesRead).toString("utf8");
+		} finally {
+			await handle.close();
+		}
+	} catch {
+		return; // the reader names the file when it cannot open it
+	}
+	if (/^\uFEFF?\s*\[/.test(head)) {
+		throw new InputError("this is a JSON array, not JSONL (one object per line): convert it first, e.g. jq -c '.[]' alpaca_data.json > alpaca.jsonl", { file: path, line: 1 });
 	}
 }

@@ -1,12 +1,10 @@
-import { InputError, JsonlWriter, RejectsWriter, TransllmError, checkLanguage, createProgress, getLanguage, readJsonl } from "@transllm/core";
+import { InputError, checkLanguage, getLanguage, readJsonl } from "@transllm/core";
 import type { BadRecordPolicy } from "@transllm/core";
 import { findProtectedSpans } from "./do-not-translate.js";
 import { maskText, prose, unmaskText } from "./mask-text.js";
 import type { MaskedText } from "./mask-text.js";
-import { mapOrdered } from "./ordered-map.js";
+import { runOrderedJob } from "./ordered-job.js";
 import { RemoteError } from "./retry.js";
-import { countRecords, flagReport, rejectedInputLines } from "./resume-state.js";
-import { finishManifestRun, manifestPathFor, sha256File, startManifestRun } from "./run-manifest.js";
 import { segmentForTranslation } from "./segment-text.js";
 import type { TranslationBackend } from "./translation-backend.js";
 
@@ -196,88 +194,31 @@ function validatePair(value: Record<string, unknown>): string | undefined {
 export async function translateRecoveryKd(options: TranslateRecoveryKdOptions): Promise<TranslateRecoveryKdSummary> {
 	const { backend } = options;
 	const lang = getLanguage(options.lang).code;
-	const manifestPath = manifestPathFor(options.out);
-	const inputHash = await sha256File(options.input).catch((error: Error) => {
-		throw new InputError(`cannot read input: ${error.message}`, { file: options.input });
-	});
-	const writer = await JsonlWriter.open<TranslatedKdRecord>(options.out, { resume: options.resume, overwrite: options.overwrite, keyOf: (r) => r.id, bufferBytes: 0 });
-	if (writer.alreadyComplete) {
-		const { records, flagged } = await flagReport(options.out);
-		return { out: options.out, manifest: manifestPath, records, translated: 0, resumed: records, rejected: 0, flagged, retries: 0 };
-	}
-	const skipLines = options.resume ? await rejectedInputLines(options.out) : new Set<string>();
-	const rejects = await RejectsWriter.open(options.out, { resume: options.resume });
-	const manifest = await startManifestRun(
-		manifestPath,
-		{
-			tool: "@transllm/recovery-kd",
-			step: "translate",
-			paper: "TransLLM (../shared/papers/000_1ce36f3811662daf.txt) Sec. 2.2.3 TCOT and translation data from machine-translated recovery KD; Sec. 3.1 Google Translate, do-not-translate spans",
-			input: { path: options.input, sha256: inputHash },
-			output: { path: options.out },
-			settings: { backend: backend.kind, location: backend.location, model: backend.model ?? null, lang, maskStyle: backend.maskStyle, granularity: backend.granularity, concurrency: backend.concurrency },
-		},
-		{ resumedRecords: writer.resumedCount, resuming: Boolean(options.resume) },
-	);
-	const total = options.progress === false ? 0 : await countRecords(options.input);
-	const progress = createProgress({ label: `kd translate → ${lang}`, total, unit: "records", initial: writer.resumedCount, silent: options.progress === false, stream: options.progress || undefined });
-	const retriesBefore = backend.retries;
-	let translated = 0;
-	const seen = new Map<string, number>();
-
-	async function* pending(): AsyncGenerator<{ pair: KdPair & { id: string }; file: string; line: number }> {
-		for await (const record of readJsonl<KdPair>(options.input, { onBadRecord: options.onBadRecord, rejects, validate: validatePair })) {
-			const id = String(record.value.id);
-			const first = seen.get(id);
-			if (first !== undefined) throw new InputError(`duplicate id "${id}" (first on line ${first})`, { file: record.file, line: record.line, field: "id" });
-			seen.set(id, record.line);
-			if (writer.existingKeys.has(id) || skipLines.has(`${record.file}:${record.line}`)) continue;
-			yield { pair: { ...record.value, id }, file: record.file, line: record.line };
-		}
-	}
-
-	try {
-		for await (const outcome of mapOrdered(
-			pending(),
-			(item) => translateKdPair(item.pair, backend, lang, { checkLanguage: options.checkLanguage, minScriptRatio: options.minScriptRatio, signal: options.signal }),
-			{ concurrency: backend.concurrency },
-		)) {
-			if (options.signal?.aborted) throw new TransllmError("E_INTERRUPTED", "interrupted: the partial output is kept; run again with --resume");
-			if (outcome.ok) {
-				await writer.write(outcome.value);
-				translated += 1;
-			} else {
-				const error = outcome.error;
-				if (!RemoteError.isRemote(error) || error.retryable || error.fatal) throw error;
-				await rejects.reject({ file: outcome.item.file, line: outcome.item.line, reason: `translation failed: ${error.message}`, raw: JSON.stringify(outcome.item.pair) });
+	const { produced, ...summary } = await runOrderedJob<KdPair & { id: string }, TranslatedKdRecord>({
+		step: "translate",
+		paper: "TransLLM (../shared/papers/000_1ce36f3811662daf.txt) Sec. 2.2.3 TCOT and translation data from machine-translated recovery KD; Sec. 3.1 Google Translate, do-not-translate spans",
+		input: options.input,
+		out: options.out,
+		settings: { backend: backend.kind, location: backend.location, model: backend.model ?? null, lang, maskStyle: backend.maskStyle, granularity: backend.granularity, concurrency: backend.concurrency },
+		label: `kd translate → ${lang}`,
+		concurrency: backend.concurrency,
+		retries: () => backend.retries,
+		read: async function* (rejects) {
+			const seen = new Map<string, number>();
+			for await (const record of readJsonl<KdPair>(options.input, { onBadRecord: options.onBadRecord, rejects, validate: validatePair })) {
+				const id = String(record.value.id);
+				const first = seen.get(id);
+				if (first !== undefined) throw new InputError(`duplicate id "${id}" (first on line ${first})`, { file: record.file, line: record.line, field: "id" });
+				seen.set(id, record.line);
+				yield { id, value: { ...record.value, id }, file: record.file, line: record.line };
 			}
-			progress.tick();
-		}
-		await writer.finish();
-		await rejects.close();
-	} catch (error) {
-		await writer.close();
-		await rejects.close();
-		const interrupted = TransllmError.isInstance(error) && error.code === "E_INTERRUPTED";
-		await finishManifestRun(manifestPath, manifest, {
-			status: interrupted ? "interrupted" : "failed",
-			producedRecords: translated,
-			retries: backend.retries - retriesBefore,
-			error: error instanceof Error ? error.message : String(error),
-		});
-		if (RemoteError.isRemote(error) && error.retryable) {
-			throw new RemoteError(`${error.message} (gave up after ${error.attempts} attempts; the partial output is kept: run again with --resume)`, { status: error.status, retryable: true, cause: error });
-		}
-		throw error;
-	}
-	const { records, flagged, report } = await flagReport(options.out);
-	await finishManifestRun(manifestPath, manifest, {
-		status: "complete",
-		producedRecords: translated,
-		retries: backend.retries - retriesBefore,
-		output: { path: options.out, records, rejected: rejects.count, flagged },
-		report,
+		},
+		run: (item) => translateKdPair(item.value, backend, lang, { checkLanguage: options.checkLanguage, minScriptRatio: options.minScriptRatio, signal: options.signal }),
+		failure: "translation failed",
+		resume: options.resume,
+		overwrite: options.overwrite,
+		progress: options.progress,
+		signal: options.signal,
 	});
-	progress.done();
-	return { out: options.out, manifest: manifestPath, records, translated, resumed: writer.resumedCount, rejected: rejects.count, flagged, retries: backend.retries - retriesBefore };
+	return { ...summary, translated: produced };
 }

@@ -7,7 +7,8 @@ interface Pending<Q, R> {
 /**
  * Gathers requests that arrive while the model is busy and runs them as one batch (one forward pass per
  * step for all of them), one batch at a time. Only requests with the same `keyOf` (the same sampling
- * settings) share a batch; the others wait for the next one, in arrival order.
+ * settings) share a batch; the others wait for the next one, in arrival order. When a batch fails, its requests
+ * are run again one by one, so that only the request at fault gets the error.
  */
 export class MicroBatcher<Q, R> {
 	private readonly queue: Pending<Q, R>[] = [];
@@ -44,7 +45,9 @@ export class MicroBatcher<Q, R> {
 				const results = await this.run(batch.map((entry) => entry.request));
 				batch.forEach((entry, i) => entry.resolve(results[i] as R));
 			} catch (error) {
-				for (const entry of batch) entry.reject(error);
+				if (batch.length === 1) (batch[0] as Pending<Q, R>).reject(error);
+				// One bad request must not fail the others that shared its batch: each is run again alone.
+				else for (const entry of batch) await this.run([entry.request]).then((results) => entry.resolve(results[0] as R), entry.reject);
 			}
 			await new Promise<void>((resolve) => setImmediate(resolve));
 		}

@@ -1,6 +1,7 @@
 import { createServer } from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { timingSafeEqual } from "node:crypto";
+import { TransllmError } from "@transllm/core";
 import { listen, readBody } from "./fault-injection.js";
 import type { RunningServer } from "./fault-injection.js";
 import type { KdChatMessage } from "./generation-backend.js";
@@ -238,9 +239,20 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 			if (path === "/v1/chat/completions") await chatCompletion(body, response);
 			else await completion(body, response);
 		})().catch((error: unknown) => {
-			const http = error instanceof HttpError ? error : new HttpError(500, (error as Error)?.message ?? String(error), "server_error");
-			if (!response.headersSent) sendJson(response, http.status, { error: { message: http.message, type: http.type, param: http.param, code: http.errorCode } });
-			else response.end();
+			// The model's refusal of one input (an empty prompt …) is the client's error; anything else is the server's.
+			const http =
+				error instanceof HttpError
+					? error
+					: TransllmError.isInstance(error) && (error.code === "E_INPUT" || error.code === "E_CONFIG")
+						? new HttpError(400, error.message)
+						: new HttpError(500, (error as Error)?.message ?? String(error), "server_error");
+			const body = { error: { message: http.message, type: http.type, param: http.param, code: http.errorCode } };
+			if (!response.headersSent) sendJson(response, http.status, body);
+			else {
+				// A stream already under way ends with an error event, as OpenAI's does.
+				if (!response.destroyed) response.write(`data: ${JSON.stringify(body)}\n\n`);
+				response.end();
+			}
 		});
 	});
 	const running = await listen(server, options);

@@ -53,21 +53,26 @@ export async function readManifest(path: string): Promise<RunManifest | undefine
 }
 
 /**
- * Starts a run in the manifest. On resume, the earlier runs are kept and the input must be the same file
- * (same SHA-256) as before: resuming over a changed input would mix two datasets in one output.
+ * Refuses to resume an output over an input that changed (another SHA-256 than the manifest recorded):
+ * that would mix two datasets in one output. Called before anything is opened.
  */
+export async function assertSameInput(manifestPath: string, input: { path: string; sha256: string }, outputPath: string): Promise<void> {
+	const previous = await readManifest(manifestPath);
+	if (previous && previous.input.sha256 !== input.sha256) {
+		throw new TransllmError(
+			"E_INPUT",
+			`cannot resume ${outputPath}: its input ${previous.input.path} had SHA-256 ${previous.input.sha256.slice(0, 12)}…, ${input.path} has ${input.sha256.slice(0, 12)}…; start a new output instead`,
+		);
+	}
+}
+
+/** Starts a run in the manifest; on resume, the earlier runs are kept. */
 export async function startManifestRun(
 	path: string,
 	base: Omit<RunManifest, "status" | "runs">,
 	resume: { resumedRecords: number; resuming: boolean },
 ): Promise<RunManifest> {
 	const previous = resume.resuming ? await readManifest(path) : undefined;
-	if (previous && previous.input.sha256 !== base.input.sha256) {
-		throw new TransllmError(
-			"E_INPUT",
-			`cannot resume ${base.output.path}: its input ${previous.input.path} had SHA-256 ${previous.input.sha256.slice(0, 12)}…, ${base.input.path} has ${base.input.sha256.slice(0, 12)}…; start a new output instead`,
-		);
-	}
 	const manifest: RunManifest = {
 		...base,
 		status: "running",

@@ -56,6 +56,13 @@ describe("readKdQueries", () => {
 		expect(rejected[1]?.reason).toContain("instruction");
 	});
 
+	it("should explain how to convert Alpaca's JSON array file", async () => {
+		const dir = await mkdtemp(join(tmpdir(), "kd-query-"));
+		const path = join(dir, "alpaca_data.json");
+		await writeFile(path, '[\n  {"instruction": "Give three tips.", "input": "", "output": "..."}\n]\n');
+		await expect(collect(readKdQueries(path))).rejects.toThrow(/alpaca_data\.json:1: this is a JSON array.*jq -c/);
+	});
+
 	it("should turn a record into its query or a reason", () => {
 		expect(queryFromRecord({ instruction: "Translate", input: "hello" })).toBe("Translate\nhello");
 		expect(queryFromRecord({ instruction: "Only", input: null })).toBe("Only");

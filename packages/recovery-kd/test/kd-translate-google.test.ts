@@ -128,6 +128,10 @@ describe("translateRecoveryKd with Google Cloud Translation v2 (loopback)", () =
 		await expect(stat(out)).rejects.toThrow();
 		const partial = await readRecords(`${out}.partial`);
 		expect(partial.map((r) => r.id)).toEqual(["q0", "q1", "q2", "q3", "q4"]);
+		// Resuming over a changed input would mix two datasets in one output: refused.
+		const changed = join(dir, "changed.jsonl");
+		await writeFile(changed, `${await readFile(input, "utf8")}{"id": "extra", "query_en": "One more.", "response_en": "Yes."}\n`);
+		await expect(translateRecoveryKd({ input: changed, out, lang: "th", backend: createGoogleTranslateBackend({ apiKey: KEY, endpoint: broken.endpoint }), resume: true, progress: false })).rejects.toThrow(/cannot resume.*SHA-256/);
 		const resumed = await translateRecoveryKd({ input, out, lang: "th", backend: createGoogleTranslateBackend({ apiKey: KEY, endpoint: broken.endpoint, retry: fast }), resume: true, progress: false });
 		expect(resumed).toMatchObject({ resumed: 5, translated: 7, records: 12 });
 		expect(await readFile(out, "utf8")).toBe(await readFile(join(dir, "clean.jsonl"), "utf8"));

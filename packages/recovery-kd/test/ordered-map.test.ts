@@ -72,6 +72,18 @@ describe("MicroBatcher", () => {
 		expect(results).toEqual(["A", "B", "C", "D", "E"]);
 		expect(batches).toEqual([["a", "c", "d"], ["b"], ["e"]]);
 	});
+
+	it("should give the error of a failed batch only to the request at fault", async () => {
+		const batcher = new MicroBatcher<string, string>(
+			async (batch) => {
+				if (batch.includes("")) throw new Error("empty prompt");
+				return batch.map((text) => text.toUpperCase());
+			},
+			{ maxBatch: 4, keyOf: () => "same" },
+		);
+		const results = await Promise.allSettled(["a", "", "c"].map((text) => batcher.submit(text)));
+		expect(results.map((r) => (r.status === "fulfilled" ? r.value : (r.reason as Error).message))).toEqual(["A", "empty prompt", "C"]);
+	});
 });
 
 describe("Semaphore", () => {

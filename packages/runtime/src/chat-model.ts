@@ -123,7 +123,10 @@ async function workerBackend(dir: string, options: EngineOptions): Promise<{ bac
 	const description = await new Promise<ModelDescription>((resolve, reject) => {
 		worker.on("message", (reply: WorkerReply) => {
 			if (reply.type === "ready") return resolve(reply.description as ModelDescription);
-			if (reply.type === "error" && reply.id === 0) return reject(reviveError(reply.error));
+			if (reply.type === "error" && reply.id === 0) {
+				void worker.terminate();
+				return reject(reviveError(reply.error));
+			}
 			const call = pending.get(reply.id);
 			if (!call) return;
 			if (reply.type === "token") return call.onToken?.(reply.index, reply.text);

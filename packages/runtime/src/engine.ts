@@ -262,7 +262,9 @@ export class Engine implements PromptContext {
 	private async decodeInGraph(batch: SequenceState[]): Promise<void> {
 		const chunkSteps = this.options.chunkSteps ?? 16;
 		const lastToken = this.description.logits === "last-token";
-		const loop = await this.variant(`loop-${chunkSteps}`, (model) => wrapDecoderInLoop(lastToken ? lastTokenLogits(model) : model, { chunkSteps }));
+		// The model's EOS ids end a chunk early once every row has produced one; stop tokens and strings are checked on the host.
+		const eosTokenIds = this.description.eosTokenIds;
+		const loop = await this.variant(`loop-${chunkSteps}`, (model) => wrapDecoderInLoop(lastToken ? lastTokenLogits(model) : model, { chunkSteps, eosTokenIds }));
 		await decodeInGraph(loop, this.info, batch, this.description.padTokenId);
 	}
 

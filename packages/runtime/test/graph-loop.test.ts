@@ -1,3 +1,5 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { udhrParagraphs } from "@transllm/udhr-text";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "../src/chat-model.js";
@@ -7,9 +9,10 @@ import { tempDir } from "./graph-test-helpers.js";
 
 describe("generate with the decode loop in the graph", () => {
 	let model: ChatModel;
+	let dir: string;
 
 	beforeAll(async () => {
-		const dir = await tempDir("runtime-loop");
+		dir = await tempDir("runtime-loop");
 		await buildLlamaFixture({ dir, layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 128, seed: 9 });
 		model = await loadModel(dir, { worker: false, executionProvider: "cpu", chunkSteps: 4 });
 	});
@@ -30,6 +33,25 @@ describe("generate with the decode loop in the graph", () => {
 		const stoppedHost = await model.generate({ prompts, maxNewTokens: 14, stopStrings: [stop], decodeLoop: "host" });
 		expect(stopped.map((r) => [r.text, r.finishReason])).toEqual(stoppedHost.map((r) => [r.text, r.finishReason]));
 		expect(stopped[1]?.finishReason).toBe("stop");
+	});
+
+	it("should end rows at the model's EOS inside a chunk, like the host loop", async () => {
+		const prompts = udhrParagraphs("en").slice(3, 6);
+		const free = await model.generate({ prompts, maxNewTokens: 10 });
+		const ids = free[0]?.tokenIds ?? [];
+		const k = ids.findIndex((id, i) => i >= 2 && ids.indexOf(id) === i);
+		const config = JSON.parse(await readFile(join(dir, "generation_config.json"), "utf8"));
+		await writeFile(join(dir, "generation_config.json"), JSON.stringify({ ...config, eos_token_id: [2, ids[k]] }));
+		const eosModel = await loadModel(dir, { worker: false, executionProvider: "cpu", chunkSteps: 4 });
+		try {
+			const host = await eosModel.generate({ prompts, maxNewTokens: 10 });
+			const graph = await eosModel.generate({ prompts, maxNewTokens: 10, decodeLoop: "graph" });
+			expect(host[0]).toMatchObject({ finishReason: "eos", tokenIds: ids.slice(0, k) });
+			expect(graph.map((r) => [r.tokenIds, r.finishReason])).toEqual(host.map((r) => [r.tokenIds, r.finishReason]));
+		} finally {
+			await eosModel.dispose();
+			await writeFile(join(dir, "generation_config.json"), JSON.stringify(config));
+		}
 	});
 
 	it("should refuse sampling options the in-graph greedy loop cannot honour", async () => {

@@ -2,7 +2,14 @@ import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { buildLlamaFixture, type LlamaFixture, referenceForward } from "../src/fixture/index.js";
-import { addHiddenStateOutputs, addLogitLensOutputs, addScoringOutputs, findDecoderLayers, keepOutputs, UnsupportedGraphError } from "../src/graph/index.js";
+import {
+	addHiddenStateOutputs,
+	addLogitLensOutputs,
+	addScoringOutputs,
+	findDecoderLayers,
+	keepOutputs,
+	UnsupportedGraphError,
+} from "../src/graph/index.js";
 import { type OnnxModel, readOnnxModel, writeOnnxModel } from "../src/onnx/index.js";
 import { decoderFeeds, int64, maxAbsDiff, positionsFromMask, tempDir } from "./graph-test-helpers.js";
 
@@ -48,17 +55,34 @@ describe("graph surgery", () => {
 	let feeds: Record<string, ort.Tensor>;
 
 	beforeAll(async () => {
-		fixture = await buildLlamaFixture({ dir: await tempDir("surgery"), layers: 3, hidden: 64, heads: 4, kvHeads: 2, intermediate: 96, seed: 5 });
+		fixture = await buildLlamaFixture({
+			dir: await tempDir("surgery"),
+			layers: 3,
+			hidden: 64,
+			heads: 4,
+			kvHeads: 2,
+			intermediate: 96,
+			seed: 5,
+		});
 		model = await readOnnxModel(join(fixture.dir, "model.onnx"));
 		plain = await ort.InferenceSession.create(join(fixture.dir, "model.onnx"));
-		feeds = decoderFeeds({ arch: fixture.arch, inputIds: IDS, attentionMask: MASK, positionIds: positionsFromMask(MASK) });
+		feeds = decoderFeeds({
+			arch: fixture.arch,
+			inputIds: IDS,
+			attentionMask: MASK,
+			positionIds: positionsFromMask(MASK),
+		});
 	});
 
 	it("should find the residual stream after every layer by graph structure", () => {
 		const found = findDecoderLayers(model);
 		expect(found).toEqual({
 			layers: 3,
-			layerOutputs: ["/model/layers.0/Add_1_output_0", "/model/layers.1/Add_1_output_0", "/model/layers.2/Add_1_output_0"],
+			layerOutputs: [
+				"/model/layers.0/Add_1_output_0",
+				"/model/layers.1/Add_1_output_0",
+				"/model/layers.2/Add_1_output_0",
+			],
 			finalNormInput: "/model/layers.2/Add_1_output_0",
 			logits: "logits",
 			method: "structure",
@@ -69,27 +93,88 @@ describe("graph surgery", () => {
 		// Structure alone: rename every node and internal value.
 		const names = new Map<string, string>();
 		const anon = (v: string): string => {
-			if (!v || v === "logits" || /^(input_ids|attention_mask|position_ids|past_key_values|present|model\.)/.test(v) || v.startsWith("/model/const") || v.startsWith("/model/rotary_emb/inv")) return v;
+			if (
+				!v ||
+				v === "logits" ||
+				/^(input_ids|attention_mask|position_ids|past_key_values|present|model\.)/.test(v) ||
+				v.startsWith("/model/const") ||
+				v.startsWith("/model/rotary_emb/inv")
+			)
+				return v;
 			if (!names.has(v)) names.set(v, `v${names.size}`);
 			return names.get(v)!;
 		};
 		const graph = model.graph!;
-		const anonymous: OnnxModel = { ...model, graph: { ...graph, node: graph.node!.map((n, k) => ({ ...n, name: `n${k}`, input: n.input!.map(anon), output: n.output!.map(anon) })) } };
+		const anonymous: OnnxModel = {
+			...model,
+			graph: {
+				...graph,
+				node: graph.node!.map((n, k) => ({
+					...n,
+					name: `n${k}`,
+					input: n.input!.map(anon),
+					output: n.output!.map(anon),
+				})),
+			},
+		};
 		const found = findDecoderLayers(anonymous);
 		expect(found.method).toBe("structure");
 		expect(found.layerOutputs).toEqual([0, 1, 2].map((i) => names.get(`/model/layers.${i}/Add_1_output_0`)));
+		// Per-head query/key norms (as in Qwen3) are not residual-stream norms.
+		const qkNorms = graph.node!.flatMap((n) =>
+			/^\/model\/layers\.\d+\/self_attn\/Transpose(_1)?$/.test(n.name ?? "")
+				? [
+						{
+							name: `${n.name}/qk_norm/Pow`,
+							opType: "Pow",
+							input: [n.output![0]!, "/model/const_two"],
+							output: [`${n.name}/qk_norm/sq`],
+						},
+						{
+							name: `${n.name}/qk_norm/ReduceMean`,
+							opType: "ReduceMean",
+							input: [`${n.name}/qk_norm/sq`],
+							output: [`${n.name}/qk_norm/mean`],
+						},
+					]
+				: [],
+		);
+		expect(qkNorms).toHaveLength(12);
+		expect(findDecoderLayers({ ...model, graph: { ...graph, node: [...graph.node!, ...qkNorms] } })).toMatchObject({
+			method: "structure",
+			layerOutputs: findDecoderLayers(model).layerOutputs,
+		});
 		// Break one norm's pattern: the torch.onnx names still locate the layers.
 		const broken = (m: OnnxModel): OnnxModel => ({
 			...m,
-			graph: { ...m.graph!, node: m.graph!.node!.map((n) => (n.name === "/model/norm/Pow" || n.name === names.get("/model/norm/Pow") ? { ...n, opType: "Abs" } : n)) },
+			graph: {
+				...m.graph!,
+				node: m.graph!.node!.map((n) =>
+					n.name === "/model/norm/Pow" || n.name === names.get("/model/norm/Pow") ? { ...n, opType: "Abs" } : n,
+				),
+			},
 		});
 		const byNames = findDecoderLayers(broken(model));
 		expect(byNames.method).toBe("names");
 		expect(byNames.layerOutputs[2]).toBe("/model/layers.2/Add_1_output_0");
-		const anonymousBroken = { ...anonymous, graph: { ...anonymous.graph!, node: anonymous.graph!.node!.map((n) => (n.opType === "Pow" && n.input![0] === names.get("/model/layers.2/Add_1_output_0") ? { ...n, opType: "Abs" } : n)) } };
+		const anonymousBroken = {
+			...anonymous,
+			graph: {
+				...anonymous.graph!,
+				node: anonymous.graph!.node!.map((n) =>
+					n.opType === "Pow" && n.input![0] === names.get("/model/layers.2/Add_1_output_0")
+						? { ...n, opType: "Abs" }
+						: n,
+				),
+			},
+		};
 		expect(() => findDecoderLayers(anonymousBroken)).toThrow(/expected 7 RMSNorms .* for 3 layers, found 6/);
-		expect(() => findDecoderLayers({ ...model, graph: { ...graph, output: graph.output!.filter((o) => o.name !== "logits") } })).toThrow(UnsupportedGraphError);
-		expect(() => addScoringOutputs({ ...model, opsetImport: [{ domain: "", version: 11 }] })).toThrow(/opset 11; graph surgery needs opset 13/);
+		expect(() =>
+			findDecoderLayers({ ...model, graph: { ...graph, output: graph.output!.filter((o) => o.name !== "logits") } }),
+		).toThrow(UnsupportedGraphError);
+		expect(() => addScoringOutputs({ ...model, opsetImport: [{ domain: "", version: 11 }] })).toThrow(
+			/opset 11; graph surgery needs opset 13/,
+		);
 	});
 
 	it("should output the hidden states of every layer, equal to the reference's", async () => {
@@ -97,7 +182,12 @@ describe("graph surgery", () => {
 		expect(model.graph!.output!.length).toBe(7); // the input model is unchanged
 		const session = await sessionFor(edited, fixture, "hidden");
 		const out = await session.run(feeds);
-		const reference = referenceForward({ arch: fixture.arch, weights: fixture.weights, inputIds: IDS, attentionMask: MASK });
+		const reference = referenceForward({
+			arch: fixture.arch,
+			weights: fixture.weights,
+			inputIds: IDS,
+			attentionMask: MASK,
+		});
 		for (let i = 0; i < 3; i++) {
 			const states = out[`hidden_states.${i}`]!;
 			expect(states.dims).toEqual([2, 5, 64]);
@@ -108,10 +198,14 @@ describe("graph surgery", () => {
 			] as const) {
 				const from = (b * 5 + start) * 64;
 				const to = (b + 1) * 5 * 64;
-				expect(maxAbsDiff((states.data as Float32Array).subarray(from, to), reference.hiddenStates[i]!.subarray(from, to))).toBeLessThan(1e-4);
+				expect(
+					maxAbsDiff((states.data as Float32Array).subarray(from, to), reference.hiddenStates[i]!.subarray(from, to)),
+				).toBeLessThan(1e-4);
 			}
 		}
-		const lastOnly = await (await sessionFor(addHiddenStateOutputs(model, { positions: "last" }), fixture, "hidden-last")).run(feeds);
+		const lastOnly = await (
+			await sessionFor(addHiddenStateOutputs(model, { positions: "last" }), fixture, "hidden-last")
+		).run(feeds);
 		expect(lastOnly["hidden_states.1"]!.dims).toEqual([2, 64]);
 		expect(Array.from(lastOnly["hidden_states.1"]!.data as Float32Array)).toEqual([
 			...(out["hidden_states.1"]!.data as Float32Array).subarray(4 * 64, 5 * 64),
@@ -138,13 +232,19 @@ describe("graph surgery", () => {
 		expect(out.token_logprobs!.dims).toEqual([2, 5]);
 		expect(maxAbsDiff(out.token_logprobs!.data as Float32Array, expected)).toBeLessThan(1e-4);
 		expect(Math.max(...(out.token_logprobs!.data as Float32Array))).toBeLessThan(0);
-		const keep = await sessionFor(addScoringOutputs(addHiddenStateOutputs(model), { keepLogits: true }), fixture, "scoring-keep");
+		const keep = await sessionFor(
+			addScoringOutputs(addHiddenStateOutputs(model), { keepLogits: true }),
+			fixture,
+			"scoring-keep",
+		);
 		expect(keep.outputNames).toEqual(expect.arrayContaining(["logits", "token_logprobs", "hidden_states.2"]));
 		// Only the scores leave the session: no logits, no KV cache.
 		const only = await sessionFor(keepOutputs(addScoringOutputs(model), ["token_logprobs"]), fixture, "scoring-only");
 		expect(only.outputNames).toEqual(["token_logprobs"]);
 		const onlyOut = await only.run({ ...feeds, target_ids: int64(targets) });
-		expect(Array.from(onlyOut.token_logprobs!.data as Float32Array)).toEqual(Array.from(out.token_logprobs!.data as Float32Array));
+		expect(Array.from(onlyOut.token_logprobs!.data as Float32Array)).toEqual(
+			Array.from(out.token_logprobs!.data as Float32Array),
+		);
 		expect(() => keepOutputs(model, ["logits", "scores"])).toThrow(/no graph output "scores"/);
 	});
 
@@ -157,7 +257,12 @@ describe("graph surgery", () => {
 		const out = await session.run({ ...feeds, lens_token_sets: new ort.Tensor("float32", mask, [512, sets]) });
 		expect(out.lens_probs!.dims).toEqual([2, 3, sets]);
 		expect(out.lens_entropy!.dims).toEqual([2, 3]);
-		const reference = referenceForward({ arch: fixture.arch, weights: fixture.weights, inputIds: IDS, attentionMask: MASK });
+		const reference = referenceForward({
+			arch: fixture.arch,
+			weights: fixture.weights,
+			inputIds: IDS,
+			attentionMask: MASK,
+		});
 		for (let b = 0; b < 2; b++) {
 			for (let layer = 0; layer < 3; layer++) {
 				const h = reference.hiddenStates[layer]!.subarray((b * 5 + 4) * 64, (b * 5 + 5) * 64);
@@ -171,31 +276,77 @@ describe("graph surgery", () => {
 				expect((out.lens_entropy!.data as Float32Array)[b * 3 + layer]).toBeCloseTo(entropy, 4);
 			}
 		}
+		// A head that slices the last position cannot be applied to [batch, layers, hidden]: a clear refusal.
+		const graph = model.graph!;
+		const sliced: OnnxModel = {
+			...model,
+			graph: {
+				...graph,
+				node: [
+					...graph.node!.filter((n) => n.name !== "/lm_head/MatMul"),
+					{
+						name: "/slice_last",
+						opType: "Gather",
+						input: ["/model/norm/Mul_1_output_0", "/model/const_one"],
+						output: ["last"],
+						attribute: [{ name: "axis", type: 2, i: 1 }],
+					},
+					{ ...graph.node!.find((n) => n.name === "/lm_head/MatMul")!, input: ["last", "lm_head.weight.T"] },
+				],
+			},
+		};
+		expect(() => addLogitLensOutputs(sliced)).toThrow(/has a Gather node \(\/slice_last\)/);
 		// The last layer's lens is the model's own next-token distribution.
 		const logits = (await plain.run(feeds)).logits!.data as Float32Array;
 		const last = Array.from(logits.subarray(4 * 512, 5 * 512));
 		const max = Math.max(...last);
 		const z = last.reduce((acc, l) => acc + Math.exp(l - max), 0);
-		expect((out.lens_probs!.data as Float32Array)[2 * sets + 0]).toBeCloseTo([5, 77, 300].reduce((acc, t) => acc + Math.exp(last[t]! - max) / z, 0), 5);
+		expect((out.lens_probs!.data as Float32Array)[2 * sets + 0]).toBeCloseTo(
+			[5, 77, 300].reduce((acc, t) => acc + Math.exp(last[t]! - max) / z, 0),
+			5,
+		);
 	});
 });
 
 describe("graph surgery on fused RMSNorms (onnxruntime-genai style)", () => {
 	it("should read the residual stream from SkipSimplifiedLayerNormalization sums, naming the one left out", async () => {
-		const fixture = await buildLlamaFixture({ dir: await tempDir("surgery-fused"), layers: 2, hidden: 32, heads: 4, kvHeads: 2, intermediate: 64, vocab: 300, norms: "fused", seed: 2 });
+		const fixture = await buildLlamaFixture({
+			dir: await tempDir("surgery-fused"),
+			layers: 2,
+			hidden: 32,
+			heads: 4,
+			kvHeads: 2,
+			intermediate: 64,
+			vocab: 300,
+			norms: "fused",
+			seed: 2,
+		});
 		const model = await readOnnxModel(join(fixture.dir, "model.onnx"));
 		expect(model.graph!.node!.filter((n) => n.opType === "SkipSimplifiedLayerNormalization")).toHaveLength(4);
 		const found = findDecoderLayers(addHiddenStateOutputs(model));
-		expect(found.layerOutputs).toEqual(["/model/layers.0/residual_sum", "/model/norm/SkipLayerNorm/input_skip_bias_sum"]);
+		expect(found.layerOutputs).toEqual([
+			"/model/layers.0/residual_sum",
+			"/model/norm/SkipLayerNorm/input_skip_bias_sum",
+		]);
 		expect(found.finalSkipNorm).toMatchObject({ gamma: "model.norm.weight" });
 		const ids = [[1, 60, 61, 62]];
-		const feeds = decoderFeeds({ arch: fixture.arch, inputIds: ids, attentionMask: [[1, 1, 1, 1]], positionIds: [[0, 1, 2, 3]] });
+		const feeds = decoderFeeds({
+			arch: fixture.arch,
+			inputIds: ids,
+			attentionMask: [[1, 1, 1, 1]],
+			positionIds: [[0, 1, 2, 3]],
+		});
 		const reference = referenceForward({ arch: fixture.arch, weights: fixture.weights, inputIds: ids });
 		const hidden = await (await sessionFor(addHiddenStateOutputs(model), fixture, "fused-hidden")).run(feeds);
 		expect(maxAbsDiff(hidden.logits!.data as Float32Array, reference.logits)).toBeLessThan(2e-4);
-		for (let i = 0; i < 2; i++) expect(maxAbsDiff(hidden[`hidden_states.${i}`]!.data as Float32Array, reference.hiddenStates[i]!)).toBeLessThan(1e-4);
+		for (let i = 0; i < 2; i++)
+			expect(maxAbsDiff(hidden[`hidden_states.${i}`]!.data as Float32Array, reference.hiddenStates[i]!)).toBeLessThan(
+				1e-4,
+			);
 		const everything = new Float32Array(300).fill(1);
-		const lens = await (await sessionFor(addLogitLensOutputs(model), fixture, "fused-lens")).run({ ...feeds, lens_token_sets: new ort.Tensor("float32", everything, [300, 1]) });
+		const lens = await (
+			await sessionFor(addLogitLensOutputs(model), fixture, "fused-lens")
+		).run({ ...feeds, lens_token_sets: new ort.Tensor("float32", everything, [300, 1]) });
 		for (let layer = 0; layer < 2; layer++) {
 			expect((lens.lens_probs!.data as Float32Array)[layer]).toBeCloseTo(1, 5);
 			const p = lensDistribution(fixture, reference.hiddenStates[layer]!.subarray(3 * 32, 4 * 32));

@@ -18,7 +18,11 @@ export function positionsFromMask(mask: readonly (readonly number[])[], offset: 
 }
 
 export function int64(rows: readonly (readonly number[])[]): ort.Tensor {
-	return new ort.Tensor("int64", BigInt64Array.from(rows.flat(), (v) => BigInt(v)), [rows.length, rows[0]?.length ?? 0]);
+	return new ort.Tensor(
+		"int64",
+		BigInt64Array.from(rows.flat(), (v) => BigInt(v)),
+		[rows.length, rows[0]?.length ?? 0],
+	);
 }
 
 /** Feeds of one decoder step: ids, mask (covering past + new), positions, and the past cache (empty when absent). */
@@ -38,7 +42,8 @@ export function decoderFeeds(params: {
 	for (let i = 0; i < arch.layers; i++) {
 		for (const kind of ["key", "value"]) {
 			feeds[`past_key_values.${i}.${kind}`] =
-				params.past?.[`present.${i}.${kind}`] ?? new ort.Tensor("float32", new Float32Array(0), [params.inputIds.length, arch.kvHeads, 0, arch.headDim]);
+				params.past?.[`present.${i}.${kind}`] ??
+				new ort.Tensor("float32", new Float32Array(0), [params.inputIds.length, arch.kvHeads, 0, arch.headDim]);
 		}
 	}
 	return feeds;

@@ -24,7 +24,9 @@ async function hostGreedy(session: ort.InferenceSession, fixture: LlamaFixture, 
 	let inputIds = IDS;
 	let past: Record<string, ort.Tensor> | undefined;
 	for (let step = 0; step < steps; step++) {
-		const out = await session.run(decoderFeeds({ arch: fixture.arch, inputIds, attentionMask: mask, positionIds: positions, past }));
+		const out = await session.run(
+			decoderFeeds({ arch: fixture.arch, inputIds, attentionMask: mask, positionIds: positions, past }),
+		);
 		const logits = out.logits!.data as Float32Array;
 		const seq = inputIds[0]!.length;
 		const next = IDS.map((_, b) => argmax(logits, (b * seq + seq - 1) * VOCAB, VOCAB));
@@ -49,7 +51,15 @@ describe("wrapDecoderInLoop", () => {
 	let host: number[][];
 
 	beforeAll(async () => {
-		fixture = await buildLlamaFixture({ dir: await tempDir("loop"), layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 96, seed: 9 });
+		fixture = await buildLlamaFixture({
+			dir: await tempDir("loop"),
+			layers: 2,
+			hidden: 64,
+			heads: 4,
+			kvHeads: 2,
+			intermediate: 96,
+			seed: 9,
+		});
 		model = await readOnnxModel(join(fixture.dir, "model.onnx"));
 		host = await hostGreedy(await ort.InferenceSession.create(join(fixture.dir, "model.onnx")), fixture, 8);
 	});
@@ -58,15 +68,27 @@ describe("wrapDecoderInLoop", () => {
 		const path = join(fixture.dir, "loop.onnx");
 		await writeOnnxModel(wrapDecoderInLoop(model, { chunkSteps: 4 }), path);
 		const session = await ort.InferenceSession.create(path);
-		expect(session.outputNames).toEqual(["tokens", "next_attention_mask", "next_position_ids", "present.0.key", "present.0.value", "present.1.key", "present.1.value"]);
-		const first = await session.run(decoderFeeds({ arch: fixture.arch, inputIds: IDS, attentionMask: MASK, positionIds: positionsFromMask(MASK) }));
+		expect(session.outputNames).toEqual([
+			"tokens",
+			"next_attention_mask",
+			"next_position_ids",
+			"present.0.key",
+			"present.0.value",
+			"present.1.key",
+			"present.1.value",
+		]);
+		const first = await session.run(
+			decoderFeeds({ arch: fixture.arch, inputIds: IDS, attentionMask: MASK, positionIds: positionsFromMask(MASK) }),
+		);
 		expect(first.tokens!.dims).toEqual([2, 4]);
 		expect(first.next_attention_mask!.dims).toEqual([2, 10]);
 		expect(first["present.1.value"]!.dims).toEqual([2, 2, 9, 16]);
 		expect(rows(first.next_position_ids!)).toEqual([[6], [9]]);
 		const firstTokens = rows(first.tokens!);
 		const second = await session.run({
-			...Object.fromEntries(Object.entries(presents(first)).map(([name, tensor]) => [name.replace("present.", "past_key_values."), tensor])),
+			...Object.fromEntries(
+				Object.entries(presents(first)).map(([name, tensor]) => [name.replace("present.", "past_key_values."), tensor]),
+			),
 			input_ids: int64(firstTokens.map((r) => [r[3]!])),
 			attention_mask: first.next_attention_mask!,
 			position_ids: first.next_position_ids!,
@@ -80,7 +102,12 @@ describe("wrapDecoderInLoop", () => {
 	it("should sample in the graph: greedy at temperature 0 or top_k 1, within the top k otherwise, and reproducible by seed", async () => {
 		const path = join(fixture.dir, "loop-sample.onnx");
 		await writeOnnxModel(wrapDecoderInLoop(model, { chunkSteps: 8, sampling: "sample", seed: 42 }), path);
-		const prefill = decoderFeeds({ arch: fixture.arch, inputIds: IDS, attentionMask: MASK, positionIds: positionsFromMask(MASK) });
+		const prefill = decoderFeeds({
+			arch: fixture.arch,
+			inputIds: IDS,
+			attentionMask: MASK,
+			positionIds: positionsFromMask(MASK),
+		});
 		const run = async (session: ort.InferenceSession, temperature: number, topK: number): Promise<number[][]> =>
 			rows(
 				(
@@ -103,7 +130,14 @@ describe("wrapDecoderInLoop", () => {
 		const plain = await ort.InferenceSession.create(join(fixture.dir, "model.onnx"));
 		const sequences = IDS.map((ids, row) => [...ids, ...sampledA[row]!]);
 		const mask = MASK.map((m) => [...m, ...Array(8).fill(1)]);
-		const out = await plain.run(decoderFeeds({ arch: fixture.arch, inputIds: sequences, attentionMask: mask, positionIds: positionsFromMask(mask) }));
+		const out = await plain.run(
+			decoderFeeds({
+				arch: fixture.arch,
+				inputIds: sequences,
+				attentionMask: mask,
+				positionIds: positionsFromMask(mask),
+			}),
+		);
 		const logits = out.logits!.data as Float32Array;
 		for (let row = 0; row < 2; row++) {
 			for (let s = 0; s < 8; s++) {
@@ -125,7 +159,9 @@ describe("wrapDecoderInLoop", () => {
 		const path = join(fixture.dir, "loop-eos.onnx");
 		await writeOnnxModel(wrapDecoderInLoop(model, { chunkSteps: 8, eosTokenIds: eos }), path);
 		const session = await ort.InferenceSession.create(path);
-		const out = await session.run(decoderFeeds({ arch: fixture.arch, inputIds: IDS, attentionMask: MASK, positionIds: positionsFromMask(MASK) }));
+		const out = await session.run(
+			decoderFeeds({ arch: fixture.arch, inputIds: IDS, attentionMask: MASK, positionIds: positionsFromMask(MASK) }),
+		);
 		expect(steps).toBeLessThanOrEqual(3);
 		expect(rows(out.tokens!)).toEqual(host.map((r) => r.slice(0, steps)));
 		expect(Array.from(out.finished!.data as Uint8Array)).toEqual([1, 1]);
@@ -134,14 +170,24 @@ describe("wrapDecoderInLoop", () => {
 		// A token no sequence produces never stops the chunk.
 		const absent = Array.from({ length: VOCAB }, (_, t) => t).find((t) => !host.flat().includes(t)) as number;
 		await writeOnnxModel(wrapDecoderInLoop(model, { chunkSteps: 8, eosTokenIds: [absent] }), path);
-		const never = await (await ort.InferenceSession.create(path)).run(decoderFeeds({ arch: fixture.arch, inputIds: IDS, attentionMask: MASK, positionIds: positionsFromMask(MASK) }));
+		const never = await (
+			await ort.InferenceSession.create(path)
+		).run(
+			decoderFeeds({ arch: fixture.arch, inputIds: IDS, attentionMask: MASK, positionIds: positionsFromMask(MASK) }),
+		);
 		expect(rows(never.tokens!)).toEqual(host);
 		expect(Array.from(never.finished!.data as Uint8Array)).toEqual([0, 0]);
 	});
 
 	it("should refuse decoders it cannot loop", () => {
 		expect(() => wrapDecoderInLoop(model, { chunkSteps: 0 })).toThrow(/chunkSteps must be a positive integer/);
-		const merged = { ...model, graph: { ...model.graph!, input: [...model.graph!.input!, { name: "use_cache_branch", type: { tensorType: { elemType: 9 } } }] } };
+		const merged = {
+			...model,
+			graph: {
+				...model.graph!,
+				input: [...model.graph!.input!, { name: "use_cache_branch", type: { tensorType: { elemType: 9 } } }],
+			},
+		};
 		expect(() => wrapDecoderInLoop(merged, { chunkSteps: 2 })).toThrow(/use_cache_branch/);
 	});
 });

@@ -22,7 +22,15 @@ import { decoderFeeds, tempDir } from "./graph-test-helpers.js";
 describe("readOnnxModel / writeOnnxModel", () => {
 	let fixture: LlamaFixture;
 	beforeAll(async () => {
-		fixture = await buildLlamaFixture({ dir: await tempDir("onnx-io"), layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 96, seed: 11 });
+		fixture = await buildLlamaFixture({
+			dir: await tempDir("onnx-io"),
+			layers: 2,
+			hidden: 64,
+			heads: 4,
+			kvHeads: 2,
+			intermediate: 96,
+			seed: 11,
+		});
 	});
 
 	it("should read the graph and leave external weights on disk", async () => {
@@ -47,11 +55,19 @@ describe("readOnnxModel / writeOnnxModel", () => {
 		model.graph!.output!.push({ name: "/model/layers.0/Add_1_output_0" });
 		const target = await tempDir("onnx-io-out");
 		await writeOnnxModel(model, join(target, "edited.onnx"), { sourceDir: fixture.dir });
-		const [from, to] = await Promise.all([stat(join(fixture.dir, "model.onnx_data")), stat(join(target, "model.onnx_data"))]);
+		const [from, to] = await Promise.all([
+			stat(join(fixture.dir, "model.onnx_data")),
+			stat(join(target, "model.onnx_data")),
+		]);
 		expect(to.ino).toBe(from.ino);
 		const session = await ort.InferenceSession.create(join(target, "edited.onnx"));
 		expect(session.outputNames).toContain("/model/layers.0/Add_1_output_0");
-		const feeds = decoderFeeds({ arch: fixture.arch, inputIds: [[1, 2, 3]], attentionMask: [[1, 1, 1]], positionIds: [[0, 1, 2]] });
+		const feeds = decoderFeeds({
+			arch: fixture.arch,
+			inputIds: [[1, 2, 3]],
+			attentionMask: [[1, 1, 1]],
+			positionIds: [[0, 1, 2]],
+		});
 		const original = await ort.InferenceSession.create(join(fixture.dir, "model.onnx"));
 		const [a, b] = [await session.run(feeds), await original.run(feeds)];
 		expect(Array.from(a.logits!.data as Float32Array)).toEqual(Array.from(b.logits!.data as Float32Array));
@@ -62,9 +78,13 @@ describe("readOnnxModel / writeOnnxModel", () => {
 		const model = await readOnnxModel(join(fixture.dir, "model.onnx"));
 		const target = await tempDir("onnx-io-clash");
 		await writeFile(join(target, "model.onnx_data"), "other weights");
-		await expect(writeOnnxModel(model, join(target, "m.onnx"), { sourceDir: fixture.dir })).rejects.toThrow(/exists and is not the external data/);
+		await expect(writeOnnxModel(model, join(target, "m.onnx"), { sourceDir: fixture.dir })).rejects.toThrow(
+			/exists and is not the external data/,
+		);
 		const empty = await tempDir("onnx-io-empty");
-		await expect(writeOnnxModel(model, join(await tempDir("onnx-io-x"), "m.onnx"), { sourceDir: empty })).rejects.toThrow(/external data file referenced by the model is missing/);
+		await expect(
+			writeOnnxModel(model, join(await tempDir("onnx-io-x"), "m.onnx"), { sourceDir: empty }),
+		).rejects.toThrow(/external data file referenced by the model is missing/);
 	});
 
 	it("should round-trip models without external data and externalize on request", async () => {
@@ -72,7 +92,15 @@ describe("readOnnxModel / writeOnnxModel", () => {
 		const bytes = encodeOnnxModel(model);
 		const again = decodeOnnxModel(bytes);
 		expect(again.graph!.node!.map((n) => n.name)).toEqual(model.graph!.node!.map((n) => n.name));
-		const inMemory = { ...model, graph: { ...model.graph!, initializer: [makeTensor({ name: "w", dataType: DataType.FLOAT, dims: [2, 1024], data: new Float32Array(2048).fill(0.25) })] } };
+		const inMemory = {
+			...model,
+			graph: {
+				...model.graph!,
+				initializer: [
+					makeTensor({ name: "w", dataType: DataType.FLOAT, dims: [2, 1024], data: new Float32Array(2048).fill(0.25) }),
+				],
+			},
+		};
 		const dir = await tempDir("onnx-io-ext");
 		await writeOnnxModel(inMemory, join(dir, "x.onnx"), { externalData: { location: "x.onnx_data" } });
 		expect((await stat(join(dir, "x.onnx_data"))).size).toBe(8192);
@@ -89,7 +117,13 @@ describe("readOnnxModel / writeOnnxModel", () => {
 		await writeFile(join(dir, "bad.onnx"), "this is not a protobuf \u0000\u00ff\u00ff\u00ff");
 		await expect(readOnnxModel(join(dir, "bad.onnx"))).rejects.toThrow(/bad\.onnx/);
 		await expect(readOnnxModel(join(dir, "missing.onnx"))).rejects.toThrow(/missing\.onnx: cannot read ONNX model/);
-		const tensor = { name: "w", dataType: 1, dims: [1], dataLocation: 1, externalData: [{ key: "location", value: "../secret.bin" }] };
+		const tensor = {
+			name: "w",
+			dataType: 1,
+			dims: [1],
+			dataLocation: 1,
+			externalData: [{ key: "location", value: "../secret.bin" }],
+		};
 		expect(() => externalDataInfo(tensor)).toThrow(/must stay inside the model directory/);
 	});
 });

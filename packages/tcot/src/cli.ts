@@ -1,4 +1,4 @@
-import { ConfigError, listOption, numberOption, optionalString, stringOption } from "@transllm/core";
+import { ConfigError, listOption, numberOption, optionalString, stringOption, fileListOption } from "@transllm/core";
 import type { BadRecordPolicy, CliContext, CommandTable } from "@transllm/core";
 import { buildTrainingFiles } from "./build-training-files.js";
 import type { ExportFormat, ParallelUse } from "./build-training-files.js";
@@ -91,10 +91,10 @@ export const tcotCommands: CommandTable = {
 				].join("\n"),
 				async run({ values }, context) {
 					const result = await buildTrainingFiles({
-						kd: listOption(values, "kd"),
-						translated: listOption(values, "translated"),
-						parallel: listOption(values, "parallel"),
-						english: listOption(values, "english"),
+						kd: fileListOption(values, "kd"),
+						translated: fileListOption(values, "translated"),
+						parallel: fileListOption(values, "parallel"),
+						english: fileListOption(values, "english"),
 						outDir: stringOption(values, "out"),
 						format: choice(optionalString(values, "format"), "format", ["llamafactory", "trl"] as ExportFormat[]),
 						style: choice(optionalString(values, "style"), "style", ["sharegpt", "alpaca", "messages", "prompt-completion"] as (LlamaFactoryStyle | TrlStyle)[]),
@@ -144,7 +144,7 @@ export const tcotCommands: CommandTable = {
 				details: "Other fields of each record (id, …) are kept. missing lists absent stages; fallback is the text to append to continue (' <RESPONSE>' or ' <TH>').",
 				async run({ values }, context) {
 					const result = await parseOutputFile({
-						input: listOption(values, "in"),
+						input: fileListOption(values, "in"),
 						output: stringOption(values, "out"),
 						field: stringOption(values, "field"),
 						lang: optionalString(values, "lang"),

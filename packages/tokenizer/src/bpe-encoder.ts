@@ -24,8 +24,10 @@ export class BpeEncoder {
 		this.vocab = model.vocab;
 		this.byteFallback = model.byte_fallback === true;
 		this.ignoreMerges = model.ignore_merges === true;
-		readMerges(model, file).merges.forEach(([left, right], rank) => {
-			const key = `${left} ${right}`;
+		// A "a b" merge line is already the key; pairs are joined (and both forms validated by readMerges).
+		const merges = model.merges as unknown[];
+		const keys = typeof merges[0] === "string" && merges.every((m) => typeof m === "string" && m.indexOf(" ", 1) > 0) ? (merges as string[]) : readMerges(model, file).merges.map(([a, b]) => `${a} ${b}`);
+		keys.forEach((key, rank) => {
 			if (!this.ranks.has(key)) this.ranks.set(key, rank);
 		});
 	}

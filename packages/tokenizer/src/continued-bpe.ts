@@ -98,13 +98,14 @@ export function learnContinuedBpe(words: readonly SegmentedWord[], options: Cont
 			}
 			positions.push(position);
 		}
-		if (count > 0) heap.push(count, pairOrder.get(key) as number, key);
+		// Only increases are pushed; a pair whose count fell is re-pushed when its stale entry surfaces.
+		if (delta > 0) heap.push(count, pairOrder.get(key) as number, key);
 	};
 	for (let i = 0; i < total; i++) if (next[i] !== -1) add(symbol[i] as number, symbol[next[i] as number] as number, weight[i] as number, i);
 
 	const learned: LearnedMerge[] = [];
 	while (learned.length < options.merges) {
-		const top = heap.popValid(pairCount);
+		const top = heap.popValid(pairCount, pairOrder);
 		if (top === undefined || top.count < minFrequency) break;
 		const left = Math.floor(top.key / SHIFT);
 		const right = top.key % SHIFT;
@@ -114,7 +115,10 @@ export function learnContinuedBpe(words: readonly SegmentedWord[], options: Cont
 		const merge: LearnedMerge = { left: symbolText[left] as string, right: symbolText[right] as string, token, frequency: top.count };
 		learned.push(merge);
 		options.onMerge?.(merge, learned.length - 1);
-		const positions = (pairPositions.get(top.key) ?? []).sort((a, b) => a - b);
+		// Positions are recorded left to right except those added by later merges; order only matters when a
+		// pair overlaps itself ("a a a"), where the leftmost occurrence must merge first.
+		const recorded = pairPositions.get(top.key) ?? [];
+		const positions = left === right ? Int32Array.from(recorded).sort() : recorded;
 		pairPositions.delete(top.key);
 		pairCount.delete(top.key);
 		for (const position of positions) {
@@ -139,7 +143,7 @@ export function learnContinuedBpe(words: readonly SegmentedWord[], options: Cont
 	return learned;
 }
 
-/** A max-heap of (count, first-seen order) with lazy deletion: stale entries are skipped when popped. */
+/** A max-heap of (count, first-seen order) with lazy updates. */
 class PairHeap {
 	private counts: number[] = [];
 	private orders: number[] = [];
@@ -158,13 +162,18 @@ class PairHeap {
 		}
 	}
 
-	/** The best entry whose count is still current. */
-	popValid(current: ReadonlyMap<number, number>): { count: number; key: number } | undefined {
+	/**
+	 * The best entry whose count is still current. Every stored count is at least the pair's current count, so
+	 * the first current entry is the true maximum; a stale one is re-queued with its current count.
+	 */
+	popValid(current: ReadonlyMap<number, number>, order: ReadonlyMap<number, number>): { count: number; key: number } | undefined {
 		while (this.counts.length > 0) {
 			const count = this.counts[0] as number;
 			const key = this.keys[0] as number;
 			this.pop();
-			if (current.get(key) === count) return { count, key };
+			const now = current.get(key) ?? 0;
+			if (now === count) return { count, key };
+			if (now > 0 && now < count) this.push(now, order.get(key) as number, key);
 		}
 		return undefined;
 	}

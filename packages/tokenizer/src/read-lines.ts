@@ -1,26 +1,34 @@
 import { createReadStream } from "node:fs";
-import { createInterface } from "node:readline";
+import { StringDecoder } from "node:string_decoder";
 import { InputError } from "@transllm/core";
 
 /**
- * Streams a UTF-8 text corpus, one text per line, skipping blank lines. A line that is not valid UTF-8 (a
- * U+FFFD from the decoder) is an InputError naming file and line rather than a silently altered training text.
+ * Streams a UTF-8 text corpus, one text per line (LF or CRLF), skipping blank lines, in 1 MiB reads. A line
+ * that is not valid UTF-8 (a U+FFFD from the decoder) is an InputError naming file and line rather than a
+ * silently altered training text.
  */
 export async function* readCorpusLines(file: string): AsyncGenerator<string> {
-	const stream = createReadStream(file, { encoding: "utf8" });
-	const lines = createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY });
+	const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+	const decoder = new StringDecoder("utf8");
 	let number = 0;
-	try {
-		for await (const line of lines) {
+	let rest = "";
+	function* emit(text: string): Generator<string> {
+		const lines = text.split("\n");
+		rest = lines.pop() as string;
+		for (let line of lines) {
 			number += 1;
+			if (line.endsWith("\r")) line = line.slice(0, -1);
 			if (line.includes("\uFFFD")) throw new InputError("not valid UTF-8 (or contains U+FFFD)", { file, line: number, excerpt: line });
 			if (line.trim() !== "") yield line;
 		}
+	}
+	try {
+		for await (const chunk of stream) yield* emit(rest + decoder.write(chunk as Buffer));
+		yield* emit(`${rest}${decoder.end()}\n`);
 	} catch (error) {
 		if ((error as NodeJS.ErrnoException).code === "ENOENT") throw new InputError("corpus file not found", { file });
 		throw error;
 	} finally {
-		lines.close();
 		stream.destroy();
 	}
 }

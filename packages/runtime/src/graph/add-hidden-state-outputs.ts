@@ -7,7 +7,10 @@ import { UnsupportedGraphError } from "./unsupported-graph-error.js";
 /** Checks the opset the surgeries emit for (Squeeze/Unsqueeze/ReduceSum with axes as inputs). */
 export function requireOpset13(model: OnnxModel): void {
 	const opset = onnxOpset(model);
-	if (opset < 13) throw new UnsupportedGraphError(`the model imports ai.onnx opset ${opset}; graph surgery needs opset 13 or later (re-export with --opset 14 or newer)`);
+	if (opset < 13)
+		throw new UnsupportedGraphError(
+			`the model imports ai.onnx opset ${opset}; graph surgery needs opset 13 or later (re-export with --opset 14 or newer)`,
+		);
 }
 
 /**
@@ -26,8 +29,18 @@ export function addHiddenStateOutputs(model: OnnxModel, options: { positions?: "
 	found.layerOutputs.forEach((value, i) => {
 		const name = `hidden_states.${i}`;
 		const source = last ? b.op("Gather", [value, lastIndex], { attributes: { axis: { int: 1 } } }) : value;
-		b.op("Cast", [source], { name: `/transllm/hidden_states/${i}/Cast`, output: b.claim(name), attributes: { to: { int: DataType.FLOAT } } });
-		edited.graph.output!.push(makeValueInfo(name, DataType.FLOAT, last ? ["batch_size", "hidden_size"] : ["batch_size", "sequence_length", "hidden_size"]));
+		b.op("Cast", [source], {
+			name: `/transllm/hidden_states/${i}/Cast`,
+			output: b.claim(name),
+			attributes: { to: { int: DataType.FLOAT } },
+		});
+		edited.graph.output!.push(
+			makeValueInfo(
+				name,
+				DataType.FLOAT,
+				last ? ["batch_size", "hidden_size"] : ["batch_size", "sequence_length", "hidden_size"],
+			),
+		);
 	});
 	return edited;
 }

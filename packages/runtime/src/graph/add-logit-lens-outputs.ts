@@ -28,16 +28,31 @@ export function addLogitLensOutputs(model: OnnxModel): OnnxModel {
 	graph.input!.push(makeValueInfo(b.claim("lens_token_sets"), DataType.FLOAT, [vocab, "num_token_sets"]));
 	const lastIndex = b.int64s([-1], "/transllm/logit_lens/last", []);
 	const axis1 = b.int64s([1], "/transllm/logit_lens/axes_1");
-	const perLayer = found.layerOutputs.map((value) => b.op("Unsqueeze", [b.op("Gather", [value, lastIndex], { attributes: { axis: { int: 1 } } }), axis1]));
-	const stacked = perLayer.length === 1 ? (perLayer[0] as string) : b.op("Concat", perLayer, { attributes: { axis: { int: 1 } } }); // [batch, layers, hidden]
+	const perLayer = found.layerOutputs.map((value) =>
+		b.op("Unsqueeze", [b.op("Gather", [value, lastIndex], { attributes: { axis: { int: 1 } } }), axis1]),
+	);
+	const stacked =
+		perLayer.length === 1 ? (perLayer[0] as string) : b.op("Concat", perLayer, { attributes: { axis: { int: 1 } } }); // [batch, layers, hidden]
 	let lensLogits: string;
 	if (found.finalSkipNorm) {
 		// A fused final norm: apply its RMSNorm (same gamma and epsilon), then the rest of the path to the logits.
 		const { normalized, gamma, epsilon } = found.finalSkipNorm;
-		const normed = b.op("SimplifiedLayerNormalization", [stacked, gamma], { attributes: { axis: { int: -1 }, epsilon: { float: epsilon }, stash_type: { int: 1 } } });
-		lensLogits = cloneLmHead(b, graph, { finalNormInput: normalized, logits: found.logits, input: normed, prefix: "/transllm/logit_lens" });
+		const normed = b.op("SimplifiedLayerNormalization", [stacked, gamma], {
+			attributes: { axis: { int: -1 }, epsilon: { float: epsilon }, stash_type: { int: 1 } },
+		});
+		lensLogits = cloneLmHead(b, graph, {
+			finalNormInput: normalized,
+			logits: found.logits,
+			input: normed,
+			prefix: "/transllm/logit_lens",
+		});
 	} else {
-		lensLogits = cloneLmHead(b, graph, { finalNormInput: found.finalNormInput, logits: found.logits, input: stacked, prefix: "/transllm/logit_lens" });
+		lensLogits = cloneLmHead(b, graph, {
+			finalNormInput: found.finalNormInput,
+			logits: found.logits,
+			input: stacked,
+			prefix: "/transllm/logit_lens",
+		});
 	}
 	const logits = b.op("Cast", [lensLogits], { attributes: { to: { int: DataType.FLOAT } } });
 	const probs = b.op("Softmax", [logits], { attributes: { axis: { int: -1 } } });

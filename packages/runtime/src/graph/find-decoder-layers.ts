@@ -93,20 +93,36 @@ export function findDecoderLayers(model: OnnxModel): DecoderLayers {
 	}
 	const layers = cacheLayers(graph.input ?? []);
 	if (layers === 0) {
-		throw new UnsupportedGraphError('no "past_key_values.{i}.key" inputs: expected a decoder exported with its KV cache (text-generation-with-past)');
+		throw new UnsupportedGraphError(
+			'no "past_key_values.{i}.key" inputs: expected a decoder exported with its KV cache (text-generation-with-past)',
+		);
 	}
 	const index = indexGraph(graph);
-	const normInputs: string[] = [];
-	const normNodes: number[] = [];
+	let norms: { x: string; at: number }[] = [];
 	(graph.node ?? []).forEach((node, at) => {
 		const x = node.opType === SKIP_RMS_NORM ? skipNormSum(graph, at) : rmsNormInput(graph, index, node);
-		if (x === undefined) return;
-		normInputs.push(x);
-		normNodes.push(at);
+		if (x !== undefined) norms.push({ x, at });
 	});
+	const normCount = norms.length;
+	if (norms.length !== 2 * layers + 1) {
+		// Per-head query/key norms (Qwen3, OLMo-2) read reshaped projections; the residual stream norms read the
+		// embeddings (the first norm) or a residual Add (or are a fused Skip norm).
+		norms = norms.filter(
+			({ x, at }, k) =>
+				k === 0 || graph.node?.[at]?.opType === SKIP_RMS_NORM || producerOf(graph, index, x)?.opType === "Add",
+		);
+	}
+	const normInputs = norms.map((n) => n.x);
+	const normNodes = norms.map((n) => n.at);
 	if (normInputs.length === 2 * layers + 1) {
 		const layerOutputs = Array.from({ length: layers }, (_, i) => normInputs[2 * i + 2] as string);
-		const found: DecoderLayers = { layers, layerOutputs, finalNormInput: layerOutputs[layers - 1] as string, logits: "logits", method: "structure" };
+		const found: DecoderLayers = {
+			layers,
+			layerOutputs,
+			finalNormInput: layerOutputs[layers - 1] as string,
+			logits: "logits",
+			method: "structure",
+		};
 		const finalNorm = graph.node?.[normNodes[2 * layers] as number];
 		if (finalNorm?.opType === SKIP_RMS_NORM) {
 			const epsilon = finalNorm.attribute?.find((a) => a.name === "epsilon")?.f ?? 1e-5;
@@ -116,10 +132,16 @@ export function findDecoderLayers(model: OnnxModel): DecoderLayers {
 	}
 	const byName = Array.from({ length: layers }, (_, i) => layerOutputName(i));
 	if (byName.every((name) => index.producer.has(name))) {
-		return { layers, layerOutputs: byName, finalNormInput: byName[layers - 1] as string, logits: "logits", method: "names" };
+		return {
+			layers,
+			layerOutputs: byName,
+			finalNormInput: byName[layers - 1] as string,
+			logits: "logits",
+			method: "names",
+		};
 	}
 	throw new UnsupportedGraphError(
-		`cannot find the decoder layers: expected ${2 * layers + 1} RMSNorms (ReduceMean of Pow(x, 2), SimplifiedLayerNormalization or SkipSimplifiedLayerNormalization) for ${layers} layers, found ${normInputs.length}; ` +
+		`cannot find the decoder layers: expected ${2 * layers + 1} RMSNorms (ReduceMean of Pow(x, 2), SimplifiedLayerNormalization or SkipSimplifiedLayerNormalization) for ${layers} layers, found ${normCount}; ` +
 			`nor the torch.onnx names /model/layers.{i}/Add_1_output_0. Only pre-norm decoders with RMSNorm (Llama, Mistral, Qwen2 and kin) are supported`,
 	);
 }

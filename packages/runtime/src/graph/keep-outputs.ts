@@ -12,7 +12,8 @@ export function keepOutputs(model: OnnxModel, names: readonly string[]): OnnxMod
 	const byName = new Map(edited.graph.output!.map((o) => [o.name ?? "", o]));
 	edited.graph.output = names.map((name) => {
 		const output = byName.get(name);
-		if (!output) throw new UnsupportedGraphError(`no graph output "${name}" (outputs: ${[...byName.keys()].join(", ")})`);
+		if (!output)
+			throw new UnsupportedGraphError(`no graph output "${name}" (outputs: ${[...byName.keys()].join(", ")})`);
 		return output;
 	});
 	return edited;

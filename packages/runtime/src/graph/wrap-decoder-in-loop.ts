@@ -32,7 +32,8 @@ const PREFIX = "loop/";
 
 function typeOnly(info: OnnxValueInfo, name: string): OnnxValueInfo {
 	const elemType = info.type?.tensorType?.elemType;
-	if (elemType === undefined || elemType === null) throw new UnsupportedGraphError(`graph input ${info.name ?? ""} is not a tensor`);
+	if (elemType === undefined || elemType === null)
+		throw new UnsupportedGraphError(`graph input ${info.name ?? ""} is not a tensor`);
 	return makeValueInfo(name, elemType);
 }
 
@@ -54,23 +55,33 @@ function typeOnly(info: OnnxValueInfo, name: string): OnnxValueInfo {
 export function wrapDecoderInLoop(model: OnnxModel, options: WrapDecoderInLoopOptions): OnnxModel {
 	requireOpset13(model);
 	const steps = options.chunkSteps;
-	if (!Number.isInteger(steps) || steps < 1) throw new UnsupportedGraphError(`chunkSteps must be a positive integer, got ${steps}`);
+	if (!Number.isInteger(steps) || steps < 1)
+		throw new UnsupportedGraphError(`chunkSteps must be a positive integer, got ${steps}`);
 	const decoder = model.graph;
 	if (!decoder) throw new UnsupportedGraphError("the ONNX model has no graph");
 	const inputs = decoder.input ?? [];
 	const byName = new Map(inputs.map((i) => [i.name ?? "", i]));
 	for (const required of ["input_ids", "attention_mask", "position_ids"]) {
-		if (!byName.has(required)) throw new UnsupportedGraphError(`the decoder has no "${required}" input (expected Optimum's text-generation-with-past signature)`);
+		if (!byName.has(required))
+			throw new UnsupportedGraphError(
+				`the decoder has no "${required}" input (expected Optimum's text-generation-with-past signature)`,
+			);
 	}
 	const past = inputs.filter((i) => /^past_key_values\.\d+\.(key|value)$/.test(i.name ?? ""));
-	const other = inputs.filter((i) => !["input_ids", "attention_mask", "position_ids"].includes(i.name ?? "") && !past.includes(i));
+	const other = inputs.filter(
+		(i) => !["input_ids", "attention_mask", "position_ids"].includes(i.name ?? "") && !past.includes(i),
+	);
 	if (other.length > 0) {
-		throw new UnsupportedGraphError(`cannot loop a decoder with extra inputs (${other.map((i) => i.name).join(", ")}); merged decoders with use_cache_branch are not supported`);
+		throw new UnsupportedGraphError(
+			`cannot loop a decoder with extra inputs (${other.map((i) => i.name).join(", ")}); merged decoders with use_cache_branch are not supported`,
+		);
 	}
 	if (past.length === 0) throw new UnsupportedGraphError('the decoder has no "past_key_values.{i}.key|value" inputs');
 	const presentFor = (name: string): string => name.replace(/^past_key_values\./, "present.");
 	const outputNames = new Set((decoder.output ?? []).map((o) => o.name ?? ""));
-	for (const p of past) if (!outputNames.has(presentFor(p.name ?? ""))) throw new UnsupportedGraphError(`the decoder has no output ${presentFor(p.name ?? "")} for ${p.name}`);
+	for (const p of past)
+		if (!outputNames.has(presentFor(p.name ?? "")))
+			throw new UnsupportedGraphError(`the decoder has no output ${presentFor(p.name ?? "")} for ${p.name}`);
 	if (!outputNames.has("logits")) throw new UnsupportedGraphError('the decoder has no "logits" output');
 
 	// The body: the decoder's nodes with their inputs and computed values renamed into the loop scope; the
@@ -82,22 +93,37 @@ export function wrapDecoderInLoop(model: OnnxModel, options: WrapDecoderInLoopOp
 	const carried = [byName.get("input_ids")!, byName.get("attention_mask")!, byName.get("position_ids")!, ...past];
 	const body: OnnxGraph = {
 		name: "decode_step",
-		node: (decoder.node ?? []).map((node): OnnxNode => ({ ...node, input: (node.input ?? []).map((i) => (i ? r(i) : i)), output: (node.output ?? []).map((o) => (o ? r(o) : o)) })),
+		node: (decoder.node ?? []).map((node): OnnxNode => ({
+			...node,
+			input: (node.input ?? []).map((i) => (i ? r(i) : i)),
+			output: (node.output ?? []).map((o) => (o ? r(o) : o)),
+		})),
 		initializer: [],
-		input: [makeValueInfo("loop/iteration", DataType.INT64, []), makeValueInfo("loop/cond", DataType.BOOL, []), ...carried.map((c) => typeOnly(c, r(c.name ?? "")))],
+		input: [
+			makeValueInfo("loop/iteration", DataType.INT64, []),
+			makeValueInfo("loop/cond", DataType.BOOL, []),
+			...carried.map((c) => typeOnly(c, r(c.name ?? ""))),
+		],
 		output: [],
 	};
 	const b = new GraphBuilder(body, "/transllm/loop");
 	for (const t of decoder.initializer ?? []) b.reserve(t.name ?? "");
 	const lastIndex = b.int64s([-1], "/transllm/loop/last", []);
 	const axis1 = b.int64s([1], "/transllm/loop/axes_1");
-	const lastLogits = b.op("Cast", [b.op("Gather", [r("logits"), lastIndex], { attributes: { axis: { int: 1 } } })], { attributes: { to: { int: DataType.FLOAT } } }); // [batch, vocab]
+	const lastLogits = b.op("Cast", [b.op("Gather", [r("logits"), lastIndex], { attributes: { axis: { int: 1 } } })], {
+		attributes: { to: { int: DataType.FLOAT } },
+	}); // [batch, vocab]
 	const greedy = b.op("ArgMax", [lastLogits], { attributes: { axis: { int: -1 }, keepdims: { int: 1 } } }); // [batch, 1]
 	let next = greedy;
 	if (options.sampling === "sample") next = sampleTopK(b, lastLogits, greedy, options.seed ?? 0);
-	const ones = b.op("ConstantOfShape", [b.op("Shape", [next])], { attributes: { value: { tensor: makeTensor({ name: "one", dataType: DataType.INT64, dims: [1], data: [1] }) } } });
+	const ones = b.op("ConstantOfShape", [b.op("Shape", [next])], {
+		attributes: { value: { tensor: makeTensor({ name: "one", dataType: DataType.INT64, dims: [1], data: [1] }) } },
+	});
 	const nextMask = b.op("Concat", [r("attention_mask"), ones], { attributes: { axis: { int: 1 } } });
-	const lastPosition = b.op("Unsqueeze", [b.op("Gather", [r("position_ids"), lastIndex], { attributes: { axis: { int: 1 } } }), axis1]);
+	const lastPosition = b.op("Unsqueeze", [
+		b.op("Gather", [r("position_ids"), lastIndex], { attributes: { axis: { int: 1 } } }),
+		axis1,
+	]);
 	const nextPosition = b.op("Add", [lastPosition, b.int64s([1], "/transllm/loop/one", [])]);
 	const eos = options.eosTokenIds ?? [];
 	let condOut: string;
@@ -107,7 +133,11 @@ export function wrapDecoderInLoop(model: OnnxModel, options: WrapDecoderInLoopOp
 		const hits = eos.map((id) => b.op("Equal", [next, b.int64s([id], `/transllm/loop/eos_${id}`, [])]));
 		const isEos = hits.reduce((acc, hit) => b.op("Or", [acc, hit]));
 		finishedOut = b.op("Or", ["loop/finished", isEos]);
-		const running = b.op("ReduceSum", [b.op("Cast", [b.op("Not", [finishedOut])], { attributes: { to: { int: DataType.INT64 } } })], { attributes: { keepdims: { int: 0 } } });
+		const running = b.op(
+			"ReduceSum",
+			[b.op("Cast", [b.op("Not", [finishedOut])], { attributes: { to: { int: DataType.INT64 } } })],
+			{ attributes: { keepdims: { int: 0 } } },
+		);
 		condOut = b.op("Greater", [running, b.int64s([0], "/transllm/loop/zero", [])]);
 	} else condOut = b.op("Identity", ["loop/cond"]);
 	const token = b.op("Identity", [next]);
@@ -122,20 +152,41 @@ export function wrapDecoderInLoop(model: OnnxModel, options: WrapDecoderInLoopOp
 	];
 
 	// The outer graph: the decoder's inputs and weights, one Loop node, the chunk's outputs.
-	const outer: OnnxGraph = { name: "decoder_loop", node: [], initializer: [...(decoder.initializer ?? [])], input: [...inputs], output: [] };
+	const outer: OnnxGraph = {
+		name: "decoder_loop",
+		node: [],
+		initializer: [...(decoder.initializer ?? [])],
+		input: [...inputs],
+		output: [],
+	};
 	const o = new GraphBuilder(outer, "/transllm");
 	// The sampling inputs are read by the body from the outer scope.
-	if (options.sampling === "sample") outer.input!.push(makeValueInfo(o.claim("temperature"), DataType.FLOAT, []), makeValueInfo(o.claim("top_k"), DataType.INT64, []));
+	if (options.sampling === "sample")
+		outer.input!.push(
+			makeValueInfo(o.claim("temperature"), DataType.FLOAT, []),
+			makeValueInfo(o.claim("top_k"), DataType.INT64, []),
+		);
 	for (const name of body.node!.flatMap((n) => n.output ?? [])) o.reserve(name);
 	const tripCount = o.int64s([steps], "/transllm/loop/trip_count", []);
 	const condition = o.initializer("/transllm/loop/condition", DataType.BOOL, [], [1]);
 	const loopInputs = [tripCount, condition, ...carried.map((c) => c.name ?? "")];
-	const loopOutputNames = ["/transllm/loop/last_token", "next_attention_mask", "next_position_ids", ...past.map((p) => presentFor(p.name ?? ""))];
+	const loopOutputNames = [
+		"/transllm/loop/last_token",
+		"next_attention_mask",
+		"next_position_ids",
+		...past.map((p) => presentFor(p.name ?? "")),
+	];
 	if (finishedOut) {
 		// Nothing has finished before the first step: false of shape [batch, 1].
 		const batch = o.op("Gather", [o.op("Shape", ["input_ids"]), o.int64s([0], "/transllm/loop/batch_axis")]);
-		const shape = o.op("Concat", [batch, o.int64s([1], "/transllm/loop/one_dim")], { attributes: { axis: { int: 0 } } });
-		loopInputs.push(o.op("ConstantOfShape", [shape], { attributes: { value: { tensor: makeTensor({ name: "false", dataType: DataType.BOOL, dims: [1], data: [0] }) } } }));
+		const shape = o.op("Concat", [batch, o.int64s([1], "/transllm/loop/one_dim")], {
+			attributes: { axis: { int: 0 } },
+		});
+		loopInputs.push(
+			o.op("ConstantOfShape", [shape], {
+				attributes: { value: { tensor: makeTensor({ name: "false", dataType: DataType.BOOL, dims: [1], data: [0] }) } },
+			}),
+		);
 		loopOutputNames.push("/transllm/loop/finished");
 	}
 	const loopOutputs = o.node("Loop", loopInputs, {
@@ -143,7 +194,8 @@ export function wrapDecoderInLoop(model: OnnxModel, options: WrapDecoderInLoopOp
 		outputs: [...loopOutputNames, "/transllm/loop/tokens"],
 		attributes: { body: { graph: body } },
 	});
-	if (finishedOut) o.op("Squeeze", ["/transllm/loop/finished", o.int64s([1], "/transllm/axes_1")], { output: o.claim("finished") });
+	if (finishedOut)
+		o.op("Squeeze", ["/transllm/loop/finished", o.int64s([1], "/transllm/axes_1")], { output: o.claim("finished") });
 	const scanned = loopOutputs[loopOutputs.length - 1] as string; // [steps, batch, 1]
 	const squeezed = o.op("Squeeze", [scanned, o.int64s([2], "/transllm/axes_2")]);
 	o.op("Transpose", [squeezed], { output: o.claim("tokens"), attributes: { perm: { ints: [1, 0] } } });
@@ -151,9 +203,19 @@ export function wrapDecoderInLoop(model: OnnxModel, options: WrapDecoderInLoopOp
 	const done: string | number = finishedOut ? "steps_done" : steps;
 	outer.output = [
 		makeValueInfo("tokens", DataType.INT64, ["batch_size", done]),
-		makeValueInfo("next_attention_mask", DataType.INT64, ["batch_size", `past_sequence_length + sequence_length + ${done}`]),
+		makeValueInfo("next_attention_mask", DataType.INT64, [
+			"batch_size",
+			`past_sequence_length + sequence_length + ${done}`,
+		]),
 		makeValueInfo("next_position_ids", DataType.INT64, ["batch_size", 1]),
-		...past.map((p) => makeValueInfo(presentFor(p.name ?? ""), presentType(p), ["batch_size", "num_key_value_heads", `past_sequence_length + sequence_length + ${done} - 1`, "head_dim"])),
+		...past.map((p) =>
+			makeValueInfo(presentFor(p.name ?? ""), presentType(p), [
+				"batch_size",
+				"num_key_value_heads",
+				`past_sequence_length + sequence_length + ${done} - 1`,
+				"head_dim",
+			]),
+		),
 		...(finishedOut ? [makeValueInfo("finished", DataType.BOOL, ["batch_size"])] : []),
 	];
 	return { ...model, graph: outer };
@@ -166,16 +228,27 @@ export function wrapDecoderInLoop(model: OnnxModel, options: WrapDecoderInLoopOp
 function sampleTopK(b: GraphBuilder, logits: string, greedy: string, seed: number): string {
 	const vocab = b.op("Gather", [b.op("Shape", [logits]), b.int64s([1], "/transllm/loop/vocab_axis", [])]);
 	const zeroI = b.int64s([0], "/transllm/loop/zero_i64", []);
-	const k = b.op("Where", [b.op("And", [b.op("Greater", ["top_k", zeroI]), b.op("Less", ["top_k", vocab])]), "top_k", vocab]);
+	const k = b.op("Where", [
+		b.op("And", [b.op("Greater", ["top_k", zeroI]), b.op("Less", ["top_k", vocab])]),
+		"top_k",
+		vocab,
+	]);
 	const kVector = b.op("Reshape", [k, b.int64s([1], "/transllm/loop/shape_1")]);
 	const zeroF = b.float(0, "/transllm/loop/zero_f32");
 	const positive = b.op("Greater", ["temperature", zeroF]);
 	const temperature = b.op("Where", [positive, "temperature", b.float(1, "/transllm/loop/one_f32")]);
 	const scaled = b.op("Div", [logits, temperature]);
-	const [values, indices] = b.node("TopK", [scaled, kVector], { outputs: 2, attributes: { axis: { int: -1 }, largest: { int: 1 }, sorted: { int: 1 } } }) as [string, string];
-	const uniform = b.op("RandomUniformLike", [values], { attributes: { low: { float: 1e-20 }, high: { float: 1 }, seed: { float: seed }, dtype: { int: DataType.FLOAT } } });
+	const [values, indices] = b.node("TopK", [scaled, kVector], {
+		outputs: 2,
+		attributes: { axis: { int: -1 }, largest: { int: 1 }, sorted: { int: 1 } },
+	}) as [string, string];
+	const uniform = b.op("RandomUniformLike", [values], {
+		attributes: { low: { float: 1e-20 }, high: { float: 1 }, seed: { float: seed }, dtype: { int: DataType.FLOAT } },
+	});
 	const gumbel = b.op("Neg", [b.op("Log", [b.op("Neg", [b.op("Log", [uniform])])])]);
-	const choice = b.op("ArgMax", [b.op("Add", [values, gumbel])], { attributes: { axis: { int: -1 }, keepdims: { int: 1 } } });
+	const choice = b.op("ArgMax", [b.op("Add", [values, gumbel])], {
+		attributes: { axis: { int: -1 }, keepdims: { int: 1 } },
+	});
 	const sampled = b.op("GatherElements", [indices, choice], { attributes: { axis: { int: -1 } } });
 	return b.op("Where", [positive, sampled, greedy]);
 }

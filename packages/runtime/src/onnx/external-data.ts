@@ -22,7 +22,10 @@ export function externalDataInfo(tensor: OnnxTensor): ExternalDataInfo | undefin
 	if (!location) throw new TransllmError("E_MODEL", `tensor ${tensor.name ?? ""} is external but names no location`);
 	// ONNX Runtime refuses locations outside the model directory; say so before it does.
 	if (isAbsolute(location) || normalize(location).split(/[\\/]/).includes("..")) {
-		throw new TransllmError("E_MODEL", `tensor ${tensor.name ?? ""}: external data location "${location}" must stay inside the model directory`);
+		throw new TransllmError(
+			"E_MODEL",
+			`tensor ${tensor.name ?? ""}: external data location "${location}" must stay inside the model directory`,
+		);
 	}
 	const info: ExternalDataInfo = { location, offset: Number(entries.get("offset") ?? 0) };
 	if (entries.has("length")) info.length = Number(entries.get("length"));
@@ -44,10 +47,11 @@ export function* allInitializers(graph: OnnxGraph): Generator<OnnxTensor> {
 /** The distinct external data files (locations) a model references. */
 export function externalDataLocations(model: OnnxModel): string[] {
 	const locations = new Set<string>();
-	if (model.graph) for (const tensor of allInitializers(model.graph)) {
-		const info = externalDataInfo(tensor);
-		if (info) locations.add(info.location);
-	}
+	if (model.graph)
+		for (const tensor of allInitializers(model.graph)) {
+			const info = externalDataInfo(tensor);
+			if (info) locations.add(info.location);
+		}
 	return [...locations];
 }
 
@@ -62,13 +66,20 @@ export async function readExternalTensor(tensor: OnnxTensor, modelDir: string): 
 	const length = info.length ?? count * dataTypeSize(tensor.dataType ?? 0);
 	const file = resolve(modelDir, info.location);
 	const handle = await open(file, "r").catch((error: unknown) => {
-		throw new TransllmError("E_MODEL", `${file}: cannot open external data of tensor ${tensor.name ?? ""}: ${(error as Error).message}`, { cause: error });
+		throw new TransllmError(
+			"E_MODEL",
+			`${file}: cannot open external data of tensor ${tensor.name ?? ""}: ${(error as Error).message}`,
+			{ cause: error },
+		);
 	});
 	try {
 		const bytes = new Uint8Array(length);
 		const { bytesRead } = await handle.read(bytes, 0, length, info.offset);
 		if (bytesRead !== length) {
-			throw new TransllmError("E_MODEL", `${file}: tensor ${tensor.name ?? ""} needs bytes ${info.offset}..${info.offset + length}, the file is shorter`);
+			throw new TransllmError(
+				"E_MODEL",
+				`${file}: tensor ${tensor.name ?? ""} needs bytes ${info.offset}..${info.offset + length}, the file is shorter`,
+			);
 		}
 		return arrayFromBytes(bytes, tensor.dataType ?? 0, count, tensor.name ?? "");
 	} finally {
@@ -92,10 +103,23 @@ export async function linkExternalData(model: OnnxModel, sourceDir: string, targ
 		const from = resolve(sourceDir, location);
 		const to = resolve(targetDir, location);
 		if (await sameFile(from, to)) continue;
-		if (await stat(to).then(() => true, () => false)) {
-			throw new TransllmError("E_IO", `${to} exists and is not the external data of the model from ${sourceDir}; write the model elsewhere`);
+		if (
+			await stat(to).then(
+				() => true,
+				() => false,
+			)
+		) {
+			throw new TransllmError(
+				"E_IO",
+				`${to} exists and is not the external data of the model from ${sourceDir}; write the model elsewhere`,
+			);
 		}
-		if (!(await stat(from).then((s) => s.isFile(), () => false))) {
+		if (
+			!(await stat(from).then(
+				(s) => s.isFile(),
+				() => false,
+			))
+		) {
 			throw new TransllmError("E_MODEL", `${from}: external data file referenced by the model is missing`);
 		}
 		await mkdir(dirname(to), { recursive: true });

@@ -1,5 +1,13 @@
 import { TransllmError } from "@transllm/core";
-import { AttributeType, DataType, type OnnxAttribute, type OnnxGraph, type OnnxNode, type OnnxTensor, type OnnxValueInfo } from "./onnx-proto.js";
+import {
+	AttributeType,
+	DataType,
+	type OnnxAttribute,
+	type OnnxGraph,
+	type OnnxNode,
+	type OnnxTensor,
+	type OnnxValueInfo,
+} from "./onnx-proto.js";
 import { makeTensor, type TensorArray } from "./tensor.js";
 
 /** A node attribute value, tagged with its ONNX attribute type. */
@@ -83,7 +91,12 @@ export class GraphBuilder {
 	node(
 		opType: string,
 		inputs: readonly string[],
-		options: { name?: string; outputs?: readonly string[] | number; attributes?: Record<string, AttributeValue>; domain?: string } = {},
+		options: {
+			name?: string;
+			outputs?: readonly string[] | number;
+			attributes?: Record<string, AttributeValue>;
+			domain?: string;
+		} = {},
 	): string[] {
 		const name = this.unique(options.name ?? `${this.prefix}/${opType}_${this.counter++}`);
 		const outputs =
@@ -92,7 +105,8 @@ export class GraphBuilder {
 				: Array.from({ length: options.outputs ?? 1 }, (_, k) => this.unique(`${name}_output_${k}`));
 		const node: OnnxNode = { name, opType, input: [...inputs], output: outputs };
 		if (options.domain) node.domain = options.domain;
-		if (options.attributes) node.attribute = Object.entries(options.attributes).map(([key, value]) => makeAttribute(key, value));
+		if (options.attributes)
+			node.attribute = Object.entries(options.attributes).map(([key, value]) => makeAttribute(key, value));
 		(this.graph.node as OnnxNode[]).push(node);
 		return outputs;
 	}
@@ -115,7 +129,11 @@ export class GraphBuilder {
 	}
 
 	/** An int64 constant (1-D unless dims are given). */
-	int64s(values: readonly number[], name = `${this.prefix}/const_i64`, dims: readonly number[] = [values.length]): string {
+	int64s(
+		values: readonly number[],
+		name = `${this.prefix}/const_i64`,
+		dims: readonly number[] = [values.length],
+	): string {
 		return this.initializer(name, DataType.INT64, dims, values);
 	}
 

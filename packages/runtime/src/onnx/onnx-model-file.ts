@@ -11,7 +11,9 @@ export function decodeOnnxModel(bytes: Uint8Array, source = "ONNX model"): OnnxM
 	try {
 		message = onnx.ModelProto.decode(bytes);
 	} catch (error) {
-		throw new TransllmError("E_MODEL", `${source}: not an ONNX ModelProto (${(error as Error).message})`, { cause: error });
+		throw new TransllmError("E_MODEL", `${source}: not an ONNX ModelProto (${(error as Error).message})`, {
+			cause: error,
+		});
 	}
 	// raw_data stays a view of `bytes` (toObject keeps byte fields by reference).
 	return onnx.ModelProto.toObject(message, { longs: Number, arrays: true }) as OnnxModel;
@@ -52,6 +54,8 @@ export interface WriteOnnxModelOptions {
 	externalData?: { location: string; threshold?: number };
 }
 
+const PROTOBUF_LIMIT = 2 ** 31 - 1;
+
 /** ONNX Runtime memory-maps external data whose offset is page aligned. */
 const ALIGNMENT = 4096;
 
@@ -59,15 +63,28 @@ const ALIGNMENT = 4096;
  * Writes a model atomically (temp file + rename). With `externalData`, large initializers go to a data file
  * (written first, also atomically) and the .onnx keeps only their locations.
  */
-export async function writeOnnxModel(model: OnnxModel, path: string, options: WriteOnnxModelOptions = {}): Promise<void> {
+export async function writeOnnxModel(
+	model: OnnxModel,
+	path: string,
+	options: WriteOnnxModelOptions = {},
+): Promise<void> {
 	const target = resolve(path);
 	if (options.sourceDir !== undefined) await linkExternalData(model, options.sourceDir, dirname(target));
 	let toWrite = model;
 	if (options.externalData) toWrite = await externalize(model, dirname(target), options.externalData);
-	await writeFileAtomic(target, encodeOnnxModel(toWrite));
+	const bytes = encodeOnnxModel(toWrite);
+	// Protobuf messages are limited to 2 GiB; larger models must keep their weights as external data.
+	if (bytes.byteLength > PROTOBUF_LIMIT) {
+		throw new TransllmError("E_MODEL", `${target}: the model is ${bytes.byteLength} bytes, over the 2 GiB protobuf limit; write it with externalData`);
+	}
+	await writeFileAtomic(target, bytes);
 }
 
-async function externalize(model: OnnxModel, dir: string, settings: { location: string; threshold?: number }): Promise<OnnxModel> {
+async function externalize(
+	model: OnnxModel,
+	dir: string,
+	settings: { location: string; threshold?: number },
+): Promise<OnnxModel> {
 	if (!model.graph) throw new TransllmError("E_MODEL", "the model has no graph");
 	const threshold = settings.threshold ?? 1024;
 	const location = settings.location;
@@ -75,7 +92,10 @@ async function externalize(model: OnnxModel, dir: string, settings: { location: 
 		throw new RangeError(`external data location must be a plain file name, got "${location}"`);
 	}
 	// Shallow copies of the tensors we move, so the caller's model keeps its in-memory weights.
-	const copy = onnx.ModelProto.toObject(onnx.ModelProto.fromObject(model), { longs: Number, arrays: true }) as OnnxModel;
+	const copy = onnx.ModelProto.toObject(onnx.ModelProto.fromObject(model), {
+		longs: Number,
+		arrays: true,
+	}) as OnnxModel;
 	const file = resolve(dir, location);
 	const temporary = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
 	const handle = await open(temporary, "w");

@@ -1,7 +1,8 @@
 import { DataType, type OnnxTensor, dataTypeName, dataTypeSize, toInt } from "./onnx-proto.js";
 
 /** Typed arrays that map one to one onto ONNX tensor element types. */
-export type TensorArray = Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Uint16Array | Int16Array;
+export type TensorArray =
+	Float32Array | Float64Array | Int32Array | BigInt64Array | Uint8Array | Int8Array | Uint16Array | Int16Array;
 
 function bytesOf(array: TensorArray): Uint8Array {
 	return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
@@ -84,7 +85,9 @@ export function tensorToArray(tensor: OnnxTensor): TensorArray {
 export function arrayFromBytes(bytes: Uint8Array, dataType: number, count: number, name = ""): TensorArray {
 	const size = dataTypeSize(dataType);
 	if (bytes.byteLength !== count * size) {
-		throw new RangeError(`tensor ${name}: ${bytes.byteLength} bytes for ${count} elements of ${dataTypeName(dataType)}`);
+		throw new RangeError(
+			`tensor ${name}: ${bytes.byteLength} bytes for ${count} elements of ${dataTypeName(dataType)}`,
+		);
 	}
 	const aligned = bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes); // a copy starts at offset 0
 	const { buffer, byteOffset } = aligned;
