@@ -13,6 +13,10 @@ function choice<T extends string>(value: unknown, name: string, allowed: readonl
 	return value as T;
 }
 
+function seedOption(value: string): string | number {
+	return /^\d+$/.test(value) ? Number(value) : value;
+}
+
 /** `transllm clo …`: CLO preference data, its batch-layout check, and the CLO objective on a model pair. */
 export const cloCommands: CommandTable = {
 	pairs: {
@@ -55,7 +59,8 @@ export const cloCommands: CommandTable = {
 				format: choice<CloExportFormat>(values.format, "format", ["trl", "llamafactory"]),
 				perDeviceBatchSize: numberOption(values, "batch-size", 8, { integer: true, min: 2 }),
 				devices: numberOption(values, "devices", 1, { integer: true, min: 1 }),
-				seed: optionalString(values, "seed") ?? "0",
+				// `--seed 7` is the API's `seed: 7` (core's SeededRng hashes the number 7 and the text "7" differently).
+				seed: seedOption(optionalString(values, "seed") ?? "0"),
 				validationPairs: numberOption(values, "validation-pairs", 0, { integer: true, min: 0 }),
 				remainder: choice<RemainderPolicy>(values.remainder, "remainder", ["drop", "keep"]),
 				languageCheck: values["no-language-check"]

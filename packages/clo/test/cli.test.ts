@@ -5,7 +5,7 @@ import { Writable } from "node:stream";
 import { helpFor, runCli } from "@transllm/core";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { cloCommands } from "../src/index.js";
+import { cloCommands, writeCloDataset } from "../src/index.js";
 import { udhrRecords } from "./udhr.js";
 
 const table = { clo: { description: "CLO", subcommands: cloCommands } };
@@ -46,6 +46,20 @@ describe("transllm clo", () => {
 		const bad = await run(["clo", "validate", "--file", join(out, "clo_sw.jsonl"), "--batch-size", "5"]);
 		expect(bad.code).toBe(1);
 		expect(JSON.parse(bad.stdout).errors[0].message).toMatch(/even/);
+	});
+
+	it("lays pairs out as the API does for the same seed (--seed 3 is seed: 3, the default 0 is seed 0)", async () => {
+		const dir = await mkdtemp(join(tmpdir(), "clo-cli-seed-"));
+		const input = join(dir, "kd.jsonl");
+		await writeFile(input, udhrRecords("sw", 9).map((record) => JSON.stringify(record)).join("\n") + "\n");
+		for (const seed of [undefined, 3]) {
+			const viaCli = join(dir, `cli-${seed}`);
+			const viaApi = join(dir, `api-${seed}`);
+			const flags = seed === undefined ? [] : ["--seed", String(seed)];
+			expect((await run(["clo", "pairs", "--input", input, "--lang", "sw", "--out", viaCli, "--batch-size", "2", "--no-language-check", ...flags])).code).toBe(0);
+			await writeCloDataset({ input, lang: "sw", out: viaApi, perDeviceBatchSize: 2, languageCheck: false, seed, progress: { silent: true } });
+			expect(await readFile(join(viaCli, "pairs.jsonl"), "utf8")).toBe(await readFile(join(viaApi, "pairs.jsonl"), "utf8"));
+		}
 	});
 
 	it("reports bad options as usage errors", async () => {

@@ -103,8 +103,15 @@ interface JobRecord {
 }
 
 /** Reads the input in chunks (a few batches each), skipping records already in a resumed output. */
-async function* chunks(input: string, values: CliValues, skip: number, validate: (record: Record<string, unknown>) => string | undefined, prompt: (record: Record<string, unknown>) => PromptInput, size: number, rejects: RejectsWriter | undefined): AsyncGenerator<JobRecord[]> {
-	const policy = choice(values, "on-bad-record", ["error", "skip"] as const);
+async function* chunks(
+	input: string,
+	policy: "error" | "skip",
+	skip: number,
+	validate: (record: Record<string, unknown>) => string | undefined,
+	prompt: (record: Record<string, unknown>) => PromptInput,
+	size: number,
+	rejects: RejectsWriter | undefined,
+): AsyncGenerator<JobRecord[]> {
 	let chunk: JobRecord[] = [];
 	for await (const { value } of readJsonl(input, { onBadRecord: policy, ...(rejects ? { rejects } : {}), validate, skipRecords: skip })) {
 		chunk.push({ value, prompt: prompt(value) });
@@ -126,17 +133,19 @@ async function runJob<T>(
 	prompt: (record: Record<string, unknown>) => PromptInput,
 	process: (records: JobRecord[]) => Promise<T[]>,
 ): Promise<number> {
+	// Options first: a bad flag must not leave a .partial output behind.
+	const policy = choice(values, "on-bad-record", ["error", "skip"] as const);
+	const batchSize = numberOption(values, "batch-size", 8, { min: 1, integer: true });
 	const output = await openOutput<T>(values, context);
 	if (output.complete) {
 		context.stderr.write(`${optionalString(values, "out")} is already complete (${output.done} records)\n`);
 		return 0;
 	}
 	const out = optionalString(values, "out");
-	const rejects = values["on-bad-record"] === "skip" ? await RejectsWriter.open(out ?? `${input}.${label}`, { resume: Boolean(values.resume) }) : undefined;
-	const batchSize = numberOption(values, "batch-size", 8, { min: 1, integer: true });
+	const rejects = policy === "skip" ? await RejectsWriter.open(out ?? `${input}.${label}`, { resume: Boolean(values.resume) }) : undefined;
 	const progress = createProgress({ label, unit: "records", initial: output.done, silent: Boolean(values.quiet), stream: context.stderr });
 	try {
-		for await (const chunk of chunks(input, values, output.done, validate, prompt, batchSize * 8, rejects)) {
+		for await (const chunk of chunks(input, policy, output.done, validate, prompt, batchSize * 8, rejects)) {
 			for (const record of await process(chunk)) await output.write(record);
 			await output.flush();
 			progress.tick(chunk.length);
@@ -179,27 +188,28 @@ export const runtimeCommands: CommandTable = {
 			const input = optionalString(values, "input");
 			if ((prompts.length > 0) === (input !== undefined)) throw new ConfigError("give either --prompt (repeatable) or --input <file.jsonl>");
 			const decodeLoop = choice<DecodeLoop>(values, "decode-loop", ["host", "graph"]);
-			const model = await openModel(values, { decodeLoop, chunkSteps: numberOption(values, "chunk-steps", 16, { min: 1, integer: true }) });
+			const chunkSteps = numberOption(values, "chunk-steps", 16, { min: 1, integer: true });
+			const system = optionalString(values, "system");
+			// Every flag is checked before the model loads (which takes minutes for a 7B model).
+			const sampling = {
+				maxNewTokens: numberOption(values, "max-new-tokens", 256, { min: 0, integer: true }),
+				temperature: numberOption(values, "temperature", 0, { min: 0 }),
+				topK: numberOption(values, "top-k", 0, { min: 0, integer: true }),
+				topP: numberOption(values, "top-p", 1, { min: 0, max: 1 }),
+				repetitionPenalty: numberOption(values, "repetition-penalty", 1, { min: 0 }),
+				seed: numberOption(values, "seed", 0, { integer: true }),
+				stopStrings: Array.isArray(values.stop) ? values.stop : [],
+				stopTokenIds: listOption(values, "stop-token-id").map((id) => {
+					const n = Number(id);
+					if (!Number.isInteger(n) || n < 0) throw new ConfigError(`--stop-token-id must be a token id, got "${id}"`);
+					return n;
+				}),
+				batchSize: numberOption(values, "batch-size", 8, { min: 1, integer: true }),
+				...(system !== undefined ? { system } : {}),
+			};
+			const model = await openModel(values, { decodeLoop, chunkSteps });
 			try {
-				const chat = useChat(values, model);
-				const system = optionalString(values, "system");
-				const base = {
-					maxNewTokens: numberOption(values, "max-new-tokens", 256, { min: 0, integer: true }),
-					temperature: numberOption(values, "temperature", 0, { min: 0 }),
-					topK: numberOption(values, "top-k", 0, { min: 0, integer: true }),
-					topP: numberOption(values, "top-p", 1, { min: 0, max: 1 }),
-					repetitionPenalty: numberOption(values, "repetition-penalty", 1, { min: 0 }),
-					seed: numberOption(values, "seed", 0, { integer: true }),
-					stopStrings: Array.isArray(values.stop) ? values.stop : [],
-					stopTokenIds: listOption(values, "stop-token-id").map((id) => {
-						const n = Number(id);
-						if (!Number.isInteger(n) || n < 0) throw new ConfigError(`--stop-token-id must be a token id, got "${id}"`);
-						return n;
-					}),
-					batchSize: numberOption(values, "batch-size", 8, { min: 1, integer: true }),
-					chat,
-					...(system !== undefined ? { system } : {}),
-				};
+				const base = { ...sampling, chat: useChat(values, model) };
 				if (input === undefined) {
 					const results = await model.generate({ ...base, prompts, onToken: prompts.length === 1 ? (_i, text) => void context.stdout.write(text) : undefined });
 					if (prompts.length === 1) context.stdout.write("\n");
@@ -256,11 +266,11 @@ export const runtimeCommands: CommandTable = {
 			const input = stringOption(values, "input");
 			const promptField = stringOption(values, "prompt-field");
 			const responseField = stringOption(values, "response-field");
+			const system = optionalString(values, "system");
+			const batchSize = numberOption(values, "batch-size", 8, { min: 1, integer: true });
 			const model = await openModel(values);
 			try {
 				const chat = useChat(values, model);
-				const system = optionalString(values, "system");
-				const batchSize = numberOption(values, "batch-size", 8, { min: 1, integer: true });
 				return await runJob(
 					values,
 					context,

@@ -7,7 +7,7 @@ import type { PromptContext, PromptInput, PromptOptions } from "./chat-prompt.js
 import { createSession } from "./execution-provider.js";
 import type { ExecutionProviderChoice, ExecutionProviderRequest } from "./execution-provider.js";
 import { decodeInGraph } from "./graph-decode.js";
-import { addHiddenStateOutputs, addLogitLensOutputs, addScoringOutputs, wrapDecoderInLoop } from "./graph/index.js";
+import { addHiddenStateOutputs, addLogitLensOutputs, addScoringOutputs, keepOutputs, wrapDecoderInLoop } from "./graph/index.js";
 import { decodeOnHost, decoderFeeds } from "./host-decode.js";
 import { detectModelInfo } from "./model-info.js";
 import type { HfModelConfig, ModelInfo } from "./model-info.js";
@@ -300,7 +300,8 @@ export class Engine implements PromptContext {
 			return { prompt, response };
 		});
 		const sequences = split.map(({ prompt, response }) => [...prompt, ...response]);
-		const session = await this.variant("scoring", (model) => addScoringOutputs(model));
+		// Only token_logprobs is kept: no logits, no KV cache copied out (or computed) for a one-shot scoring run.
+		const session = await this.variant("scoring", (model) => keepOutputs(addScoringOutputs(model), ["token_logprobs"]));
 		const results: ScoreResult[] = new Array(split.length);
 		// target_ids[b, s] = input_ids[b, s + 1]: position s predicts the next token (the last target is ignored).
 		const targets = (padded: PaddedBatch): Record<string, Tensor> => {
@@ -326,8 +327,8 @@ export class Engine implements PromptContext {
 	/** The residual stream after every decoder layer at each prompt's last token: [prompt][layer] → Float32Array(hidden). */
 	async hiddenStates(params: HiddenStatesParams): Promise<Float32Array[][]> {
 		const prompts = this.encodePrompts(params.prompts, params);
-		const session = await this.variant("hidden-states", (model) => addHiddenStateOutputs(model, { positions: "last" }));
 		const names = Array.from({ length: this.info.layers }, (_, layer) => `hidden_states.${layer}`);
+		const session = await this.variant("hidden-states", (model) => keepOutputs(addHiddenStateOutputs(model, { positions: "last" }), names));
 		const results: Float32Array[][] = new Array(prompts.length);
 		for await (const { rows, outputs } of this.batches(session, prompts, params.batchSize ?? 8, names)) {
 			rows.forEach((index, b) => {
@@ -351,7 +352,7 @@ export class Engine implements PromptContext {
 			}
 		});
 		const prompts = this.encodePrompts(params.prompts, params);
-		const session = await this.variant("logit-lens", (model) => addLogitLensOutputs(model));
+		const session = await this.variant("logit-lens", (model) => keepOutputs(addLogitLensOutputs(model), ["lens_probs", "lens_entropy"]));
 		const layers = this.info.layers;
 		const probs: number[][][] = new Array(prompts.length);
 		const entropy: number[][] = new Array(prompts.length);

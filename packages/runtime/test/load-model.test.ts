@@ -80,6 +80,25 @@ describe("loadModel", () => {
 		}
 	});
 
+	it("should load the transformers.js layout (onnx/model.onnx + external data) and keep all-positions logits when the head is fused", async () => {
+		const fused = await tempDir("runtime-fused");
+		await buildLlamaFixture({ dir: fused, ...FIXTURE, norms: "fused" });
+		await rm(join(fused, "model.onnx"));
+		await rm(join(fused, "model.onnx_data"));
+		const model = await loadModel(fused, { worker: false, executionProvider: "cpu", chunkSteps: 4 });
+		try {
+			expect(model.files.onnx).toBe(join(fused, "onnx", "model.onnx"));
+			expect(model.logits).toMatch(/^all-positions \(.*fused/);
+			const prompts = udhrParagraphs("en").slice(0, 3);
+			const host = await model.generate({ prompts, maxNewTokens: 6 });
+			const graph = await model.generate({ prompts, maxNewTokens: 6, decodeLoop: "graph" });
+			expect(graph.map((r) => r.tokenIds)).toEqual(host.map((r) => r.tokenIds));
+			expect(host.every((r) => r.tokenIds.length === 6)).toBe(true);
+		} finally {
+			await model.dispose();
+		}
+	});
+
 	it("should name the directory and the missing file", async () => {
 		const empty = await tempDir("runtime-empty");
 		await expect(loadModel(join(empty, "nope"), { worker: false })).rejects.toThrow(/model directory not found/);

@@ -205,7 +205,8 @@ export async function buildTrainingFiles(options: BuildTrainingFilesOptions): Pr
 			add(record.value, { file: record.file, line: record.line });
 		} catch (error) {
 			if (policy === "skip" && TransllmError.isInstance(error) && error.code !== "E_CONFIG") {
-				const reason = error instanceof InputError ? error.reason : error.message;
+				// The rejects entry has file and line of its own; the field goes into the reason.
+				const reason = error instanceof InputError ? `${error.reason}${error.field !== undefined ? ` (field "${error.field}")` : ""}` : error.message;
 				await rejects?.reject({ file: record.file, line: record.line, reason, raw: JSON.stringify(record.value) });
 				stats.rejected += 1;
 				return;

@@ -1,6 +1,7 @@
 import { InputError, JsonlWriter, RejectsWriter, createProgress, readJsonl } from "@transllm/core";
 import type { BadRecordPolicy } from "@transllm/core";
 import { parseTcotOutput } from "./tcot-stream-parser.js";
+import { normalizeLanguage } from "./special-tokens.js";
 
 export interface ParseOutputFileOptions {
 	/** JSONL of model outputs. */
@@ -39,6 +40,9 @@ export interface ParsedOutputRecord {
 export async function parseOutputFile(options: ParseOutputFileOptions): Promise<{ records: number; complete: number; rejected: number; output: string }> {
 	const field = options.field ?? "text";
 	const policy = options.onBadRecord ?? "error";
+	// A bad --lang is a usage error, not a bad record on every line.
+	const fixedLang = options.lang !== undefined ? normalizeLanguage(options.lang) : undefined;
+	const langOf = (record: Record<string, unknown>) => fixedLang ?? (typeof record.lang === "string" ? record.lang : undefined);
 	const rejects = policy === "skip" ? await RejectsWriter.open(options.output, { resume: options.resume }) : undefined;
 	const writer = await JsonlWriter.open<ParsedOutputRecord>(options.output, { resume: options.resume, overwrite: options.force });
 	const progress = createProgress({ label: "tcot parse", unit: "records", silent: options.progress === null, stream: options.progress ?? undefined, initial: writer.count });
@@ -48,20 +52,31 @@ export async function parseOutputFile(options: ParseOutputFileOptions): Promise<
 			onBadRecord: policy,
 			rejects,
 			required: [field],
-			validate: (record) => (typeof record[field] === "string" ? undefined : `field "${field}" must be a string`),
+			validate: (record) => {
+				if (typeof record[field] !== "string") return `field "${field}" must be a string`;
+				// Under skip the reader sets aside a record with an unknown language code, so that a resumed run's count of
+				// records read (skipRecords) stays equal to the records written.
+				const lang = langOf(record);
+				if (policy === "skip" && lang !== undefined) {
+					try {
+						normalizeLanguage(lang);
+					} catch (error) {
+						return `field "lang": ${(error as Error).message}`;
+					}
+				}
+				return undefined;
+			},
 			skipRecords: writer.resumedCount,
 		});
 		try {
 			for await (const { value, file, line } of records) {
-				const lang = options.lang ?? (typeof value.lang === "string" ? value.lang : undefined);
+				const lang = langOf(value);
 				let result;
 				try {
 					result = parseTcotOutput(value[field] as string, { lang });
 				} catch (error) {
-					// An unknown language code in the record: a bad record like any other.
-					if (policy === "error") throw new InputError((error as Error).message, { file, line, field: "lang" }, { cause: error });
-					await rejects?.reject({ file, line, reason: (error as Error).message, raw: JSON.stringify(value) });
-					continue;
+					// An unknown language code in the record (under skip the reader has already set it aside).
+					throw new InputError((error as Error).message, { file, line, field: "lang" }, { cause: error });
 				}
 				const { [field]: _text, ...rest } = value;
 				if (result.complete) complete += 1;

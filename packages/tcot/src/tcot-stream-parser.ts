@@ -212,9 +212,10 @@ export class TcotStreamParser {
 		if (unmarked !== undefined) result.unmarked = unmarked;
 		// The paper's fallback: force the next marker and let the model go on from there.
 		const continueFrom = this.consumed.trimEnd();
-		if (mode === "tcot" && this.stage === 1 && !this.ignoring) {
+		// Only after a stage that has its text: appending ` <TH>` to `q <RESPONSE>` (no English answer yet) would skip a stage.
+		if (mode === "tcot" && this.stage === 1 && !this.ignoring && queryEn !== undefined) {
 			result.fallback = { stage: "english-response", append: ` ${RESPONSE_TOKEN}`, continueFrom: `${continueFrom} ${RESPONSE_TOKEN}` };
-		} else if (mode === "tcot" && this.stage === 2 && !this.ignoring && this.lang !== undefined) {
+		} else if (mode === "tcot" && this.stage === 2 && !this.ignoring && responseEn !== undefined && this.lang !== undefined) {
 			const token = targetLanguageToken(this.lang);
 			result.fallback = { stage: "target-response", append: ` ${token}`, continueFrom: `${continueFrom} ${token}` };
 		}

@@ -56,7 +56,9 @@ export interface TransferData {
  */
 export class TransferDataBuilder {
 	private readonly instances: TrainingInstance[] = [];
+	/** Ids with a recovery-KD instance, and which of them came from a translated record (id → index in instances). */
 	private readonly kdIds = new Set<string>();
+	private readonly derivedKd = new Map<string, number>();
 	private readonly translatedKeys = new Set<string>();
 	private readonly pairIds = new Set<string>();
 	private readonly foundLangs = new Set<string>();
@@ -73,17 +75,24 @@ export class TransferDataBuilder {
 		this.guardTokens = tcotSpecialTokens(this.keep ? [...this.keep] : listLanguages().map((language) => language.code));
 	}
 
-	private kd(record: KdRecord, origin: TextOrigin): void {
-		if (this.kdIds.has(record.id)) return;
-		this.kdIds.add(record.id);
-		this.instances.push(buildRecoveryKdInstance(record, { specialTokens: this.options.specialTokens, guardTokens: this.guardTokens, origin }));
+	private kdInstance(record: KdRecord, origin: TextOrigin): TrainingInstance {
+		return buildRecoveryKdInstance(record, { specialTokens: this.options.specialTokens, guardTokens: this.guardTokens, origin });
 	}
 
 	/** An English recovery-KD record → one recovery-KD instance. A repeated id is an InputError. */
 	addKdRecord(record: KdRecord, origin: TextOrigin = {}): void {
-		if (this.kdIds.has(record.id)) throw new InputError(`duplicate KD record id ${JSON.stringify(record.id)}`, { ...origin, field: "id" });
+		const derived = this.derivedKd.get(record.id);
+		if (this.kdIds.has(record.id) && derived === undefined) throw new InputError(`duplicate KD record id ${JSON.stringify(record.id)}`, { ...origin, field: "id" });
+		const instance = this.kdInstance(record, origin);
 		this.records.kd += 1;
-		this.kd(record, origin);
+		// A KD record wins over the one derived from a translated record with its id, whichever came first.
+		if (derived !== undefined) {
+			this.instances[derived] = instance;
+			this.derivedKd.delete(record.id);
+			return;
+		}
+		this.kdIds.add(record.id);
+		this.instances.push(instance);
 	}
 
 	/**
@@ -118,7 +127,11 @@ export class TransferDataBuilder {
 		this.records.translated += 1;
 		this.foundLangs.add(lang);
 		this.instances.push(...built);
-		if (this.options.recoveryKdFromTranslated ?? true) this.kd(record, origin);
+		if ((this.options.recoveryKdFromTranslated ?? true) && !this.kdIds.has(record.id)) {
+			this.kdIds.add(record.id);
+			this.derivedKd.set(record.id, this.instances.length);
+			this.instances.push(this.kdInstance(record, origin));
+		}
 		return true;
 	}
 

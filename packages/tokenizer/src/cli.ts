@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { ConfigError, listOption, numberOption, optionalString, readJsonFile, stringOption, writeFileAtomic, writeJsonAtomic } from "@transllm/core";
+import { ConfigError, fileListOption, listOption, numberOption, optionalString, readJsonFile, stringOption, writeFileAtomic, writeJsonAtomic } from "@transllm/core";
 import type { CliValues, CommandTable } from "@transllm/core";
 import { loadBaseTokenizer } from "./base-tokenizer.js";
 import { buildExtendedTokenizer, learnExtension } from "./extend-tokenizer.js";
@@ -20,7 +20,7 @@ const initOption = (values: CliValues): EmbeddingInit => {
 };
 
 async function regressionLines(values: CliValues): Promise<string[]> {
-	const files = listOption(values, "regression");
+	const files = fileListOption(values, "regression");
 	if (files.length === 0) return defaultRegressionCorpus();
 	return (await Promise.all(files.map(readCorpus))).flat();
 }
@@ -120,7 +120,7 @@ export const tokenizerCommands: CommandTable = {
 				}
 				return;
 			}
-			const paths = listOption(values, "tokenizer");
+			const paths = fileListOption(values, "tokenizer");
 			if (paths.length === 0) throw new ConfigError("give --tokenizer (one or more) or --base for a curve");
 			const results: Record<string, unknown> = {};
 			for (const path of paths) {

@@ -8,9 +8,11 @@ import type { SafetensorsHeader, TensorInfo, TensorSource } from "./safetensors.
 
 /**
  * How new embedding rows start:
- * - `normal`: normal(0, 0.02), as TransLLM (`../shared/papers/000_1ce36f3811662daf.txt` App. A.1, the
- *   standard initializer_range of Llama);
- * - `mean`: input and output rows are the mean of the new token's sub-token rows under the old tokenizer;
+ * - `normal`: normal(0, 0.02). TransLLM: "The new embeddings are randomly initialized"
+ *   (`../shared/papers/000_1ce36f3811662daf.txt` Sec. 3.1); the paper names no distribution, so this uses Llama's
+ *   own initializer_range, 0.02;
+ * - `mean`: input and output rows are the mean of the new token's sub-token rows under the old tokenizer (the
+ *   averaging of the pipeline LLaMAX describes, `../shared/papers/002_b49e5c8fa0bdac53.txt` Sec. 3.1);
  * - `eeve`: input rows are the sub-token mean, output rows the first sub-token's output row (EEVE).
  * Rows with no decomposition (special tokens, padding) get the mean of all old rows for `mean`/`eeve`.
  */

@@ -75,7 +75,10 @@ export async function writeOnnxModel(
 	const bytes = encodeOnnxModel(toWrite);
 	// Protobuf messages are limited to 2 GiB; larger models must keep their weights as external data.
 	if (bytes.byteLength > PROTOBUF_LIMIT) {
-		throw new TransllmError("E_MODEL", `${target}: the model is ${bytes.byteLength} bytes, over the 2 GiB protobuf limit; write it with externalData`);
+		throw new TransllmError(
+			"E_MODEL",
+			`${target}: the model is ${bytes.byteLength} bytes, over the 2 GiB protobuf limit; write it with externalData`,
+		);
 	}
 	await writeFileAtomic(target, bytes);
 }
