@@ -159,6 +159,10 @@ export async function writeCloDataset(params: WriteCloDatasetParams): Promise<Cl
 	const verdicts = checking ? await openVerdicts(join(out, "language-checks.jsonl"), Boolean(params.resume)) : undefined;
 	const progress = createProgress({ label: "clo pairs", unit: "records", ...params.progress });
 
+	// A record without an id is named by its file and line: the file's base name, or its path where two inputs share one.
+	const inputs = typeof params.input === "string" ? [params.input] : [...params.input];
+	const sharedBase = new Set(inputs.map((file) => basename(file))).size < new Set(inputs).size;
+	const fileLabel = (file: string) => (sharedBase ? file : basename(file));
 	const audit: CloAuditEntry[] = [];
 	const accepted: SourcedPair[] = [];
 	const seen = new Set<string>();
@@ -172,7 +176,7 @@ export async function writeCloDataset(params: WriteCloDatasetParams): Promise<Cl
 			const index = records;
 			records += 1;
 			progress.tick();
-			const id = value.id !== undefined ? String(value.id) : `${basename(file)}:${line}`;
+			const id = value.id !== undefined ? String(value.id) : `${fileLabel(file)}:${line}`;
 			let problems: CloPairProblem[] = [];
 			if (verdicts) {
 				const earlier = verdicts.done[index];

@@ -205,6 +205,24 @@ describe("writeCloDataset", () => {
 		expect(audit[0]).toMatchObject({ id: "udhr-1", line: 4, reason: 'duplicate pair id "udhr-1": pair ids must be unique' });
 	});
 
+	it("names records without ids by file and line so that two inputs with one base name do not collide", async () => {
+		const records = udhrRecords("sw", 8).map(({ id: _id, ...record }) => record);
+		const dir = await mkdtemp(join(tmpdir(), "clo-"));
+		const inputs = [join(dir, "a", "kd.jsonl"), join(dir, "b", "kd.jsonl")];
+		for (const [index, input] of inputs.entries()) {
+			await mkdir(join(input, ".."), { recursive: true });
+			await writeFile(input, records.slice(4 * index, 4 * index + 4).map((record) => JSON.stringify(record)).join("\n") + "\n");
+		}
+		const summary = await writeCloDataset({ input: inputs, lang: "sw", out: join(dir, "out"), perDeviceBatchSize: 2, languageCheck: false, progress: silent });
+		expect(summary).toMatchObject({ records: 8, pairs: 8, audited: 0 });
+		const ids = (await readRows<CloRow>(join(dir, "out", "pairs.jsonl"))).map((row) => row.pair_id);
+		expect(new Set(ids)).toEqual(new Set(inputs.flatMap((input) => [1, 2, 3, 4].map((line) => `${input}:${line}`))));
+		// one input keeps the short form
+		const single = await writeCloDataset({ input: inputs[0] as string, lang: "sw", out: join(dir, "single"), perDeviceBatchSize: 2, languageCheck: false, progress: silent });
+		expect(single.pairs).toBe(4);
+		expect((await readRows<CloRow>(join(dir, "single", "pairs.jsonl")))[0]?.pair_id).toMatch(/^kd\.jsonl:[1-4]$/);
+	});
+
 	it("resumes an interrupted run, reusing the language-check verdicts already written", async () => {
 		const records = udhrRecords("sw", 6);
 		const { dir, input } = await inputFile(records);

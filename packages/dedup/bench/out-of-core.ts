@@ -2,7 +2,7 @@
  * The out-of-core benchmark, run in its own process so that its peak memory is its own: streams N generated
  * documents to a JSONL file, deduplicates it with a band-table memory limit, and prints one JSON line with
  * stage times, peak RSS and the disk used by each stage's files (also written to
- * bench/results/dedup-out-of-core.json).
+ * bench/results/dedup-out-of-core-<documents>.json).
  * Usage: tsx bench/out-of-core.ts <documents> <memoryLimitMb> <workDir>
  */
 import { closeSync, mkdirSync, openSync, readdirSync, rmSync, statSync, writeFileSync, writeSync } from "node:fs";
@@ -76,6 +76,7 @@ const result = {
 	loadAverage: loadavg(),
 };
 // Also kept on its own, so that `DEDUP_BENCH_OOC=reuse pnpm bench` can quote a long run done separately.
-writeFileSync(join(dirname(fileURLToPath(import.meta.url)), "results", "dedup-out-of-core.json"), `${JSON.stringify(result, null, 2)}\n`);
+mkdirSync(join(dirname(fileURLToPath(import.meta.url)), "results"), { recursive: true });
+writeFileSync(join(dirname(fileURLToPath(import.meta.url)), "results", `dedup-out-of-core-${documents}.json`), `${JSON.stringify(result, null, 2)}\n`);
 process.stdout.write(`${JSON.stringify(result)}\n`);
 rmSync(workDir, { recursive: true, force: true });

@@ -36,9 +36,11 @@ export class MinHashLSH {
 	readonly bands: number;
 	readonly rows: number;
 	private readonly ids: (string | undefined)[] = [];
-	private readonly signatures: Uint32Array[] = [];
+	/** All signatures, packed: slot i at [i·numPerm, (i+1)·numPerm). Grows by doubling. */
+	private signatures: Uint32Array;
 	private readonly slots = new Map<string, number>();
-	private readonly tables: Map<number, number[]>[];
+	/** Per band: key → one slot (the common case, no array) or several. */
+	private readonly tables: Map<number, number | number[]>[];
 	private readonly key = new Uint32Array(2);
 
 	constructor(options: MinHashLSHOptions = {}) {
@@ -53,7 +55,8 @@ export class MinHashLSH {
 			this.rows = plan.rows;
 		}
 		if (this.bands * this.rows > this.numPerm) throw new ConfigError(`bands × rows (${this.bands} × ${this.rows}) exceeds numPerm ${this.numPerm}`);
-		this.tables = Array.from({ length: this.bands }, () => new Map<number, number[]>());
+		this.tables = Array.from({ length: this.bands }, () => new Map<number, number | number[]>());
+		this.signatures = new Uint32Array(this.numPerm * 64);
 	}
 
 	/** Documents in the index. */
@@ -79,22 +82,36 @@ export class MinHashLSH {
 		if (this.slots.has(id)) throw new ConfigError(`id "${id}" is already in the index`);
 		const slot = this.ids.length;
 		this.ids.push(id);
-		this.signatures.push(signature.slice());
+		if ((slot + 1) * this.numPerm > this.signatures.length) {
+			const grown = new Uint32Array(this.signatures.length * 2);
+			grown.set(this.signatures);
+			this.signatures = grown;
+		}
+		this.signatures.set(signature, slot * this.numPerm);
 		this.slots.set(id, slot);
 		for (let band = 0; band < this.bands; band++) {
-			const table = this.tables[band] as Map<number, number[]>;
+			const table = this.tables[band] as Map<number, number | number[]>;
 			const key = this.bucketKey(signature, band);
 			const bucket = table.get(key);
-			if (bucket) bucket.push(slot);
-			else table.set(key, [slot]);
+			if (bucket === undefined) table.set(key, slot);
+			else if (typeof bucket === "number") table.set(key, [bucket, slot]);
+			else bucket.push(slot);
 		}
+	}
+
+	private signatureOf(slot: number): Uint32Array {
+		return this.signatures.subarray(slot * this.numPerm, (slot + 1) * this.numPerm);
 	}
 
 	/** Ids sharing at least one band with `signature` (unverified candidates). Unseen bands are simply empty. */
 	candidates(signature: Uint32Array): string[] {
 		this.check(signature);
 		const found = new Set<number>();
-		for (let band = 0; band < this.bands; band++) for (const slot of this.tables[band]?.get(this.bucketKey(signature, band)) ?? []) found.add(slot);
+		for (let band = 0; band < this.bands; band++) {
+			const bucket = this.tables[band]?.get(this.bucketKey(signature, band));
+			if (typeof bucket === "number") found.add(bucket);
+			else for (const slot of bucket ?? []) found.add(slot);
+		}
 		return [...found].flatMap((slot) => (this.ids[slot] === undefined ? [] : [this.ids[slot] as string]));
 	}
 
@@ -102,7 +119,7 @@ export class MinHashLSH {
 	query(signature: Uint32Array): LshMatch[] {
 		const matches: LshMatch[] = [];
 		for (const id of this.candidates(signature)) {
-			const similarity = estimateJaccard(signature, this.signatures[this.slots.get(id) as number] as Uint32Array);
+			const similarity = estimateJaccard(signature, this.signatureOf(this.slots.get(id) as number));
 			if (similarity >= this.threshold) matches.push({ id, similarity });
 		}
 		return matches.sort((a, b) => b.similarity - a.similarity);
@@ -111,13 +128,14 @@ export class MinHashLSH {
 	remove(id: string): boolean {
 		const slot = this.slots.get(id);
 		if (slot === undefined) return false;
-		const signature = this.signatures[slot] as Uint32Array;
+		const signature = this.signatureOf(slot);
 		for (let band = 0; band < this.bands; band++) {
-			const table = this.tables[band] as Map<number, number[]>;
+			const table = this.tables[band] as Map<number, number | number[]>;
 			const key = this.bucketKey(signature, band);
-			const bucket = table.get(key)?.filter((other) => other !== slot) ?? [];
-			if (bucket.length > 0) table.set(key, bucket);
-			else table.delete(key);
+			const bucket = table.get(key);
+			const rest = typeof bucket === "number" ? [] : (bucket ?? []).filter((other) => other !== slot);
+			if (rest.length === 0) table.delete(key);
+			else table.set(key, rest.length === 1 ? (rest[0] as number) : rest);
 		}
 		this.ids[slot] = undefined;
 		this.slots.delete(id);
@@ -129,7 +147,7 @@ export class MinHashLSH {
 		if (other.numPerm !== this.numPerm || other.bands !== this.bands || other.rows !== this.rows) {
 			throw new ConfigError(`cannot merge an index with numPerm/bands/rows ${other.numPerm}/${other.bands}/${other.rows} into ${this.numPerm}/${this.bands}/${this.rows}`);
 		}
-		for (const [id, slot] of other.slots) this.insert(id, other.signatures[slot] as Uint32Array);
+		for (const [id, slot] of other.slots) this.insert(id, other.signatureOf(slot));
 	}
 
 	/**
@@ -144,7 +162,7 @@ export class MinHashLSH {
 		prefix.writeUInt16LE(INDEX_VERSION, 4);
 		prefix.writeUInt32LE(header.length, 6);
 		const body = new Uint32Array(live.length * this.numPerm);
-		live.forEach(([, slot], i) => body.set(this.signatures[slot] as Uint32Array, i * this.numPerm));
+		live.forEach(([, slot], i) => body.set(this.signatureOf(slot), i * this.numPerm));
 		await writeFileAtomic(path, Buffer.concat([prefix, header, Buffer.from(body.buffer)]));
 	}
 

@@ -77,7 +77,7 @@ async function main(): Promise<void> {
 			peerTotal: () => peerGenerate(prompts, NEW_TOKENS),
 		};
 		const times = Object.fromEntries(Object.keys(runs).map((k) => [k, Number.POSITIVE_INFINITY])) as Record<keyof typeof runs, number>;
-		for (let round = 0; round < (batch >= 32 ? 2 : 3); round++) {
+		for (let round = 0; round < (batch >= 32 ? 2 : 5); round++) {
 			for (const [name, run] of Object.entries(runs) as [keyof typeof runs, () => Promise<unknown>][]) times[name] = Math.min(times[name], await seconds(run));
 		}
 		const { hostPrefill, hostTotal, graphTotal, peerPrefill, peerTotal } = times;

@@ -229,8 +229,10 @@ export async function buildTrainingFiles(options: BuildTrainingFilesOptions): Pr
 	for await (const record of read<TranslatedRecord>(translatedFiles, TRANSLATED_FIELDS)) {
 		await guarded(record, (value, origin) => builder.addTranslatedRecord({ ...value, id: String(value.id) }, origin));
 	}
+	// A pair without an id is named by file and line: the base name, or the path where two --parallel files share one.
+	const sharedBase = new Set(parallelFiles.map((file) => basename(file))).size < new Set(parallelFiles).size;
 	const pairId = (record: JsonlRecord<ParallelPair & { id?: unknown }>) =>
-		record.value.id !== undefined ? String(record.value.id) : `${basename(record.file)}:${record.line}`;
+		record.value.id !== undefined ? String(record.value.id) : `${sharedBase ? record.file : basename(record.file)}:${record.line}`;
 	// A pair for the pre-training text: English on one side, guarded texts; undefined when its language is filtered.
 	const guardTokens = tcotSpecialTokens(langs ?? listLanguages().map((language) => language.code));
 	const pretrainingPair = (pair: ParallelPair, origin: { file: string; line: number }): ParallelPair | undefined => {

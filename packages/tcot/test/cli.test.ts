@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -225,6 +225,23 @@ describe("translation pre-training file", () => {
 			["English one.", "English two.", "Hello. <TH> สวัสดี", "สวัสดี <EN> Hello.", "Thank you. <TH> ขอบคุณ", "ขอบคุณ <EN> Thank you."].sort(),
 		);
 		expect(text).toBe(GOLDEN_PRETRAINING);
+	});
+});
+
+describe("transllm tcot build --parallel-use sft", () => {
+	it("should name pairs without ids by file and line, keeping two files with one base name apart", async () => {
+		const parallel = [join(dir, "a", "pairs.jsonl"), join(dir, "b", "pairs.jsonl")];
+		for (const [index, file] of parallel.entries()) {
+			await mkdir(join(dir, index === 0 ? "a" : "b"), { recursive: true });
+			await writeFile(file, jsonl(pairs.slice(2 * index, 2 * index + 2)));
+		}
+		const out = join(dir, "sft-pairs");
+		const result = await cli(["tcot", "build", ...parallel.flatMap((file) => ["--parallel", file]), "--parallel-use", "sft", "--val-size", "0", "--metadata", "-o", out]);
+		expect(result.stderr).not.toMatch(/duplicate/);
+		expect(result.code).toBe(0);
+		const ids = (await readJsonlFile(join(out, "train.jsonl"))).map((record) => String(record.id));
+		expect(ids).toHaveLength(8);
+		for (const file of parallel) for (const line of [1, 2]) expect(ids).toContain(`parallel:${file}:${line}:translation:en-th`);
 	});
 });
 

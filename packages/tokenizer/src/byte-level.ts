@@ -25,11 +25,6 @@ export function byteLevelBytes(token: string): Uint8Array | undefined {
 	return out;
 }
 
-/** A byte-level token for the UTF-8 of `text`. */
-export function byteLevelToken(text: string): string {
-	return Array.from(new TextEncoder().encode(text), (b) => BYTE_TO_CHAR[b] as string).join("");
-}
-
 const lenient = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /** The text of a byte-level token; incomplete UTF-8 sequences become U+FFFD. */

@@ -36,6 +36,7 @@ export const tokenizerCommands: CommandTable = {
 			"new-tokens": { type: "string", required: true, valueName: "<K>", description: "How many new tokens to learn at most" },
 			out: { type: "string", required: true, valueName: "<dir>", description: "Output directory for the extended tokenizer" },
 			"min-frequency": { type: "string", default: "2", valueName: "<n>", description: "Pairs (and missing characters) seen fewer times are not added" },
+			"max-lines": { type: "string", default: "0", valueName: "<n>", description: "Learn on a seeded sample of n lines (like spm_train --input_sentence_size); 0 = all" },
 			"special-tokens": { type: "string", multiple: true, valueName: "<tokens>", description: "Special tokens to add (comma-separated); default: <EN>, <RESPONSE> and the language-ID token (TCOT)" },
 			"no-special-tokens": { type: "boolean", description: "Add no special tokens" },
 			"patch-pretokenizer": { type: "boolean", description: "Byte-level BPE: keep combining marks (\\p{M}, e.g. Thai vowels and tones) inside words in the pre-tokenizer regex" },
@@ -43,7 +44,7 @@ export const tokenizerCommands: CommandTable = {
 			checkpoint: { type: "string", valueName: "<dir>", description: "Also resize this safetensors checkpoint's embeddings into --out" },
 			init: { type: "string", default: "normal", valueName: "<normal|mean|eeve>", description: "New embedding rows: normal(0,0.02) (paper), sub-token mean, or EEVE" },
 			"pad-to-multiple-of": { type: "string", default: "0", valueName: "<n>", description: "Pad the embedding rows to a multiple of n (e.g. 64); 0 = none" },
-			seed: { type: "string", default: "0", valueName: "<seed>", description: "Seed of the normal initialisation" },
+			seed: { type: "string", default: "0", valueName: "<seed>", description: "Seed of the line sample and of the normal initialisation" },
 			quiet: { type: "boolean", short: "q", description: "No progress output" },
 		},
 		details: "Writes tokenizer.json, tokenizer.model (when the base has one), tokenizer_config.json, id-map.json, llamafactory.yaml and\nextension-report.json. Nothing is written when a check fails (English/code regression under Rust and JS tokenizers,\ndecode round-trip, every new token produced, tokenizer.model and tokenizer.json agree).",
@@ -60,12 +61,14 @@ export const tokenizerCommands: CommandTable = {
 				newTokens: numberOption(values, "new-tokens", 0, { integer: true, min: 1 }),
 				minFrequency: numberOption(values, "min-frequency", 2, { integer: true, min: 1 }),
 				patchPreTokenizer: values["patch-pretokenizer"] === true,
+				maxLines: numberOption(values, "max-lines", 0, { integer: true, min: 0 }),
+				seed: optionalString(values, "seed"),
 				progress: { silent: quiet, stream: stderr },
 			});
 			if (plan.shortfall) stderr.write(`note: ${plan.shortfall}\n`);
 			const specialTokens = values["no-special-tokens"] === true ? [] : listOption(values, "special-tokens").length > 0 ? listOption(values, "special-tokens") : transllmSpecialTokens(lang);
 			const extended = buildExtendedTokenizer(base, plan, { specialTokens });
-			const report = await checkExtension({ base, plan, extended, regression: await regressionLines(values), training: () => readCorpusLines(corpus) });
+			const report = await checkExtension({ base, plan, extended, regression: await regressionLines(values), training: () => readCorpusLines(corpus), progress: { silent: quiet, stream: stderr } });
 			if (!report.ok) throw new ExtensionCheckError(report);
 			const checkpoint = optionalString(values, "checkpoint");
 			await writeExtension({ outDir: out, base, plan, extended, report, embeddingsResized: checkpoint !== undefined });

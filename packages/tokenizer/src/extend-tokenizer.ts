@@ -1,4 +1,4 @@
-import { ConfigError, createProgress, getLanguage, scriptPattern } from "@transllm/core";
+import { ConfigError, Reservoir, SeededRng, createProgress, getLanguage, scriptPattern } from "@transllm/core";
 import type { Progress } from "@transllm/core";
 import type { BaseTokenizer, TokenizerFamily } from "./base-tokenizer.js";
 import { byteLevelText } from "./byte-level.js";
@@ -44,6 +44,12 @@ export interface LearnExtensionParams {
 	minFrequency?: number;
 	/** Opt-in: let the pre-tokenizer keep combining marks with their letters (byte-level BPE only). */
 	patchPreTokenizer?: boolean;
+	/**
+	 * Learn on a seeded uniform sample of this many lines (spm_train's `--input_sentence_size`); 0 = every line.
+	 * Thai text has few spaces, so nearly every line adds distinct pre-tokens: this bounds memory on huge corpora.
+	 */
+	maxLines?: number;
+	seed?: string | number;
 	/** Progress reporter options; silent by default. */
 	progress?: { silent?: boolean; stream?: NodeJS.WritableStream };
 }
@@ -76,12 +82,18 @@ export async function learnExtension(params: LearnExtensionParams): Promise<Exte
 	const counts = new Map<string, number>();
 	const progress: Progress = createProgress({ label: "reading corpus", unit: "lines", silent: params.progress?.silent ?? true, stream: params.progress?.stream });
 	let lineCount = 0;
+	const addLine = (line: string): void => {
+		for (const word of preTokenizer.split(line)) counts.set(word, (counts.get(word) ?? 0) + 1);
+	};
+	const sample = params.maxLines ? new Reservoir<string>(params.maxLines, new SeededRng(params.seed ?? 0).fork("extension-sample")) : undefined;
 	for await (const line of params.lines) {
 		if (line.trim() === "") continue;
-		for (const word of preTokenizer.split(line)) counts.set(word, (counts.get(word) ?? 0) + 1);
+		if (sample) sample.offer(line);
+		else addLine(line);
 		lineCount += 1;
 		progress.tick();
 	}
+	for (const line of sample?.items ?? []) addLine(line);
 	progress.done();
 	const encoder = new BpeEncoder(json.model);
 	const segmenter = new CorpusSegmenter(base.family);
@@ -132,7 +144,7 @@ export async function learnExtension(params: LearnExtensionParams): Promise<Exte
 	const learned = chars.length + merges.length;
 	const shortfall =
 		learned < params.newTokens
-			? `learned ${learned} of ${params.newTokens} new tokens: no further ${language.englishName}-script pair occurs at least ${minFrequency} times in the ${lineCount}-line corpus (a larger corpus allows a larger K)`
+			? `learned ${learned} of ${params.newTokens} new tokens: no further ${language.englishName}-script pair occurs at least ${minFrequency} times in the ${sample ? `${sample.items.length}-line sample of the ` : ""}${lineCount}-line corpus (a larger corpus allows a larger K)`
 			: undefined;
 	return { family: base.family, lang: language.code, script, chars, merges, shortfall, requested: params.newTokens, patchPreTokenizer: patch, corpusTokens: tokens, corpusLines: lineCount };
 }

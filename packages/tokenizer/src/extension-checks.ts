@@ -1,5 +1,5 @@
 import { SentencePieceProcessor } from "@sctg/sentencepiece-js";
-import { Reservoir, SeededRng, TransllmError } from "@transllm/core";
+import { Reservoir, SeededRng, TransllmError, createProgress } from "@transllm/core";
 import type { BaseTokenizer } from "./base-tokenizer.js";
 import { startingTokenizerJson } from "./extend-tokenizer.js";
 import type { ExtendedTokenizer, ExtensionPlan } from "./extend-tokenizer.js";
@@ -56,6 +56,8 @@ export interface CheckParams {
 	training: readonly string[] | (() => AsyncIterable<string>);
 	/** Training lines sampled for the round-trip and agreement checks (default 5000). */
 	sampleSize?: number;
+	/** Progress reporter options; silent by default. */
+	progress?: { silent?: boolean; stream?: NodeJS.WritableStream };
 }
 
 /**
@@ -94,8 +96,10 @@ export async function checkExtension(params: CheckParams): Promise<CheckReport> 
 	const reservoir = new Reservoir<string>(params.sampleSize ?? 5000, new SeededRng("extension-checks"));
 	const stream = typeof params.training === "function" ? params.training() : params.training;
 	let batch: string[] = [];
+	const progress = createProgress({ label: "checking new tokens on the corpus", unit: "lines", silent: params.progress?.silent ?? true, stream: params.progress?.stream });
 	const flush = async (): Promise<void> => {
 		for (const encoding of await encodeLinesRust(newRust, batch)) for (const id of encoding.ids) emitted.add(id);
+		progress.tick(batch.length);
 		batch = [];
 	};
 	for await (const line of stream) {
@@ -104,6 +108,7 @@ export async function checkExtension(params: CheckParams): Promise<CheckReport> 
 		if (batch.length >= 2048) await flush();
 	}
 	await flush();
+	progress.done();
 	const training = reservoir.items;
 	const newTraining = await encodeLinesRust(newRust, training);
 	{

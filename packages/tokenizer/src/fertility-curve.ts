@@ -44,12 +44,13 @@ const escapeXml = (text: string): string => text.replace(/[<>&"]/g, (c) => ({ "<
 
 /** An SVG line chart of tokens per word (solid) and per character (dashed) against K, one colour per set. */
 export function fertilityCurveSvg(curve: FertilityCurve, options: { width?: number; height?: number; title?: string } = {}): string {
-	const width = options.width ?? 640;
+	const names = Object.keys(curve.points[0]?.sets ?? {});
+	const legendWidth = 60 + 7 * Math.max(10, ...names.map((n) => n.length + 6));
+	const width = options.width ?? 480 + legendWidth;
 	const height = options.height ?? 400;
-	const margin = { left: 60, right: 160, top: 40, bottom: 50 };
+	const margin = { left: 60, right: legendWidth, top: 40, bottom: 64 };
 	const plotW = width - margin.left - margin.right;
 	const plotH = height - margin.top - margin.bottom;
-	const names = Object.keys(curve.points[0]?.sets ?? {});
 	const ks = curve.points.map((p) => p.k);
 	const maxK = Math.max(1, ...ks);
 	const values = curve.points.flatMap((p) => names.flatMap((n) => [p.sets[n]?.tokensPerWord ?? 0, p.sets[n]?.tokensPerChar ?? 0]));
@@ -63,10 +64,14 @@ export function fertilityCurveSvg(curve: FertilityCurve, options: { width?: numb
 		`<text x="${margin.left}" y="20" font-size="14">${escapeXml(options.title ?? `Fertility vs new tokens K (${curve.lang}, ${curve.family})`)}</text>`,
 		`<line x1="${margin.left}" y1="${margin.top + plotH}" x2="${margin.left + plotW}" y2="${margin.top + plotH}" stroke="black"/>`,
 		`<line x1="${margin.left}" y1="${margin.top}" x2="${margin.left}" y2="${margin.top + plotH}" stroke="black"/>`,
-		`<text x="${margin.left + plotW / 2}" y="${height - 10}" text-anchor="middle">new tokens K</text>`,
+		`<text x="${margin.left + plotW / 2}" y="${height - 10}" text-anchor="middle">new tokens K (grey: tokens actually added)</text>`,
 		`<text transform="translate(15 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">tokens per word / per char</text>`,
 	];
-	for (const k of ks) parts.push(`<text x="${x(k)}" y="${margin.top + plotH + 18}" text-anchor="middle">${k}</text>`);
+	for (const point of curve.points) {
+		parts.push(`<text x="${x(point.k)}" y="${margin.top + plotH + 18}" text-anchor="middle">${point.k}</text>`);
+		// When the corpus ran out of pairs, show how many tokens K really added.
+		if (point.added < point.k) parts.push(`<text x="${x(point.k)}" y="${margin.top + plotH + 32}" text-anchor="middle" fill="#777" font-size="10">+${point.added}</text>`);
+	}
 	for (let i = 0; i <= 4; i++) {
 		const v = (maxY * i) / 4;
 		parts.push(`<text x="${margin.left - 6}" y="${y(v) + 4}" text-anchor="end">${v.toFixed(2)}</text>`);
@@ -79,6 +84,7 @@ export function fertilityCurveSvg(curve: FertilityCurve, options: { width?: numb
 		] as const) {
 			const points = curve.points.map((p) => `${x(p.k).toFixed(1)},${y(p.sets[name]?.[metric] ?? 0).toFixed(1)}`).join(" ");
 			parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2"${dash} points="${points}"/>`);
+			for (const p of curve.points) parts.push(`<circle cx="${x(p.k).toFixed(1)}" cy="${y(p.sets[name]?.[metric] ?? 0).toFixed(1)}" r="3" fill="${colour}"/>`);
 		}
 		const ly = margin.top + 16 + i * 36;
 		parts.push(`<line x1="${width - margin.right + 12}" y1="${ly}" x2="${width - margin.right + 32}" y2="${ly}" stroke="${colour}" stroke-width="2"/>`);

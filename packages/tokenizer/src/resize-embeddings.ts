@@ -136,7 +136,7 @@ export async function resizeEmbeddings(params: ResizeEmbeddingsParams): Promise<
 	const [oldRows, hidden] = input.tensor.shape as [number, number];
 	if (input.tensor.shape.length !== 2) throw new InputError(`embedding is not 2-D: ${JSON.stringify(input.tensor.shape)}`, { file: input.header.file, field: input.tensor.name });
 	assertFloatDtype(input.tensor.dtype, input.tensor.name);
-	if (output && !tied) {
+	if (output) {
 		assertFloatDtype(output.tensor.dtype, output.tensor.name);
 		if (output.tensor.shape[0] !== oldRows || output.tensor.shape[1] !== hidden) throw new InputError(`lm_head shape ${JSON.stringify(output.tensor.shape)} does not match embed_tokens ${JSON.stringify(input.tensor.shape)}`, { file: output.header.file, field: output.tensor.name });
 	}
@@ -176,7 +176,8 @@ export async function resizeEmbeddings(params: ResizeEmbeddingsParams): Promise<
 	for (const shard of shards) {
 		const header = headers.get(shard) as SafetensorsHeader;
 		const target = join(params.outDir, shard);
-		const grown = header.tensors.filter((t) => t === input.tensor || (!tied && t === output?.tensor));
+		// A tied checkpoint that still stores lm_head gets the same new rows in both.
+		const grown = header.tensors.filter((t) => t === input.tensor || t === output?.tensor);
 		for (const tensor of grown) addedBytes += (newRows - oldRows) * hidden * (tensor.dtype === "F32" ? 4 : 2);
 		if (params.resume && (await stat(target).then(() => true, () => false))) {
 			result.skipped.push(shard);
@@ -186,7 +187,7 @@ export async function resizeEmbeddings(params: ResizeEmbeddingsParams): Promise<
 		const sources: TensorSource[] = [];
 		for (const tensor of [...header.tensors].sort((a, b) => a.start - b.start)) {
 			const grow = grown.includes(tensor);
-			const rows = grow ? await newRowSource(tensor === input.tensor ? "input" : "output", { header, tensor }) : undefined;
+			const rows = grow ? await newRowSource(tensor === input.tensor || tied ? "input" : "output", { header, tensor }) : undefined;
 			sources.push({
 				name: tensor.name,
 				dtype: tensor.dtype,

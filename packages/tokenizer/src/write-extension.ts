@@ -2,6 +2,7 @@ import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "@transllm/core";
 import type { BaseTokenizer } from "./base-tokenizer.js";
+import { byteLevelText } from "./byte-level.js";
 import type { CheckReport } from "./extension-checks.js";
 import type { ExtendedTokenizer, ExtensionPlan } from "./extend-tokenizer.js";
 import { writeSentencePieceModel } from "./sentencepiece-model.js";
@@ -9,11 +10,15 @@ import { writeSentencePieceModel } from "./sentencepiece-model.js";
 /** One row of id-map.json: a new token and its decomposition under the old tokenizer. */
 export interface IdMapEntry {
 	token: string;
+	/** The token as text (byte-level characters decoded, ▁ shown as a space). */
+	text: string;
 	id: number;
 	baseTokens: string[];
 	baseIds: number[];
 	special?: boolean;
 }
+
+const tokenText = (family: ExtendedTokenizer["family"], token: string): string => (family === "byte-level-bpe" ? byteLevelText(token) : token.replace(/▁/g, " "));
 
 /** The id map: every new token with its base decomposition (what mean/EEVE embedding initialisation uses). */
 export function buildIdMap(extended: ExtendedTokenizer): { baseVocabSize: number; vocabSize: number; tokens: IdMapEntry[] } {
@@ -21,8 +26,8 @@ export function buildIdMap(extended: ExtendedTokenizer): { baseVocabSize: number
 		baseVocabSize: extended.baseVocabSize,
 		vocabSize: extended.vocabSize,
 		tokens: [
-			...extended.newTokens.map((t) => ({ token: t.token, id: t.id, baseTokens: t.baseTokens, baseIds: t.baseIds })),
-			...extended.specialTokens.filter((t) => t.id >= extended.baseVocabSize).map((t) => ({ token: t.token, id: t.id, baseTokens: [], baseIds: [], special: true })),
+			...extended.newTokens.map((t) => ({ token: t.token, text: tokenText(extended.family, t.token), id: t.id, baseTokens: t.baseTokens, baseIds: t.baseIds })),
+			...extended.specialTokens.filter((t) => t.id >= extended.baseVocabSize).map((t) => ({ token: t.token, text: t.token, id: t.id, baseTokens: [], baseIds: [], special: true })),
 		],
 	};
 }

@@ -139,6 +139,19 @@ describe("resizeEmbeddings", () => {
 		expect((await readFile(join(again, "model-00001-of-00002.safetensors"))).equals(await readFile(join(out, "model-00001-of-00002.safetensors")))).toBe(true);
 	});
 
+	it("should give a tied checkpoint that still stores lm_head the same new rows in both", async () => {
+		const { dir } = await checkpoint("F32");
+		const config = JSON.parse(await readFile(join(dir, "config.json"), "utf8"));
+		await writeFile(join(dir, "config.json"), JSON.stringify({ ...config, tie_word_embeddings: true }));
+		const out = await tempDir("out-tied-head");
+		const result = await resizeEmbeddings({ checkpoint: dir, outDir: out, vocabSize: 303, tokens, init: "normal", seed: 3 });
+		expect(result.tied).toBe(true);
+		const after = await parse(join(out, "model.safetensors"));
+		const rows = (name: string): Buffer => (after[name]?.bytes as Buffer).subarray(VOCAB * HIDDEN * 4);
+		expect(after["lm_head.weight"]?.shape).toEqual([303, HIDDEN]);
+		expect(rows("lm_head.weight").equals(rows("model.embed_tokens.weight"))).toBe(true);
+	});
+
 	it("should keep shards already written when resuming", async () => {
 		const { dir } = await checkpoint("F32", { sharded: true });
 		const out = await tempDir("out-resume");
