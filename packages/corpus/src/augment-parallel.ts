@@ -4,7 +4,7 @@ import type { CodeSwitchPairsOptions } from "./code-switch.js";
 import { codeSwitchPairs } from "./code-switch.js";
 import type { CorpusPair } from "./document.js";
 import type { LayoutOptions } from "./llamax-layout.js";
-import { countLanguagePairs, layoutParallel } from "./llamax-layout.js";
+import { countLanguagePairs, languagePairKey, layoutParallel } from "./llamax-layout.js";
 import type { BilingualDictionary } from "./multilingual-lexicon.js";
 import { MultilingualLexicon } from "./multilingual-lexicon.js";
 import type { ReadPairsParams } from "./read-pairs.js";
@@ -23,6 +23,12 @@ export interface AugmentParallelParams {
 	/** Also write LLaMAX's layout of the original and the augmented pairs here. */
 	layoutOut?: string;
 	layout?: Omit<LayoutOptions, "seed">;
+	/**
+	 * Augment only language pairs with fewer pairs than this (LLaMAX Algorithm 1 augments the directions under
+	 * 25,000 pairs: "there is no augmentation for translations involving high-resource languages", Sec. 2.2).
+	 * Default: every pair.
+	 */
+	augmentBelow?: number;
 	onBadRecord?: BadRecordPolicy;
 	/** Keep finished outputs and continue unfinished ones. */
 	resume?: boolean;
@@ -59,13 +65,26 @@ export async function augmentParallel(params: AugmentParallelParams): Promise<Au
 			await rejects?.close();
 		}
 	};
+	if (params.augmentBelow !== undefined && !(Number.isInteger(params.augmentBelow) && params.augmentBelow >= 0)) {
+		throw new ConfigError(`augmentBelow must be an integer ≥ 0, got ${params.augmentBelow}`);
+	}
+	let readBefore = false;
+	let counts: Map<string, number> | undefined;
+	const countsOf = async (): Promise<Map<string, number>> => {
+		counts ??= await countLanguagePairs(pairs(params.resume === true || readBefore));
+		readBefore = true;
+		return counts;
+	};
+	const below = params.augmentBelow;
+	const lowResource = below === undefined ? undefined : await countsOf();
 	const progress = createProgress({ label: "augment", unit: "pairs", silent: params.silent });
 	let count = 0;
 	let replacedWords = 0;
 	const counted = (async function* () {
-		for await (const pair of pairs(params.resume ?? false)) {
+		for await (const pair of pairs(params.resume === true || readBefore)) {
 			count += 1;
 			progress.tick();
+			if (lowResource && (lowResource.get(languagePairKey(pair)) ?? 0) >= (below as number)) continue;
 			yield pair;
 		}
 	})();
@@ -81,9 +100,10 @@ export async function augmentParallel(params: AugmentParallelParams): Promise<Au
 	} finally {
 		progress.done();
 	}
+	readBefore = true;
 	let layoutRecords: number | undefined;
 	if (params.layoutOut !== undefined) {
-		const counts = await countLanguagePairs(pairs(true));
+		const counts = await countsOf();
 		const out = params.out;
 		const all = (async function* () {
 			yield* pairs(true);

@@ -19,7 +19,15 @@ export function minhashDedupStage(options: MinhashDedupOptions = {}): DedupStage
 		if (!stats) throw new TransllmError("E_CHECK_FAILED", `dedup in ${outDir} returned before its last stage finished`);
 		return {
 			outputs: result.outputs.kept,
-			stats: { documents: stats.documents, kept: stats.kept, removed: stats.removed, clusters: stats.clusters, candidatePairs: stats.candidatePairs, shortDocuments: stats.shortDocuments },
+			stats: {
+				documents: stats.documents,
+				kept: stats.kept,
+				removed: stats.removed,
+				clusters: stats.clusters,
+				candidatePairs: stats.candidatePairs,
+				shortDocuments: stats.shortDocuments,
+				seconds: Object.values(stats.seconds).reduce((sum, s) => sum + s, 0),
+			},
 		};
 	};
 }

@@ -2,6 +2,7 @@ import { isUtf8 } from "node:buffer";
 import { basename } from "node:path";
 import { ConfigError, InputError, excerpt, getLanguage, readJsonl, readLines } from "@transllm/core";
 import type { BadRecordPolicy, RejectsWriter } from "@transllm/core";
+import { asyncBufferFromFile, parquetMetadataAsync, parquetSchema } from "hyparquet";
 import type { CorpusPair } from "./document.js";
 import { getFieldPath } from "./field-path.js";
 import { readParquetRows } from "./read-parquet-rows.js";
@@ -160,7 +161,6 @@ export async function* readPairs(params: ReadPairsParams): AsyncGenerator<Corpus
 
 /** The Parquet columns of the default field names that the file has (a `translation` struct or plain columns). */
 async function parquetDefaultColumns(file: string, sides: readonly Side[]): Promise<string[]> {
-	const { asyncBufferFromFile, parquetMetadataAsync, parquetSchema } = await import("hyparquet");
 	const metadata = await parquetMetadataAsync(await asyncBufferFromFile(file));
 	const top = new Set(parquetSchema(metadata).children.map((child) => child.element.name));
 	const found = new Set<string>();

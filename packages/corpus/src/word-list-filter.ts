@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { ConfigError, InputError } from "@transllm/core";
 import type { Filter, FilterVerdict } from "./filter.js";
@@ -30,10 +31,12 @@ export interface WordListFilterParams {
  */
 export class WordListFilter implements Filter<{ text: string }> {
 	readonly name: string;
-	private readonly root: TrieNode = { next: new Map() };
+	readonly #root: TrieNode = { next: new Map() };
 	private readonly threshold: number;
 	private readonly lang: string;
 	readonly size: number;
+	/** SHA-256 of the sorted list: part of a run's configuration, so that resuming with another list is refused. */
+	readonly digest: string;
 
 	constructor(params: WordListFilterParams) {
 		this.name = params.name ?? "word_list";
@@ -41,10 +44,10 @@ export class WordListFilter implements Filter<{ text: string }> {
 		this.threshold = params.threshold ?? 1;
 		if (!Number.isInteger(this.threshold) || this.threshold < 1) throw new ConfigError(`word-list threshold must be an integer ≥ 1, got ${this.threshold}`);
 		let size = 0;
-		for (const raw of params.words) {
-			const word = raw.trim().toLowerCase();
-			if (word === "") continue;
-			let node = this.root;
+		const words = [...new Set([...params.words].map((raw) => raw.trim().toLowerCase()).filter((word) => word !== ""))].sort();
+		this.digest = createHash("sha256").update(words.join("\n")).digest("hex");
+		for (const word of words) {
+			let node = this.#root;
 			// UTF-16 code units, as the scan in `matches` reads them.
 			for (let i = 0; i < word.length; i++) {
 				const char = word[i] as string;
@@ -55,7 +58,7 @@ export class WordListFilter implements Filter<{ text: string }> {
 				}
 				node = child;
 			}
-			if (node.word === undefined) size += 1;
+			size += 1;
 			node.word = word;
 		}
 		this.size = size;
@@ -66,7 +69,7 @@ export class WordListFilter implements Filter<{ text: string }> {
 		const lower = text.toLowerCase();
 		const hits: { start: number; end: number; word: string }[] = [];
 		for (let start = 0; start < lower.length; start++) {
-			let node = this.root.next.get(lower[start] as string);
+			let node = this.#root.next.get(lower[start] as string);
 			let end = start + 1;
 			while (node) {
 				if (node.word !== undefined) hits.push({ start, end, word: node.word });

@@ -154,5 +154,10 @@ describe("augmentParallel", () => {
 		const again = await augmentParallel({ ...params, resume: true });
 		expect(again.augmented).toBe(summary.augmented);
 		expect((await readFile(params.out, "utf8")).trim().split("\n")).toHaveLength(summary.augmented);
+		// LLaMAX Algorithm 1 augments only language pairs under the threshold: en–th has 30 pairs here.
+		const high = await augmentParallel({ ...params, out: join(dir, "high.jsonl"), layoutOut: undefined, augmentBelow: 30 });
+		expect(high).toMatchObject({ pairs: 30, augmented: 0 });
+		const low = await augmentParallel({ ...params, out: join(dir, "low.jsonl"), layoutOut: undefined, augmentBelow: 31 });
+		expect(low.augmented).toBe(summary.augmented);
 	});
 });

@@ -97,6 +97,24 @@ describe("runDedup", () => {
 		await expect(runDedup({ inputs: [small], outDir, workers: 0, progress: false, resume: true, threshold: 0.7 })).rejects.toThrow(/threshold/);
 	});
 
+	it("should redo a signatures rank that stopped half-way, discarding its spilled runs", async () => {
+		const path = join(root, "midway.jsonl");
+		const docs = corpus.documents;
+		const text = (list: Corpus["documents"]): string => `${list.map((d) => JSON.stringify({ id: d.id, text: d.text })).join("\n")}\n`;
+		// The run stops at a bad record after ~2,000 documents, with sorted runs already spilled.
+		writeFileSync(path, `${text(docs.slice(0, 2000))}{broken\n${text(docs.slice(2000))}`);
+		const outDir = join(root, "midway");
+		const options = { inputs: [path], outDir, idField: "id", workers: 0, progress: false, memoryLimitMb: 0.05 };
+		await expect(runDedup(options)).rejects.toThrow(/invalid JSON/);
+		expect(readdirSync(layout.bandDir(outDir, 0)).length).toBeGreaterThan(0);
+		writeFileSync(path, text(docs));
+		const resumed = await runDedup({ ...options, resume: true });
+		const fresh = await runDedup({ ...options, outDir: join(root, "midway-fresh") });
+		expect(readdirSync(layout.bandDir(outDir, 0))).toEqual(readdirSync(layout.bandDir(join(root, "midway-fresh"), 0)));
+		expect(readFileSync(resumed.outputs.removed[0]!, "utf8")).toBe(readFileSync(fresh.outputs.removed[0]!, "utf8"));
+		expect(resumed.stats?.documents).toBe(docs.length);
+	});
+
 	it("should spread stages over ranks and match the single-rank result", async () => {
 		const parts = [join(root, "part-0.jsonl"), join(root, "part-1.jsonl")];
 		const docs = corpus.documents.slice(0, 800);

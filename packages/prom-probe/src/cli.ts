@@ -73,7 +73,8 @@ export const probeCommands: CommandTable = {
 				for (const [index, lang] of langs.entries()) {
 					const common = { lang, shots: numberOption(values, "shots", 5, { min: 0, integer: true }), languageNames: names as "native" | "english", seed: optionalString(values, "seed") ?? "0" };
 					let prompts: ProbePrompt[];
-					if (task === "cloze") prompts = buildClozePrompts((await readCloze(sources[index] as string)).slice(0, maxExamples), common);
+					// --max-examples limits the examples probed, not the pool the few-shot examples are drawn from.
+					if (task === "cloze") prompts = buildClozePrompts(await readCloze(sources[index] as string), common).slice(0, maxExamples);
 					else {
 						const entries = await readLexicon(sources[index] as string, { targetLang: lang, sourceLang: optionalString(values, "source-lang") });
 						prompts = buildWordPrompts(entries, { ...common, task, sourceLang: optionalString(values, "source-lang") }).slice(0, maxExamples);

@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { JsonlWriter, RejectsWriter, readJsonl, writeFileAtomic, writeJsonAtomic } from "@transllm/core";
 import type { BadRecordPolicy } from "@transllm/core";
@@ -84,14 +85,23 @@ export async function writePivotedData(params: {
 			{ role: "assistant", content: response },
 		],
 	});
-	for await (const { value } of readJsonl<TranslatedRecord>(params.input, {
-		onBadRecord: params.onBadRecord,
-		rejects,
-		required: ["query_en", "response_en", "query_t", "response_t"],
-		validate: (record) => (record.lang !== undefined && record.lang !== params.lang ? `record language "${String(record.lang)}" is not ${params.lang}` : undefined),
-	})) {
-		await english.write(row(value.id, "en", value.query_en, value.response_en));
-		await target.write(row(value.id, params.lang, value.query_t, value.response_t));
+	try {
+		for await (const { value } of readJsonl<TranslatedRecord>(params.input, {
+			onBadRecord: params.onBadRecord,
+			rejects,
+			required: ["query_en", "response_en", "query_t", "response_t"],
+			validate: (record) => (record.lang !== undefined && record.lang !== params.lang ? `record language "${String(record.lang)}" is not ${params.lang}` : undefined),
+		})) {
+			await english.write(row(value.id, "en", value.query_en, value.response_en));
+			await target.write(row(value.id, params.lang, value.query_t, value.response_t));
+		}
+	} catch (error) {
+		// This step is not resumable: a failed run leaves no partial files that would block the next one.
+		await english.close();
+		await target.close();
+		await rejects.close();
+		await Promise.all([english.partialPath, target.partialPath].map((path) => rm(path, { force: true })));
+		throw error;
 	}
 	const settings: PivotedSettings = {
 		pivot_layer: params.pivotLayer,

@@ -1,4 +1,4 @@
-import { getLanguage } from "@transllm/core";
+import { InputError, getLanguage } from "@transllm/core";
 import { layerCurves } from "./layer-curves.js";
 import type { LayerPoint } from "./layer-curves.js";
 import type { ProbePrompt, ProbeTask } from "./prompts.js";
@@ -36,7 +36,9 @@ export async function probeLanguage(params: {
 }): Promise<ProbeReport> {
 	const run = await runProbe({ model: params.model, vocabulary: params.vocabulary, prompts: params.prompts, batchSize: params.batchSize, silent: params.silent });
 	if (run.samples.length === 0) {
-		throw new Error(`no example of ${params.lang} could be probed (skipped: ${JSON.stringify(run.skipped)}); check the lexicon and the tokenizer`);
+		// Bad input, not a crash: name the lexicon (origins are `file:line`) and why every example was skipped.
+		const file = /^(.*):\d+$/.exec(params.prompts[0]?.origin ?? "")?.[1];
+		throw new InputError(`no example of ${params.lang} could be probed (skipped: ${JSON.stringify(run.skipped)}); check the lexicon and the tokenizer`, file ? { file } : {});
 	}
 	const curves = layerCurves(run.samples);
 	return {

@@ -101,11 +101,11 @@ async function buildProbeFixture(dir: string, pivot: boolean): Promise<void> {
 	});
 }
 
-async function probe(modelDir: string, lexicon: string, out: string): Promise<{ code: number; output: string; report: ProbeReport }> {
+async function probe(modelDir: string, lexicon: string, out: string, args: string[] = ["--lexicon", lexicon]): Promise<{ code: number; output: string; report: ProbeReport }> {
 	const stdout = new PassThrough();
 	let output = "";
 	stdout.on("data", (d: Buffer) => (output += d.toString()));
-	const code = await runCli("transllm", probeCommands, ["probe", "--model", modelDir, "--lexicon", lexicon, "--lang", "th", "--out", out, "--shots", "3", "--execution-provider", "cpu"], {
+	const code = await runCli("transllm", probeCommands, ["probe", "--model", modelDir, ...args, "--lang", "th", "--out", out, "--shots", "3", "--execution-provider", "cpu"], {
 		context: { stdout, stderr: stdout },
 	});
 	const report = JSON.parse(await readFile(join(out, "report.json"), "utf8")) as { reports: ProbeReport[] };
@@ -143,6 +143,30 @@ describe("transllm probe on real ONNX fixtures", () => {
 		expect(output).toContain("λ = 0.1 (English pivot)");
 		const svg = await readFile(join(dir, "out-pivot", "probe.svg"), "utf8");
 		expect(svg).toContain("<polyline");
+	});
+
+	it("probes cloze prompts, and --max-examples limits the probed items, not the few-shot pool", async () => {
+		const cloze = join(dir, "cloze.jsonl");
+		const items = LEXICON.slice(0, 5).map(([en, th]) => ({ sentence: `ฉันเห็น ___ ที่บ้าน`, target: th, en }));
+		await writeFile(cloze, `${items.map((item) => JSON.stringify(item)).join("\n")}\n`);
+		const { code, output, report } = await probe(join(dir, "pivot"), lexicon, join(dir, "out-cloze"), ["--task", "cloze", "--cloze", cloze, "--max-examples", "2"]);
+		expect(code, output).toBe(0);
+		expect(report.task).toBe("cloze");
+		expect(report.examples).toMatchObject({ prompts: 2, used: 2 });
+		expect(report.decision.pivoted).toBe(true);
+	});
+
+	it("reports a lexicon whose examples are all skipped as bad input naming the file, not a crash", async () => {
+		const loanwords = join(dir, "loanwords.txt");
+		await writeFile(loanwords, "cat cats\ndog dogs\nsun suns\nbook books\n");
+		const stdout = new PassThrough();
+		let output = "";
+		stdout.on("data", (d: Buffer) => (output += d.toString()));
+		const args = ["probe", "--model", join(dir, "pivot"), "--lexicon", loanwords, "--lang", "th", "--out", join(dir, "out-skip"), "--shots", "2", "--execution-provider", "cpu"];
+		const code = await runCli("transllm", probeCommands, args, { context: { stdout, stderr: stdout } });
+		expect(code).toBe(2);
+		expect(output).toContain(`${loanwords}: no example of th could be probed`);
+		expect(output).toContain('"english-in-target":4');
 	});
 
 	it("sets λ = 0 for a model that decodes to the target language without an English pivot", async () => {

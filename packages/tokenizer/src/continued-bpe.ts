@@ -84,11 +84,15 @@ export function learnContinuedBpe(words: readonly SegmentedWord[], options: Cont
 		return ok;
 	};
 	const heap = new PairHeap();
+	// Counts before the current merge of the pairs it touched: a pair whose count rose is pushed once afterwards;
+	// one whose count fell keeps its (higher) heap entry, which is re-queued when it surfaces (see popValid).
+	const touched = new Map<number, number>();
 	const add = (left: number, right: number, delta: number, position: number): void => {
 		const key = left * SHIFT + right;
 		if (!allowed(key)) return;
-		const count = (pairCount.get(key) ?? 0) + delta;
-		pairCount.set(key, count);
+		const before = pairCount.get(key) ?? 0;
+		if (!touched.has(key)) touched.set(key, before);
+		pairCount.set(key, before + delta);
 		if (delta > 0) {
 			let positions = pairPositions.get(key);
 			if (!positions) {
@@ -98,10 +102,16 @@ export function learnContinuedBpe(words: readonly SegmentedWord[], options: Cont
 			}
 			positions.push(position);
 		}
-		// Only increases are pushed; a pair whose count fell is re-pushed when its stale entry surfaces.
-		if (delta > 0) heap.push(count, pairOrder.get(key) as number, key);
+	};
+	const pushTouched = (): void => {
+		for (const [key, before] of touched) {
+			const count = pairCount.get(key) ?? 0;
+			if (count > before) heap.push(count, pairOrder.get(key) as number, key);
+		}
+		touched.clear();
 	};
 	for (let i = 0; i < total; i++) if (next[i] !== -1) add(symbol[i] as number, symbol[next[i] as number] as number, weight[i] as number, i);
+	pushTouched();
 
 	const learned: LearnedMerge[] = [];
 	while (learned.length < options.merges) {
@@ -139,6 +149,8 @@ export function learnContinuedBpe(words: readonly SegmentedWord[], options: Cont
 			if (before !== -1) add(symbol[before] as number, merged, count, before);
 			if (after !== -1) add(merged, symbol[after] as number, count, position);
 		}
+		touched.delete(top.key);
+		pushTouched();
 	}
 	return learned;
 }

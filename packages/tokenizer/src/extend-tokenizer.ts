@@ -5,7 +5,7 @@ import { byteLevelText } from "./byte-level.js";
 import { learnContinuedBpe } from "./continued-bpe.js";
 import type { LearnedMerge } from "./continued-bpe.js";
 import { BpeEncoder } from "./bpe-encoder.js";
-import { PreTokenizer } from "./pre-tokens.js";
+import { PreTokenizer } from "./pre-tokenizer.js";
 import { patchPreTokenizer } from "./pretokenizer-patch.js";
 import { CorpusSegmenter } from "./segment-corpus.js";
 import { PieceType } from "./sentencepiece-model.js";

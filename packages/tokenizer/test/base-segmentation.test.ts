@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { loadBaseTokenizer } from "../src/base-tokenizer.js";
 import { BpeEncoder } from "../src/bpe-encoder.js";
 import { encodeLinesRust, rustTokenizer } from "../src/hf-tokenizers.js";
-import { PreTokenizer } from "../src/pre-tokens.js";
+import { PreTokenizer } from "../src/pre-tokenizer.js";
 import { startingTokenizerJson } from "../src/extend-tokenizer.js";
 import { defaultRegressionCorpus, udhrLines } from "../src/regression-corpus.js";
 import { llama2FullDir, llama3Dir, mistralDir } from "./fixtures.js";

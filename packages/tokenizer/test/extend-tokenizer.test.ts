@@ -107,6 +107,19 @@ describe("extension of a tokenizer.model-only Llama-2 directory and of Mistral's
 		expectChecksPass(c.report, ["english-regression-rust", "english-regression-js", "decode-round-trip", "new-tokens-produced", "sentencepiece-agrees"]);
 	});
 
+	it("should learn on a seeded sample of lines when maxLines is set", async () => {
+		const base = await loadBaseTokenizer(await llama2ModelOnlyDir());
+		const lines = await udhrLines("tha");
+		const learn = (seed: number) => learnExtension({ base, lines, lang: "th", newTokens: 2000, maxLines: 30, seed });
+		const [a, b, c] = await Promise.all([learn(1), learn(1), learn(2)]);
+		const full = await learnExtension({ base, lines, lang: "th", newTokens: 2000 });
+		expect(a.corpusLines).toBe(lines.length);
+		expect(a.merges).toEqual(b.merges);
+		expect(a.merges).not.toEqual(c.merges);
+		expect(a.chars.length + a.merges.length).toBeLessThan(full.chars.length + full.merges.length);
+		expect(a.shortfall).toMatch(/30-line sample of the 90-line corpus/);
+	});
+
 	it("should extend Mistral's tokenizer.json (no tokenizer.model) with ids after 31999", async () => {
 		const c = await extend(await mistralDir(), 300);
 		expect(c.base.family).toBe("sentencepiece-bpe");
