@@ -43,6 +43,24 @@ describe("maskText / unmaskText", () => {
 		expect(unmaskText("⟦0⟧ ⟦0⟧ ⟦1⟧ ⟦2⟧ ⟦3⟧", masked).ok).toBe(false);
 	});
 
+	it("should give back exactly the source when the engine returns the masked text unchanged", () => {
+		const texts = [
+			text,
+			"a  b   c\n\n  indented & <b>bold</b> &amp; literal &lt; text &#39; &nbsp;",
+			"Tabs\there, a trailing space \nthen a Windows line\r\nand <br> written out",
+			'It\'s "quoted" — em dash… ${HOME} {0} %s %(n)d',
+			"Math $a^2+b^2=c^2$, \\(x\\), \\[y\\] and $$z$$; money $5 and $10.",
+			"A literal ⟦0⟧ and ⟦ 12 ⟧ in the source, with `code` after it.",
+			"ends with a newline\n",
+		];
+		for (const style of ["placeholder", "html"] as const) {
+			for (const source of texts) {
+				const masked = maskText(source, style);
+				expect(unmaskText(masked.text, masked), `${style}: ${source}`).toEqual({ ok: true, text: source });
+			}
+		}
+	});
+
 	it("should send HTML with translate=no spans and restore entities and line breaks", () => {
 		const masked = maskText("a < b & `c`\nnext", "html");
 		expect(masked.text).toBe('a &lt; b &amp; <span translate="no">`c`</span><br>next');

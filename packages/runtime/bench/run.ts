@@ -68,18 +68,17 @@ async function main(): Promise<void> {
 		const ours = await model.generate({ prompts, maxNewTokens: NEW_TOKENS, batchSize: batch });
 		const peerTokens = await peerGenerate(prompts, NEW_TOKENS);
 		const newTokens = ours.reduce((a, r) => a + r.tokenIds.length, 0);
-		// Interleaved rounds, best of each: the machine is shared, so the least disturbed run is the measurement.
-		const runs = {
-			hostPrefill: () => model.generate({ prompts, maxNewTokens: 1, batchSize: batch }),
-			hostTotal: () => model.generate({ prompts, maxNewTokens: NEW_TOKENS, batchSize: batch }),
-			graphTotal: () => model.generate({ prompts, maxNewTokens: NEW_TOKENS, batchSize: batch, decodeLoop: "graph" }),
-			peerPrefill: () => peerGenerate(prompts, 1),
-			peerTotal: () => peerGenerate(prompts, NEW_TOKENS),
+		// Each configuration runs back to back and its best run counts: onnxruntime's intra-op threads keep
+		// spinning for a while after a run, so the first run after switching sessions is slowed by the other
+		// session's threads (by several times at batch 1 on 2 cores); the machine is also shared.
+		const repeats = batch >= 32 ? 2 : 4;
+		const times = {
+			hostPrefill: await best(repeats, () => model.generate({ prompts, maxNewTokens: 1, batchSize: batch })),
+			hostTotal: await best(repeats, () => model.generate({ prompts, maxNewTokens: NEW_TOKENS, batchSize: batch })),
+			graphTotal: await best(repeats, () => model.generate({ prompts, maxNewTokens: NEW_TOKENS, batchSize: batch, decodeLoop: "graph" })),
+			peerPrefill: await best(repeats, () => peerGenerate(prompts, 1)),
+			peerTotal: await best(repeats, () => peerGenerate(prompts, NEW_TOKENS)),
 		};
-		const times = Object.fromEntries(Object.keys(runs).map((k) => [k, Number.POSITIVE_INFINITY])) as Record<keyof typeof runs, number>;
-		for (let round = 0; round < (batch >= 32 ? 2 : 5); round++) {
-			for (const [name, run] of Object.entries(runs) as [keyof typeof runs, () => Promise<unknown>][]) times[name] = Math.min(times[name], await seconds(run));
-		}
 		const { hostPrefill, hostTotal, graphTotal, peerPrefill, peerTotal } = times;
 		const decoded = newTokens - batch; // tokens after the first, which the prefill run produces
 		const row = {

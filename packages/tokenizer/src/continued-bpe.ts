@@ -19,7 +19,7 @@ export interface ContinuedBpeOptions {
 	merges: number;
 	/** Pairs seen fewer times than this are never merged (default 2): a pair seen once only memorises the corpus. */
 	minFrequency?: number;
-	/** Whether a pair may be merged (target-script content, token not already in the vocabulary, ...). */
+	/** Whether a pair may be merged (target-script content, token not already in the vocabulary, ...); asked when a pair is first seen and again when it is chosen. */
 	isCandidate(left: string, right: string): boolean;
 	/** Called after each merge (progress). */
 	onMerge?(merge: LearnedMerge, index: number): void;
@@ -119,6 +119,14 @@ export function learnContinuedBpe(words: readonly SegmentedWord[], options: Cont
 		if (top === undefined || top.count < minFrequency) break;
 		const left = Math.floor(top.key / SHIFT);
 		const right = top.key % SHIFT;
+		// The filter may depend on what was learned since the pair was first seen (its token may exist by now,
+		// built from another split): ask again, and drop the pair for good if it is no longer allowed.
+		if (!options.isCandidate(symbolText[left] as string, symbolText[right] as string)) {
+			candidate.set(top.key, false);
+			pairCount.delete(top.key);
+			pairPositions.delete(top.key);
+			continue;
+		}
 		const token = (symbolText[left] as string) + (symbolText[right] as string);
 		const merged = intern(token);
 		if (symbolText.length >= SHIFT) throw new RangeError(`continued BPE supports at most ${SHIFT} distinct symbols`);

@@ -7,7 +7,7 @@ import type { LearnedMerge } from "./continued-bpe.js";
 import { BpeEncoder } from "./bpe-encoder.js";
 import { PreTokenizer } from "./pre-tokenizer.js";
 import { patchPreTokenizer } from "./pretokenizer-patch.js";
-import { CorpusSegmenter } from "./segment-corpus.js";
+import { CorpusSegmenter } from "./corpus-segmenter.js";
 import { PieceType } from "./sentencepiece-model.js";
 import type { SentencePiece, SentencePieceModel } from "./sentencepiece-model.js";
 import { sentencePieceMerges } from "./sentencepiece-to-tokenizer-json.js";

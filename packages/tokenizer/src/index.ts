@@ -4,7 +4,7 @@ export * from "./tokenizer-json.js";
 export * from "./byte-level.js";
 export * from "./base-tokenizer.js";
 export * from "./hf-tokenizers.js";
-export * from "./segment-corpus.js";
+export * from "./corpus-segmenter.js";
 export * from "./continued-bpe.js";
 export * from "./bpe-encoder.js";
 export * from "./pre-tokenizer.js";

@@ -28,7 +28,14 @@ async function extend(dir: string, k: number, patch = false): Promise<Case> {
 	const plan = await learnExtension({ base, lines: training, lang: "th", newTokens: k, patchPreTokenizer: patch });
 	const extended = buildExtendedTokenizer(base, plan, { specialTokens: transllmSpecialTokens("th") });
 	const report = await checkExtension({ base, plan, extended, regression: await defaultRegressionCorpus({ codeLines: 300 }), training });
+	expectUniqueTokens(extended);
 	return { base, plan, extended, report };
+}
+
+function expectUniqueTokens(extended: ExtendedTokenizer): void {
+	const tokens = extended.newTokens.map((t) => t.token);
+	expect(new Set(tokens).size).toBe(tokens.length);
+	expect(new Set(Object.values(extended.tokenizerJson.model.vocab)).size).toBe(Object.keys(extended.tokenizerJson.model.vocab).length);
 }
 
 function expectChecksPass(report: CheckReport, names: string[]): void {

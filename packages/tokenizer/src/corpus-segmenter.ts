@@ -18,10 +18,10 @@ export interface CorpusSegmentation {
 }
 
 /**
- * Collects the base segmentation line by line. Byte-level BPE: pre-tokens are the pre-tokenizer's words (the
- * encoding's word ids). SentencePiece BPE has no pre-tokenizer (the whole line is one sequence); pieces never
- * contain ▁ after their first character, so a word starts at each piece that begins with ▁, and runs of
- * `<0xNN>` byte pieces are read back as the characters they encode.
+ * Collects the base segmentation of a corpus, one encoded pre-token (or line) at a time, with counts.
+ * Byte-level BPE: each word id of the encoding is a word. SentencePiece BPE: pieces never contain ▁ after their
+ * first character, so a word starts at each piece that begins with ▁, and runs of `<0xNN>` byte pieces are read
+ * back as the characters they encode (continued BPE merges characters there, as SentencePiece does).
  */
 export class CorpusSegmenter {
 	readonly result: CorpusSegmentation = { words: [], unknownChars: new Map(), tokens: 0 };
