@@ -1,6 +1,7 @@
 import { francAll } from "franc";
 import { getLanguage, isKnownLanguage, listLanguages } from "./language-registry.js";
-import { dominantScript, scriptRatio } from "./script.js";
+import { dominantScript, scriptProfile, scriptRatio } from "./script.js";
+import type { ScriptProfile } from "./script.js";
 
 /** The language a text is written in, as far as identification can tell. */
 export interface LanguageIdentification {
@@ -18,6 +19,8 @@ export interface LanguageIdentification {
 export interface IdentifyOptions {
 	/** Restrict the answer to these languages (transllm codes). */
 	candidates?: readonly string[];
+	/** The text's script profile, when the caller already has it (saves a pass over the text). */
+	profile?: ScriptProfile;
 }
 
 // Text shorter than this is not identified by trigrams (too few of them); script decides alone.
@@ -33,7 +36,7 @@ function toTransllmCode(iso6393: string): string {
  * table in the README).
  */
 export function identifyLanguage(text: string, options: IdentifyOptions = {}): LanguageIdentification {
-	const script = dominantScript(text);
+	const script = dominantScript(text, options.profile);
 	const only = options.candidates?.map((code) => getLanguage(code).iso639_3);
 	if ([...text.trim()].length < MIN_IDENTIFY_CHARACTERS) {
 		const byScript = options.candidates?.filter((code) => getLanguage(code).script === script) ?? [];
@@ -82,8 +85,9 @@ export function checkLanguage(text: string, expected: string, options: LanguageC
 	const language = getLanguage(expected);
 	const minScriptRatio = options.minScriptRatio ?? 0.5;
 	const minConfidence = options.minConfidence ?? 0;
-	const ratio = scriptRatio(text, language.script);
-	const identified = identifyLanguage(text, { candidates: options.candidates ?? REGISTRY_CODES });
+	const profile = scriptProfile(text);
+	const ratio = scriptRatio(text, language.script, profile);
+	const identified = identifyLanguage(text, { candidates: options.candidates ?? REGISTRY_CODES, profile });
 	const base = { detected: identified.lang, confidence: identified.confidence, scriptRatio: ratio };
 	if (ratio < minScriptRatio) {
 		return { ok: false, ...base, reason: `only ${(ratio * 100).toFixed(0)}% of letters are in the ${language.script} script of ${language.englishName} (minimum ${(minScriptRatio * 100).toFixed(0)}%)` };

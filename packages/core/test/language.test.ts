@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { UnknownLanguageError, dominantScript, getLanguage, languageIdToken, listLanguages, scriptRatio } from "../src/index.js";
+import { UnknownLanguageError, dominantScript, scriptProfile, getLanguage, languageIdToken, listLanguages, scriptRatio } from "../src/index.js";
 
 describe("language registry", () => {
 	it("knows every language named in the papers, by ISO 639-1, 639-3 and BCP-47", () => {
@@ -35,6 +35,9 @@ describe("scripts", () => {
 		expect(scriptRatio("Hello สวัสดี", "Thai")).toBeCloseTo(6 / 11, 5);
 		expect(scriptRatio("12345", "Latn")).toBe(0);
 		expect(() => scriptRatio("x", "Zzzz")).toThrow(/unknown ISO 15924 script/);
+		// Yoruba tone marks are combining marks of no script of their own: they belong to their Latin base letter.
+		expect(scriptRatio("Gbogbo ènìyàn ni a bí ní òmìnira; iyì àti ẹ̀tọ́", "Latn")).toBe(1);
+		expect(scriptProfile("ดวงอาทิตย์ sun 中文").byProperty).toEqual({ Thai: 10, Latin: 3, Han: 2 });
 	});
 	it("finds the dominant script", () => {
 		expect(dominantScript("مرحبا بالعالم hello")).toBe("Arab");
