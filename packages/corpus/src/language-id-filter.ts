@@ -16,6 +16,24 @@ export interface LanguageIdFilterParams {
 }
 
 /**
+ * franc, behind core's `identifyLanguage`, reads only the first 2,048 UTF-16 code units of a text
+ * (`MAX_LENGTH` in franc 6), so handing it that prefix changes nothing, while core's script vote and length
+ * check over a whole long document cost as much as franc itself.
+ */
+export const FRANC_MAX_LENGTH = 2048;
+
+/**
+ * The part of `text` that decides its identification: the first `FRANC_MAX_LENGTH` code units, unless that
+ * prefix is nearly blank (then core's "too short to identify" check must see the whole text).
+ */
+export function identificationPrefix(text: string): string {
+	if (text.length <= FRANC_MAX_LENGTH) return text;
+	const prefix = text.slice(0, FRANC_MAX_LENGTH);
+	// ≥ 20 code units after trimming are ≥ 10 code points: core's minimum (MIN_IDENTIFY_CHARACTERS) holds for both.
+	return prefix.trim().length >= 20 ? prefix : text;
+}
+
+/**
  * Drops documents that @transllm/core's language identifier does not place in `lang` (`wrong_language`), or
  * places there with a confidence under the threshold (`low_language_confidence`).
  */
@@ -34,7 +52,7 @@ export class LanguageIdFilter implements Filter<{ text: string }> {
 	}
 
 	filter(document: { text: string }): FilterVerdict {
-		const { lang, confidence } = identifyLanguage(document.text, { candidates: this.candidates });
+		const { lang, confidence } = identifyLanguage(identificationPrefix(document.text), { candidates: this.candidates });
 		if (lang !== this.lang) return drop("wrong_language", { detected: lang, confidence });
 		if (confidence < this.minConfidence) return drop("low_language_confidence", { detected: lang, confidence });
 		return true;

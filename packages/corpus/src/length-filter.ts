@@ -1,7 +1,7 @@
 import { ConfigError } from "@transllm/core";
 import type { Filter, FilterVerdict } from "./filter.js";
 import { drop } from "./filter.js";
-import { splitWords } from "./split-words.js";
+import { sharedWords } from "./split-words.js";
 
 export interface LengthFilterParams {
 	/** Bounds on characters (Unicode code points), inclusive. */
@@ -47,7 +47,7 @@ export class LengthFilter implements Filter<{ text: string }> {
 			if (maxChars !== undefined && chars > maxChars) return drop("too_long", { chars });
 		}
 		if (minWords !== undefined || maxWords !== undefined) {
-			const words = splitWords(document.text, lang as string).length;
+			const words = sharedWords(document.text, lang as string).length;
 			if (minWords !== undefined && words < minWords) return drop("too_short", { words });
 			if (maxWords !== undefined && words > maxWords) return drop("too_long", { words });
 		}

@@ -1,7 +1,7 @@
 import { ConfigError } from "@transllm/core";
 import type { Filter, FilterVerdict } from "./filter.js";
 import { drop, roundRatio } from "./filter.js";
-import { splitWords } from "./split-words.js";
+import { sharedWords } from "./split-words.js";
 
 export interface NgramRepetitionFilterParams {
 	/** Language of the documents (decides word splitting: whitespace, or `Intl.Segmenter` for Thai …). */
@@ -60,39 +60,55 @@ export class NgramRepetitionFilter implements Filter<{ text: string }> {
 	}
 
 	filter(document: { text: string }): FilterVerdict {
-		const words = splitWords(document.text, this.lang);
-		if (words.length === 0 || words.length < this.minWords) return true;
-		// Each distinct word becomes one UTF-16 code unit (two past 65,535 distinct words) of a code string, so an
-		// n-gram is a short substring of it: counting those is ~2× faster than counting joined words, and exact.
+		const words = sharedWords(document.text, this.lang);
+		const length = words.length;
+		if (length === 0 || length < this.minWords) return true;
+		// Each distinct word gets a dense id; the n-grams of each n get dense ids from the (n-1)-gram's id and the
+		// next word's (`grams`), so counting them indexes typed arrays instead of hashing strings. Exact.
 		const vocabulary = new Map<string, number>();
-		const ids: number[] = [];
-		const prefix = new Float64Array(words.length + 1);
-		for (let i = 0; i < words.length; i++) {
+		const unigrams = new Int32Array(length);
+		const prefix = new Float64Array(length + 1);
+		for (let i = 0; i < length; i++) {
 			const word = words[i] as string;
 			let id = vocabulary.get(word);
 			if (id === undefined) {
 				id = vocabulary.size;
 				vocabulary.set(word, id);
 			}
-			ids.push(id);
+			unigrams[i] = id;
 			prefix[i + 1] = (prefix[i] as number) + word.length;
 		}
-		const total = prefix[words.length] as number;
+		const total = prefix[length] as number;
 		if (total === 0) return true;
-		const width = vocabulary.size > 0xffff ? 2 : 1;
-		let code = "";
-		for (const id of ids) code += width === 1 ? String.fromCharCode(id) : String.fromCharCode(id >>> 16, id & 0xffff);
-		const key = (start: number, n: number): string => code.substring(start * width, (start + n) * width);
+		const levels: { ids: Int32Array; distinct: number }[] = [{ ids: unigrams, distinct: vocabulary.size }];
+		const grams = (n: number): { ids: Int32Array; distinct: number } => {
+			for (let level = levels.length + 1; level <= n; level++) {
+				const shorter = levels[level - 2] as { ids: Int32Array; distinct: number };
+				const ids = new Int32Array(length - level + 1);
+				const interned = new Map<number, number>();
+				for (let i = 0; i < ids.length; i++) {
+					// < length² ≤ 2^53 for any document that fits in memory: an exact key.
+					const key = (shorter.ids[i] as number) * length + (unigrams[i + level - 1] as number);
+					let id = interned.get(key);
+					if (id === undefined) {
+						id = interned.size;
+						interned.set(key, id);
+					}
+					ids[i] = id;
+				}
+				levels.push({ ids, distinct: interned.size });
+			}
+			return levels[n - 1] as { ids: Int32Array; distinct: number };
+		};
 		const chars = (start: number, n: number): number => (prefix[start + n] as number) - (prefix[start] as number);
 		for (const [n, limit] of this.top) {
-			if (words.length < n * 2) continue;
-			const counts = new Map<string, number>();
+			if (length < n * 2) continue;
+			const { ids, distinct } = grams(n);
+			const counts = new Int32Array(distinct);
 			let best = 0;
 			let bestChars = 0;
-			for (let i = 0; i + n <= words.length; i++) {
-				const gram = key(i, n);
-				const count = (counts.get(gram) ?? 0) + 1;
-				counts.set(gram, count);
+			for (let i = 0; i < ids.length; i++) {
+				const count = ++(counts[ids[i] as number] as number);
 				const covered = chars(i, n) * count;
 				if (count > best || (count === best && covered > bestChars)) {
 					best = count;
@@ -102,17 +118,18 @@ export class NgramRepetitionFilter implements Filter<{ text: string }> {
 			if (best >= 2 && bestChars / total > limit) return drop(`top_${n}_gram`, { fraction: roundRatio(bestChars / total) });
 		}
 		for (const [n, limit] of this.duplicate) {
-			if (words.length < n * 2) continue;
-			const seen = new Set<string>();
+			if (length < n * 2) continue;
+			const { ids, distinct } = grams(n);
+			const seen = new Uint8Array(distinct);
 			let repeated = 0;
 			let i = 0;
-			while (i + n <= words.length) {
-				const gram = key(i, n);
-				if (seen.has(gram)) {
+			while (i < ids.length) {
+				const gram = ids[i] as number;
+				if (seen[gram] === 1) {
 					repeated += chars(i, n);
 					i += n;
 				} else {
-					seen.add(gram);
+					seen[gram] = 1;
 					i += 1;
 				}
 			}

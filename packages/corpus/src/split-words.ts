@@ -23,10 +23,7 @@ export function isSpaceDelimited(lang: string): boolean {
  * segments, the dictionary-based segmentation ICU ships with Node.
  */
 export function splitWords(text: string, lang: string): string[] {
-	if (isSpaceDelimited(lang)) return text.split(/\s+/u).filter((word) => word !== "");
-	const words: string[] = [];
-	for (const segment of wordSegmenter(lang).segment(text)) if (segment.isWordLike) words.push(segment.segment);
-	return words;
+	return [...sharedWords(text, lang)];
 }
 
 // The filters of a chain see one document after another: the last document's segmentation is kept so that the

@@ -3,10 +3,11 @@ import { readFile } from "node:fs/promises";
 import { ConfigError, InputError } from "@transllm/core";
 import type { Filter, FilterVerdict } from "./filter.js";
 import { drop } from "./filter.js";
-import { wordSegmenter } from "./split-words.js";
+import { sharedBoundaries, wordSegmenter } from "./split-words.js";
 
 interface TrieNode {
-	next: Map<string, TrieNode>;
+	/** Children by UTF-16 code unit (numbers: a one-character string of a Thai letter would be allocated per lookup). */
+	next: Map<number, TrieNode>;
 	/** The list entry that ends here. */
 	word?: string;
 }
@@ -50,7 +51,7 @@ export class WordListFilter implements Filter<{ text: string }> {
 			let node = this.#root;
 			// UTF-16 code units, as the scan in `matches` reads them.
 			for (let i = 0; i < word.length; i++) {
-				const char = word[i] as string;
+				const char = word.charCodeAt(i);
 				let child = node.next.get(char);
 				if (!child) {
 					child = { next: new Map() };
@@ -68,19 +69,25 @@ export class WordListFilter implements Filter<{ text: string }> {
 	matches(text: string, limit = Number.POSITIVE_INFINITY): string[] {
 		const lower = text.toLowerCase();
 		const hits: { start: number; end: number; word: string }[] = [];
+		const root = this.#root.next;
 		for (let start = 0; start < lower.length; start++) {
-			let node = this.#root.next.get(lower[start] as string);
+			let node = root.get(lower.charCodeAt(start));
 			let end = start + 1;
 			while (node) {
 				if (node.word !== undefined) hits.push({ start, end, word: node.word });
 				if (end >= lower.length) break;
-				node = node.next.get(lower[end] as string);
+				node = node.next.get(lower.charCodeAt(end));
 				end += 1;
 			}
 		}
 		if (hits.length === 0) return [];
-		const boundaries = new Set<number>([lower.length]);
-		for (const segment of wordSegmenter(this.lang).segment(lower)) boundaries.add(segment.index);
+		// Lower-casing rarely changes a text (never a Thai one): then its segmentation is the one the other filters share.
+		let boundaries: Set<number>;
+		if (lower === text) boundaries = new Set(sharedBoundaries(text, this.lang));
+		else {
+			boundaries = new Set<number>([lower.length]);
+			for (const segment of wordSegmenter(this.lang).segment(lower)) boundaries.add(segment.index);
+		}
 		const found: string[] = [];
 		for (const hit of hits) {
 			if (boundaries.has(hit.start) && boundaries.has(hit.end)) {

@@ -10,16 +10,16 @@ import { tokenizerCommands } from "@transllm/tokenizer";
 
 /**
  * The transllm command table: every package owns its subcommands in its own `src/cli.ts`; this table only
- * names where each one hangs (`transllm tcot …`, `transllm generate`).
+ * names where each one hangs (`transllm tcot …`, `transllm generate`), in the order of the TransLLM pipeline.
  */
 export const commands: CommandTable = {
-	...runtimeCommands,
+	corpus: { description: "Corpora: clean target-language text, build parallel data and translation pre-training text, LLaMAX code-switch augmentation", subcommands: corpusCommands },
 	dedup: { description: "MinHash LSH near-duplicate removal (TransLLM Sec. 3.1), Thai-aware, out of core", subcommands: dedupCommands },
+	tokenizer: { description: "Vocabulary extension by continued BPE that leaves English unchanged, fertility reports, embedding resize", subcommands: tokenizerCommands },
 	...tcotCommands,
 	kd: { description: "Recovery KD: the chat model answers its own English queries, then the pairs are machine-translated", subcommands: kdCommands },
 	...serveCommand,
+	...runtimeCommands,
 	clo: { description: "CLO: cross-lingual preference pairs, their batch layout, and the CLO objective", subcommands: cloCommands },
 	...probeCommands,
-	corpus: { description: "Corpora: clean target-language text, build parallel data and translation pre-training text, LLaMAX code-switch augmentation", subcommands: corpusCommands },
-	tokenizer: { description: "Vocabulary extension by continued BPE that leaves English unchanged, fertility reports, embedding resize", subcommands: tokenizerCommands },
 };

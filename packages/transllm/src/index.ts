@@ -1,1 +1,2 @@
 export { commands } from "./commands.js";
+export { cliReference, withCliReference } from "./cli-reference.js";
