@@ -1,4 +1,4 @@
 import { defineConfig } from "tsup";
 import { packageConfig } from "../../tsup.base";
 
-export default defineConfig(packageConfig({ index: "src/index.ts" }));
+export default defineConfig(packageConfig({ index: "src/index.ts", "filter-worker": "src/filter-worker.ts" }));

@@ -1,30 +1,17 @@
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
-import {
-	Completions,
-	ConfigError,
-	JsonlWriter,
-	RejectsWriter,
-	Stats,
-	createProgress,
-	readJsonFile,
-	writeJsonAtomic,
-} from "@transllm/core";
+import { Completions, ConfigError, Stats, createProgress, readJsonFile, writeJsonAtomic } from "@transllm/core";
 import type { BadRecordPolicy, StatsJson } from "@transllm/core";
 import type { CorpusDocument } from "./document.js";
 import type { Filter } from "./filter.js";
-import { applyFilters } from "./filter.js";
-import { FilterAudit } from "./filter-audit.js";
+import { filterShard } from "./filter-shard.js";
+import type { ShardJob, ShardReadOptions, ShardResult } from "./filter-shard.js";
+import { filterSpecOf } from "./filter-spec.js";
+import { filterShardsInWorkers } from "./filter-workers.js";
 import type { DocumentFormat } from "./read-documents.js";
-import { readDocuments } from "./read-documents.js";
 import type { TextDocumentMode } from "./read-text-documents.js";
 
-/** One record of a cleaned shard: the source record's other fields, then `id` and `text`. */
-export interface CleanRecord {
-	id: string;
-	text: string;
-	[field: string]: unknown;
-}
+export type { CleanRecord } from "./filter-shard.js";
 
 /** The near-duplicate removal step of `cleanCorpus`: given the filtered shards, returns the deduplicated files. */
 export type DedupStage = (params: {
@@ -63,6 +50,12 @@ export interface CleanCorpusParams {
 	 */
 	rank?: number;
 	worldSize?: number;
+	/**
+	 * Worker threads filtering input files side by side (default 1: this thread). Each input is filtered whole
+	 * by one thread, so the output, audit and summary files are the same for any number; needs the built-in
+	 * filters (custom ones cannot be sent to a thread) and pays off with at least as many inputs as workers.
+	 */
+	filterWorkers?: number;
 }
 
 export interface CleanSummary {
@@ -145,74 +138,50 @@ export async function cleanCorpus(params: CleanCorpusParams): Promise<CleanSumma
 	if (!Number.isInteger(worldSize) || worldSize < 1) throw new ConfigError(`world size must be an integer ≥ 1, got ${worldSize}`);
 	if (rank !== undefined && !(Number.isInteger(rank) && rank >= 0 && rank < worldSize)) throw new ConfigError(`rank must be an integer in [0, ${worldSize}), got ${rank}`);
 	await prepareOutDir(params, rank !== undefined);
+	const filterWorkers = params.filterWorkers ?? 1;
+	if (!Number.isInteger(filterWorkers) || filterWorkers < 1) throw new ConfigError(`filter workers must be an integer ≥ 1, got ${filterWorkers}`);
+	const specs = filterWorkers > 1 ? params.filters.map((filter) => filterSpecOf(filter)) : [];
 	const completions = new Completions(params.outDir);
 	const total = new Stats();
 	const progress = createProgress({ label: "clean", unit: "docs", silent: params.silent });
 	const shards: string[] = [];
 	const audits: string[] = [];
+	// Per input, in input order: what its completion marker holds (merged in this order whatever finishes first).
+	const results: (ShardResult | undefined)[] = [];
+	const jobs: ShardJob[] = [];
 	let pending = 0;
 	for (const [index, input] of params.inputs.entries()) {
 		const shard = shardName(index, input);
 		const outPath = join(params.outDir, "filtered", `${shard}.jsonl`);
 		shards.push(outPath);
-		const done = await completions.read<{ stats: StatsJson; audits: string[] }>(`filter-${shard}`);
-		if (!done && rank !== undefined && index % worldSize !== rank) {
-			pending += 1;
-			continue;
-		}
-		if (done) {
-			total.merge(done.stats);
-			audits.push(...done.audits);
-			progress.tick(done.stats.counters["read/documents"] ?? 0);
-			continue;
-		}
-		const stats = new Stats();
-		const writer = await JsonlWriter.open<CleanRecord>(outPath, { resume: params.resume, overwrite: true });
-		const audit = new FilterAudit<CorpusDocument>(join(params.outDir, "audit", shard), { resume: params.resume });
-		const rejects = params.onBadRecord === "skip" ? await RejectsWriter.open(outPath, { resume: params.resume }) : undefined;
-		let skip = writer.resumedCount;
-		try {
-			const documents = readDocuments({
-				paths: [input],
-				format: params.format,
-				textField: params.textField,
-				idField: params.idField,
-				metadataFields: params.metadataFields,
-				textMode: params.textMode,
-				onBadRecord: params.onBadRecord,
-				rejects,
-			});
-			const counted = (async function* () {
-				for await (const document of documents) {
-					stats.count("read/documents");
-					progress.tick();
-					yield document;
-				}
-			})();
-			for await (const document of applyFilters(counted, params.filters, { stats, audit })) {
-				stats.count("filtered/documents");
-				if (skip > 0) {
-					skip -= 1;
-					continue;
-				}
-				if (!writer.alreadyComplete) await writer.write({ ...document.metadata, id: document.id, text: document.text });
-			}
-			await writer.finish();
-			await audit.finish();
-		} catch (error) {
-			await writer.close();
-			await audit.close();
-			throw error;
-		} finally {
-			await rejects?.close();
-		}
-		if (rejects && rejects.count > 0) stats.count("rejected/records", rejects.count);
-		const shardAudits = params.filters
-			.filter((filter) => Object.keys(stats.counters).some((key) => key.startsWith(`${filter.name}/dropped_`)))
-			.map((filter) => audit.pathOf(filter.name));
-		audits.push(...shardAudits);
-		await completions.markDone(`filter-${shard}`, { stats: stats.toJSON(), audits: shardAudits });
-		total.merge(stats);
+		const done = await completions.read<ShardResult>(`filter-${shard}`);
+		results.push(done);
+		if (done) progress.tick(done.stats.counters["read/documents"] ?? 0);
+		else if (rank !== undefined && index % worldSize !== rank) pending += 1;
+		else jobs.push({ index, input, outPath, auditDir: join(params.outDir, "audit", shard) });
+	}
+	const reading: ShardReadOptions = {
+		format: params.format,
+		textField: params.textField,
+		idField: params.idField,
+		metadataFields: params.metadataFields,
+		textMode: params.textMode,
+		onBadRecord: params.onBadRecord,
+		resume: params.resume,
+	};
+	const finished = async (job: ShardJob, result: ShardResult): Promise<void> => {
+		await completions.markDone(`filter-${shardName(job.index, job.input)}`, result);
+		results[job.index] = result;
+	};
+	if (filterWorkers > 1 && jobs.length > 1) {
+		await filterShardsInWorkers(jobs, { specs, read: reading }, filterWorkers, (n) => progress.tick(n), finished);
+	} else {
+		for (const job of jobs) await finished(job, await filterShard(job, reading, params.filters, (n) => progress.tick(n)));
+	}
+	for (const result of results) {
+		if (!result) continue;
+		total.merge(result.stats);
+		audits.push(...result.audits);
 	}
 	progress.done();
 

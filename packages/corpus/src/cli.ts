@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { ConfigError, listOption, numberOption, optionalString, stringOption } from "@transllm/core";
 import type { BadRecordPolicy, CliContext, CliOption, CliValues, CommandTable } from "@transllm/core";
 import { augmentParallel } from "./augment-parallel.js";
@@ -192,6 +193,7 @@ export const corpusCommands: CommandTable = {
 			ngram: { type: "string", default: "5", valueName: "<n>", description: "Dedup: shingle length in words" },
 			keep: { type: "string", default: "first", valueName: "<policy>", description: "Dedup: which duplicate survives: first | longest" },
 			workers: { type: "string", valueName: "<n>", description: "Dedup: hashing threads (default: available cores)" },
+			"filter-workers": { type: "string", valueName: "<n>", description: "Threads filtering input files side by side, one file per thread (same output for any number) (default: available cores)" },
 			rank: { type: "string", valueName: "<r>", description: "Filter only inputs r, r+W, … (run W ranks side by side, then once more with --resume to dedup)" },
 			"world-size": { type: "string", default: "1", valueName: "<W>", description: "Number of ranks sharing the filter stage" },
 			...common,
@@ -226,6 +228,7 @@ export const corpusCommands: CommandTable = {
 				silent: values.quiet === true,
 				rank: optionalNumber(values, "rank", { min: 0, integer: true }),
 				worldSize: numberOption(values, "world-size", 1, { min: 1, integer: true }),
+				filterWorkers: optionalNumber(values, "filter-workers", { min: 1, integer: true }) ?? availableParallelism(),
 			});
 			if (summary.pending > 0) {
 				context.stdout.write(`${summary.pending} input(s) wait for other ranks; when all are done, run once more with --resume (no --rank) to deduplicate and summarise\n`);

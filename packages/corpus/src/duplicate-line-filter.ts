@@ -1,5 +1,6 @@
 import { ConfigError } from "@transllm/core";
 import type { Filter, FilterVerdict } from "./filter.js";
+import type { FilterSpec } from "./filter-spec.js";
 import { drop, roundRatio } from "./filter.js";
 
 export interface DuplicateLineFilterParams {
@@ -36,9 +37,11 @@ function repeated(elements: readonly string[]): { count: number; chars: number }
  */
 export class DuplicateLineFilter implements Filter<{ text: string }> {
 	readonly name: string;
+	readonly #params: DuplicateLineFilterParams;
 	private readonly limits: Required<Omit<DuplicateLineFilterParams, "name">>;
 
 	constructor(params: DuplicateLineFilterParams = {}) {
+		this.#params = params;
 		this.name = params.name ?? "duplicate_lines";
 		this.limits = {
 			maxLineFraction: params.maxLineFraction ?? 0.3,
@@ -49,6 +52,11 @@ export class DuplicateLineFilter implements Filter<{ text: string }> {
 		for (const [key, value] of Object.entries(this.limits)) {
 			if (!(value >= 0 && value <= 1)) throw new ConfigError(`${key} must lie in [0, 1], got ${value}`);
 		}
+	}
+
+	/** This filter as data (`FilterSpec`), to build it again in a filter worker. */
+	spec(): FilterSpec {
+		return { kind: "duplicate_lines", params: this.#params };
 	}
 
 	filter(document: { text: string }): FilterVerdict {

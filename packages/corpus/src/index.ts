@@ -15,6 +15,7 @@ export * from "./script-ratio-filter.js";
 export * from "./length-filter.js";
 export * from "./duplicate-line-filter.js";
 export * from "./ngram-repetition-filter.js";
+export * from "./filter-spec.js";
 export * from "./clean-corpus.js";
 export * from "./minhash-dedup-stage.js";
 export * from "./pair-language-filter.js";

@@ -1,5 +1,6 @@
 import { ConfigError, getLanguage, identifyLanguage } from "@transllm/core";
 import type { Filter, FilterVerdict } from "./filter.js";
+import type { FilterSpec } from "./filter-spec.js";
 import { drop } from "./filter.js";
 
 export interface LanguageIdFilterParams {
@@ -39,16 +40,23 @@ export function identificationPrefix(text: string): string {
  */
 export class LanguageIdFilter implements Filter<{ text: string }> {
 	readonly name: string;
+	readonly #params: LanguageIdFilterParams;
 	private readonly lang: string;
 	private readonly minConfidence: number;
 	private readonly candidates?: readonly string[];
 
 	constructor(params: LanguageIdFilterParams) {
+		this.#params = params;
 		this.name = params.name ?? "language_id";
 		this.lang = getLanguage(params.lang).code;
 		this.minConfidence = params.minConfidence ?? 0.05;
 		if (!(this.minConfidence >= 0 && this.minConfidence <= 1)) throw new ConfigError(`language-ID confidence must lie in [0, 1], got ${this.minConfidence}`);
 		this.candidates = params.candidates;
+	}
+
+	/** This filter as data (`FilterSpec`), to build it again in a filter worker. */
+	spec(): FilterSpec {
+		return { kind: "language_id", params: this.#params };
 	}
 
 	filter(document: { text: string }): FilterVerdict {

@@ -1,6 +1,7 @@
 import { ConfigError } from "@transllm/core";
 import type { Filter, FilterVerdict } from "./filter.js";
 import { drop } from "./filter.js";
+import type { FilterSpec } from "./filter-spec.js";
 import { sharedWords } from "./split-words.js";
 
 export interface LengthFilterParams {
@@ -36,6 +37,11 @@ export class LengthFilter implements Filter<{ text: string }> {
 			if (value !== undefined && !(Number.isInteger(value) && value >= 0)) throw new ConfigError(`length bound ${key} must be an integer ≥ 0, got ${value}`);
 		}
 		if ((params.minWords !== undefined || params.maxWords !== undefined) && params.lang === undefined) throw new ConfigError("word bounds need the language (word splitting depends on it)");
+	}
+
+	/** This filter as data (`FilterSpec`), to build it again in a filter worker. */
+	spec(): FilterSpec {
+		return { kind: "length", params: this.params };
 	}
 
 	filter(document: { text: string }): FilterVerdict {

@@ -1,5 +1,6 @@
 import { ConfigError } from "@transllm/core";
 import type { Filter, FilterVerdict } from "./filter.js";
+import type { FilterSpec } from "./filter-spec.js";
 import { drop, roundRatio } from "./filter.js";
 import { sharedWords } from "./split-words.js";
 
@@ -45,12 +46,14 @@ function checkTable(name: string, table: Record<number, number>): [number, numbe
  */
 export class NgramRepetitionFilter implements Filter<{ text: string }> {
 	readonly name: string;
+	readonly #params: NgramRepetitionFilterParams;
 	private readonly lang: string;
 	private readonly top: [number, number][];
 	private readonly duplicate: [number, number][];
 	private readonly minWords: number;
 
 	constructor(params: NgramRepetitionFilterParams) {
+		this.#params = params;
 		this.name = params.name ?? "ngram_repetition";
 		this.lang = params.lang;
 		this.top = checkTable("topNgrams", params.topNgrams ?? TOP_NGRAMS);
@@ -59,7 +62,14 @@ export class NgramRepetitionFilter implements Filter<{ text: string }> {
 		if (!(Number.isInteger(this.minWords) && this.minWords >= 0)) throw new ConfigError(`minWords must be an integer ≥ 0, got ${this.minWords}`);
 	}
 
+	/** This filter as data (`FilterSpec`), to build it again in a filter worker. */
+	spec(): FilterSpec {
+		return { kind: "ngram_repetition", params: this.#params };
+	}
+
 	filter(document: { text: string }): FilterVerdict {
+		// A word is at least one code unit: a text shorter than `minWords` cannot reach it (and is not segmented).
+		if (document.text.length < this.minWords) return true;
 		const words = sharedWords(document.text, this.lang);
 		const length = words.length;
 		if (length === 0 || length < this.minWords) return true;

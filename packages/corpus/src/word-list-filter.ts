@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { ConfigError, InputError } from "@transllm/core";
 import type { Filter, FilterVerdict } from "./filter.js";
+import type { FilterSpec } from "./filter-spec.js";
 import { drop } from "./filter.js";
 import { sharedBoundaries, wordSegmenter } from "./split-words.js";
 
@@ -33,6 +34,7 @@ export interface WordListFilterParams {
 export class WordListFilter implements Filter<{ text: string }> {
 	readonly name: string;
 	readonly #root: TrieNode = { next: new Map() };
+	readonly #words: string[];
 	private readonly threshold: number;
 	private readonly lang: string;
 	readonly size: number;
@@ -46,6 +48,7 @@ export class WordListFilter implements Filter<{ text: string }> {
 		if (!Number.isInteger(this.threshold) || this.threshold < 1) throw new ConfigError(`word-list threshold must be an integer ≥ 1, got ${this.threshold}`);
 		let size = 0;
 		const words = [...new Set([...params.words].map((raw) => raw.trim().toLowerCase()).filter((word) => word !== ""))].sort();
+		this.#words = words;
 		this.digest = createHash("sha256").update(words.join("\n")).digest("hex");
 		for (const word of words) {
 			let node = this.#root;
@@ -96,6 +99,11 @@ export class WordListFilter implements Filter<{ text: string }> {
 			}
 		}
 		return found;
+	}
+
+	/** This filter as data (`FilterSpec`), to build it again in a filter worker. */
+	spec(): FilterSpec {
+		return { kind: "word_list", params: { words: this.#words, lang: this.lang, threshold: this.threshold, name: this.name } };
 	}
 
 	filter(document: { text: string }): FilterVerdict {

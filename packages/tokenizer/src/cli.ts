@@ -1,11 +1,13 @@
+import { access } from "node:fs/promises";
 import { join } from "node:path";
-import { ConfigError, fileListOption, listOption, numberOption, optionalString, readJsonFile, stringOption, writeFileAtomic, writeJsonAtomic } from "@transllm/core";
+import { ConfigError, InputError, fileListOption, listOption, numberOption, optionalString, readJsonFile, stringOption, writeFileAtomic, writeJsonAtomic } from "@transllm/core";
 import type { CliValues, CommandTable } from "@transllm/core";
 import { loadBaseTokenizer } from "./base-tokenizer.js";
 import { buildExtendedTokenizer, learnExtension } from "./extend-tokenizer.js";
 import { ExtensionCheckError, checkExtension, formatCheckReport } from "./extension-checks.js";
 import { fertilityCurve, fertilityCurveSvg } from "./fertility-curve.js";
 import { loadLineEncoder, measureFertility } from "./fertility.js";
+import { planCachePath, planKey, readCachedPlan, removeCachedPlan, writeCachedPlan } from "./plan-cache.js";
 import { readCorpus, readCorpusLines } from "./read-corpus-lines.js";
 import { defaultRegressionCorpus } from "./regression-corpus.js";
 import { resizeEmbeddings } from "./resize-embeddings.js";
@@ -45,26 +47,36 @@ export const tokenizerCommands: CommandTable = {
 			init: { type: "string", default: "normal", valueName: "<normal|mean|eeve>", description: "New embedding rows: normal(0,0.02) (paper), sub-token mean, or EEVE" },
 			"pad-to-multiple-of": { type: "string", default: "0", valueName: "<n>", description: "Pad the embedding rows to a multiple of n (e.g. 64); 0 = none" },
 			seed: { type: "string", default: "0", valueName: "<seed>", description: "Seed of the line sample and of the normal initialisation" },
+			resume: { type: "boolean", description: "Reuse the merges an interrupted or refused run learned (<out>.plan.json) when base, corpus and options are unchanged" },
 			quiet: { type: "boolean", short: "q", description: "No progress output" },
 		},
-		details: "Writes tokenizer.json, tokenizer.model (when the base has one), tokenizer_config.json, id-map.json, llamafactory.yaml and\nextension-report.json. Nothing is written when a check fails (English/code regression under Rust and JS tokenizers,\ndecode round-trip, every new token produced, tokenizer.model and tokenizer.json agree).",
+		details: "Writes tokenizer.json, tokenizer.model (when the base has one), tokenizer_config.json, id-map.json, llamafactory.yaml and\nextension-report.json. Nothing is written when a check fails (English/code regression under Rust and JS tokenizers,\ndecode round-trip, every new token produced, tokenizer.model and tokenizer.json agree). The learned merges are kept in\n<out>.plan.json until the output is written, for --resume.",
 		async run({ values }, { stdout, stderr }) {
 			const out = stringOption(values, "out");
 			const lang = stringOption(values, "lang");
 			const quiet = values.quiet === true;
-			const base = await loadBaseTokenizer(stringOption(values, "base"));
+			const baseDir = stringOption(values, "base");
+			const base = await loadBaseTokenizer(baseDir);
 			const corpus = stringOption(values, "corpus");
-			const plan = await learnExtension({
-				base,
-				lines: readCorpusLines(corpus),
+			const options = {
 				lang,
 				newTokens: numberOption(values, "new-tokens", 0, { integer: true, min: 1 }),
 				minFrequency: numberOption(values, "min-frequency", 2, { integer: true, min: 1 }),
 				patchPreTokenizer: values["patch-pretokenizer"] === true,
 				maxLines: numberOption(values, "max-lines", 0, { integer: true, min: 0 }),
-				seed: optionalString(values, "seed"),
-				progress: { silent: quiet, stream: stderr },
+				seed: optionalString(values, "seed") ?? "0",
+			};
+			await access(corpus).catch(() => {
+				throw new InputError("corpus file not found", { file: corpus });
 			});
+			const cachePath = planCachePath(out);
+			const key = await planKey({ base: baseDir, corpus, ...options });
+			let plan = values.resume === true ? await readCachedPlan(cachePath, key) : undefined;
+			if (plan) stderr.write(`resuming with the merges learned earlier (${cachePath})\n`);
+			else {
+				plan = await learnExtension({ base, lines: readCorpusLines(corpus), ...options, progress: { silent: quiet, stream: stderr } });
+				await writeCachedPlan(cachePath, key, plan);
+			}
 			if (plan.shortfall) stderr.write(`note: ${plan.shortfall}\n`);
 			const specialTokens = values["no-special-tokens"] === true ? [] : listOption(values, "special-tokens").length > 0 ? listOption(values, "special-tokens") : transllmSpecialTokens(lang);
 			const extended = buildExtendedTokenizer(base, plan, { specialTokens });
@@ -72,6 +84,7 @@ export const tokenizerCommands: CommandTable = {
 			if (!report.ok) throw new ExtensionCheckError(report);
 			const checkpoint = optionalString(values, "checkpoint");
 			await writeExtension({ outDir: out, base, plan, extended, report, embeddingsResized: checkpoint !== undefined });
+			await removeCachedPlan(cachePath);
 			stdout.write(`${formatCheckReport(report)}\n`);
 			stdout.write(`added ${extended.newTokens.length} tokens and ${extended.specialTokens.length} special tokens: vocabulary ${extended.baseVocabSize} → ${extended.vocabSize}; wrote ${out}\n`);
 			if (checkpoint) {

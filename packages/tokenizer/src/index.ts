@@ -13,6 +13,7 @@ export * from "./special-tokens.js";
 export * from "./extend-tokenizer.js";
 export * from "./extension-checks.js";
 export * from "./write-extension.js";
+export * from "./plan-cache.js";
 export * from "./fertility.js";
 export * from "./fertility-curve.js";
 export * from "./read-corpus-lines.js";

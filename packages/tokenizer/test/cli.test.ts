@@ -86,6 +86,32 @@ describe("transllm tokenizer CLI", () => {
 		expect(result.stderr).toMatch(/error \[E_CHECK_FAILED\]: .*nothing was written/);
 		expect(result.stderr).toMatch(/FAIL english-regression-rust/);
 		expect(await exists(out)).toBe(false);
+		// The learned merges wait beside the output for --resume; changed options learn again.
+		expect(await exists(`${out}.plan.json`)).toBe(true);
+		const resumed = await run(["extend", "--base", base, "--corpus", corpus, "--lang", "en", "--new-tokens", "50", "--out", out, "--quiet", "--resume"]);
+		expect(resumed.stderr).toMatch(/resuming with the merges learned earlier/);
+		expect(resumed.code).toBe(1);
+		const changed = await run(["extend", "--base", base, "--corpus", corpus, "--lang", "en", "--new-tokens", "40", "--out", out, "--quiet", "--resume"]);
+		expect(changed.stderr).not.toMatch(/resuming/);
+	});
+
+	it("should extend and resize a checkpoint in one run", async () => {
+		const base = await llama2ModelOnlyDir();
+		const work = await tempDir("cli-ckpt");
+		const corpus = join(work, "th.txt");
+		await writeFile(corpus, (await udhrLines("tha")).join("\n"));
+		const checkpoint = join(work, "ckpt");
+		await mkdir(checkpoint);
+		const rng = new SeededRng("cli-ckpt-2");
+		await writeFile(join(checkpoint, "config.json"), JSON.stringify({ model_type: "llama", vocab_size: 32000, tie_word_embeddings: true }));
+		await writeFile(join(checkpoint, "model.safetensors"), safetensorsBytes({ "model.embed_tokens.weight": { dtype: "F16", shape: [32000, 4], values: Float32Array.from({ length: 128000 }, () => rng.normal(0, 0.02)) } }));
+		const out = join(work, "out");
+		const result = await run(["extend", "--base", base, "--corpus", corpus, "--lang", "th", "--new-tokens", "100", "--out", out, "--checkpoint", checkpoint, "--init", "mean", "--quiet"]);
+		expect(result.code).toBe(0);
+		expect(result.stdout).toMatch(/embeddings 32000 → 32103 rows \(tied\)/);
+		expect(JSON.parse(await readFile(join(out, "config.json"), "utf8")).vocab_size).toBe(32103);
+		expect(await readFile(join(out, "llamafactory.yaml"), "utf8")).toMatch(/resize_vocab: false/);
+		expect(await exists(`${out}.plan.json`)).toBe(false);
 	});
 
 	it("should name a missing corpus file and a bad --new-tokens", async () => {
