@@ -39,6 +39,58 @@ function checkTable(name: string, table: Record<number, number>): [number, numbe
 }
 
 /**
+ * Dense ids for pairs of non-negative integers (an (n-1)-gram's id and the next word's): an open-addressing
+ * table in typed arrays, reused from document to document (a stamp per slot empties it without clearing).
+ */
+class PairInterner {
+	size = 0;
+	#first = new Int32Array(0);
+	#second = new Int32Array(0);
+	#ids = new Int32Array(0);
+	#stamps = new Int32Array(0);
+	#stamp = 0;
+	#mask = 0;
+
+	/** Empties the table, sized for `capacity` distinct pairs. */
+	reset(capacity: number): void {
+		let slots = 16;
+		while (slots < capacity * 2) slots *= 2;
+		if (slots > this.#stamps.length || this.#stamp === 0x7fffffff) {
+			this.#first = new Int32Array(slots);
+			this.#second = new Int32Array(slots);
+			this.#ids = new Int32Array(slots);
+			this.#stamps = new Int32Array(slots);
+			this.#stamp = 0;
+		}
+		this.#mask = this.#stamps.length - 1;
+		this.#stamp += 1;
+		this.size = 0;
+	}
+
+	/** The id of (a, b): the number of distinct pairs seen before its first occurrence. */
+	intern(a: number, b: number): number {
+		const stamps = this.#stamps;
+		let hash = Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca6b);
+		hash ^= hash >>> 15;
+		let slot = hash & this.#mask;
+		for (;;) {
+			if (stamps[slot] !== this.#stamp) {
+				stamps[slot] = this.#stamp;
+				this.#first[slot] = a;
+				this.#second[slot] = b;
+				this.#ids[slot] = this.size;
+				return this.size++;
+			}
+			if (this.#first[slot] === a && this.#second[slot] === b) return this.#ids[slot] as number;
+			slot = (slot + 1) & this.#mask;
+		}
+	}
+}
+
+/** One interner per thread: filters run one document at a time. */
+const pairs = new PairInterner();
+
+/**
  * Word n-gram repetition (Gopher, Rae et al. 2021, Table A1): drops a document when its most frequent n-gram
  * (n = 2…4) covers too large a share of its word characters (`top_<n>_gram`), or when the non-overlapping
  * repeated n-grams (n = 5…10) do (`duplicate_<n>_grams`). A "most frequent" n-gram must occur at least twice:
@@ -93,20 +145,11 @@ export class NgramRepetitionFilter implements Filter<{ text: string }> {
 		const levels: { ids: Int32Array; distinct: number }[] = [{ ids: unigrams, distinct: vocabulary.size }];
 		const grams = (n: number): { ids: Int32Array; distinct: number } => {
 			for (let level = levels.length + 1; level <= n; level++) {
-				const shorter = levels[level - 2] as { ids: Int32Array; distinct: number };
+				const shorter = (levels[level - 2] as { ids: Int32Array }).ids;
 				const ids = new Int32Array(length - level + 1);
-				const interned = new Map<number, number>();
-				for (let i = 0; i < ids.length; i++) {
-					// < length² ≤ 2^53 for any document that fits in memory: an exact key.
-					const key = (shorter.ids[i] as number) * length + (unigrams[i + level - 1] as number);
-					let id = interned.get(key);
-					if (id === undefined) {
-						id = interned.size;
-						interned.set(key, id);
-					}
-					ids[i] = id;
-				}
-				levels.push({ ids, distinct: interned.size });
+				pairs.reset(ids.length);
+				for (let i = 0; i < ids.length; i++) ids[i] = pairs.intern(shorter[i] as number, unigrams[i + level - 1] as number);
+				levels.push({ ids, distinct: pairs.size });
 			}
 			return levels[n - 1] as { ids: Int32Array; distinct: number };
 		};
