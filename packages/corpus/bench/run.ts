@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { writeJsonAtomic } from "@transllm/core";
@@ -11,13 +11,15 @@ import { generateCorpus } from "./generate-corpus.js";
 
 // `pnpm bench` → documents/s of the clean pipeline (read-only floor, filters, filters + MinHash dedup) on a
 // generated Thai corpus of --size-mb (default 1024), each run in its own process for its peak memory, and
-// pairs/s of LLaMAX code-switch augmentation. No peer runs here: datatrove (Python) cannot be installed on this
+// pairs/s of LLaMAX code-switch augmentation. The filters run once in one thread and once on --filter-workers
+// threads (default: available cores), one input shard per thread. No peer runs here: datatrove (Python) cannot be installed on this
 // machine (npm and Debian only), and no npm package implements these filters or LLaMAX's augmentation.
 const { values } = parseArgs({
 	options: {
 		"size-mb": { type: "string", default: "1024" },
 		pairs: { type: "string", default: "100000" },
-		modes: { type: "string", default: "io,filters,dedup" },
+		modes: { type: "string", default: "io,filters-1,filters,dedup" },
+		"filter-workers": { type: "string", default: String(availableParallelism()) },
 		dir: { type: "string", default: join(tmpdir(), "transllm-corpus-bench") },
 	},
 });
@@ -44,13 +46,14 @@ const generated = await corpus();
 process.stderr.write(`corpus: ${generated.documents} documents, ${(generated.bytes / 1048576).toFixed(0)} MiB in ${generated.files.length} shards\n`);
 const runs: Record<string, unknown>[] = [];
 for (const mode of (values.modes as string).split(",")) {
-	const line = execFileSync(process.execPath, ["--import", "tsx", join(here, "clean-once.ts"), JSON.stringify({ inputs: generated.files, outDir: join(dir, `out-${mode}`), mode })], {
+	const loadAtStart = loadavg()[0];
+	const line = execFileSync(process.execPath, ["--import", "tsx", join(here, "clean-once.ts"), JSON.stringify({ inputs: generated.files, outDir: join(dir, `out-${mode}`), mode, filterWorkers: Number(values["filter-workers"]) })], {
 		encoding: "utf8",
 		maxBuffer: 1 << 24,
 		stdio: ["ignore", "pipe", "inherit"],
 	});
 	const result = JSON.parse(line.trim().split("\n").pop() as string) as { documents: number; seconds: number };
-	const run = { ...result, docsPerSecond: Math.round(result.documents / result.seconds), mbPerSecond: Number((generated.bytes / 1048576 / result.seconds).toFixed(2)) };
+	const run = { ...result, loadAverage: [loadAtStart, loadavg()[0]], docsPerSecond: Math.round(result.documents / result.seconds), mbPerSecond: Number((generated.bytes / 1048576 / result.seconds).toFixed(2)) };
 	runs.push(run);
 	process.stderr.write(`${mode}: ${JSON.stringify(run)}\n`);
 	await rm(join(dir, `out-${mode}`), { recursive: true, force: true });

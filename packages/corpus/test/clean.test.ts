@@ -1,7 +1,7 @@
-import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError } from "@transllm/core";
+import { ConfigError, InputError } from "@transllm/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { CorpusDocument, Filter, FilterVerdict } from "../src/index.js";
 import { LanguageIdFilter, LengthFilter, NgramRepetitionFilter, DuplicateLineFilter, ScriptRatioFilter, WordListFilter, cleanCorpus, minhashDedupStage, splitWords } from "../src/index.js";
@@ -32,6 +32,23 @@ function filters(): Filter<CorpusDocument>[] {
 		new NgramRepetitionFilter({ lang: "th" }),
 		new WordListFilter({ words: ["ทาส"], lang: "th" }),
 	];
+}
+
+/** Every file under `a` equals the one under `b` at the same relative path (with the folders' own paths inside replaced). */
+async function expectSameFiles(a: string, b: string): Promise<void> {
+	const files = async (root: string): Promise<string[]> => {
+		const names = (await readdir(root, { recursive: true })).map(String).sort();
+		const result: string[] = [];
+		for (const name of names) if ((await stat(join(root, name))).isFile()) result.push(name);
+		return result;
+	};
+	const names = await files(a);
+	expect(names).toEqual(await files(b));
+	expect(names.length).toBeGreaterThan(10);
+	for (const name of names) {
+		const left = (await readFile(join(a, name), "utf8")).replaceAll(a, "<out>");
+		expect(left, name).toBe((await readFile(join(b, name), "utf8")).replaceAll(b, "<out>"));
+	}
 }
 
 /** Stops the run with an error after a number of documents, as a crash would (its count is not configuration). */
@@ -114,6 +131,30 @@ describe("cleanCorpus", () => {
 		}
 		const restarted = await cleanCorpus({ inputs, outDir, filters: filters(), force: true, onBadRecord: "skip", silent: true });
 		expect(restarted.filtered).toBe(whole.filtered);
+	});
+
+	it("should write with filter workers the same files as one thread, also when finishing a started run", async () => {
+		// Four inputs (two files twice): more shards than workers, so a worker takes several.
+		const many = [...inputs, ...inputs];
+		const one = await cleanCorpus({ inputs: many, outDir: join(dir, "one-thread"), filters: filters(), onBadRecord: "skip", silent: true });
+		const threaded = await cleanCorpus({ inputs: many, outDir: join(dir, "threads"), filters: filters(), onBadRecord: "skip", silent: true, filterWorkers: 2 });
+		expect(JSON.stringify(threaded).replaceAll(join(dir, "threads"), "<out>")).toBe(JSON.stringify(one).replaceAll(join(dir, "one-thread"), "<out>"));
+		await expectSameFiles(join(dir, "threads"), join(dir, "one-thread"));
+		// Rank 0 of 2 filters shards 0 and 2 in this thread; a resumed run with workers does the others.
+		const started = join(dir, "threads-resumed");
+		await cleanCorpus({ inputs: many, outDir: started, filters: filters(), onBadRecord: "skip", silent: true, rank: 0, worldSize: 2 });
+		await cleanCorpus({ inputs: many, outDir: started, filters: filters(), onBadRecord: "skip", silent: true, resume: true, filterWorkers: 2 });
+		await expectSameFiles(started, join(dir, "one-thread"));
+	});
+
+	it("should refuse custom filters in filter workers, and report a worker's bad record by file and line", async () => {
+		const many = [...inputs, ...inputs];
+		await expect(cleanCorpus({ inputs: many, outDir: join(dir, "custom"), filters: [new Crash(Number.POSITIVE_INFINITY), ...filters()], filterWorkers: 2, silent: true })).rejects.toThrow(
+			/"crash" is not one of the built-in filters/,
+		);
+		const failure = cleanCorpus({ inputs: many, outDir: join(dir, "bad-record"), filters: filters(), filterWorkers: 2, silent: true });
+		await expect(failure).rejects.toThrow(InputError);
+		await expect(failure).rejects.toThrow(`${inputs[0]}:${thai.length + english.length + 3}`);
 	});
 
 	it("should spread the filter stage over ranks and finish with one resumed run", async () => {

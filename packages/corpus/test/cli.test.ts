@@ -25,7 +25,7 @@ describe("transllm corpus", () => {
 	it("should document every flag the issue names in --help", () => {
 		expect(helpFor("transllm", table, ["corpus"])).toMatch(/clean[\s\S]*parallel[\s\S]*augment/);
 		const clean = helpFor("transllm", table, ["corpus", "clean"]);
-		for (const flag of ["--word-list", "--min-lang-confidence", "--min-script-ratio", "--min-chars", "--max-duplicate-lines", "--top-ngram", "--no-dedup", "--dedup-threshold", "--resume", "--on-bad-record"]) expect(clean).toContain(flag);
+		for (const flag of ["--word-list", "--min-lang-confidence", "--min-script-ratio", "--min-chars", "--max-duplicate-lines", "--top-ngram", "--no-dedup", "--dedup-threshold", "--resume", "--on-bad-record", "--filter-workers"]) expect(clean).toContain(flag);
 		const parallel = helpFor("transllm", table, ["corpus", "parallel"]);
 		for (const flag of ["--sample", "--seed", "--max-length-ratio", "--english", "--english-sample", "--layout", "--low-resource-threshold", "--replication"]) expect(parallel).toContain(flag);
 		const augment = helpFor("transllm", table, ["corpus", "augment"]);

@@ -12,8 +12,12 @@ import {
 	ScriptRatioFilter,
 	WordListFilter,
 	applyFilters,
+	filterFromSpec,
+	identificationPrefix,
 	splitWords,
 } from "../src/index.js";
+import { identifyLanguage } from "@transllm/core";
+import type { FilterVerdict } from "../src/index.js";
 import { udhrArticles, udhrParagraphs } from "./udhr.js";
 
 const thaiArticles = udhrArticles("tha");
@@ -82,6 +86,102 @@ describe("repetition filters", () => {
 		const looped = { text: `${article(englishArticles, 1).text} ${article(englishArticles, 1).text}` };
 		expect(english.filter(looped)).toMatchObject({ reason: "duplicate_5_grams", detail: { fraction: 0.5 } });
 		expect(english.filter(article(englishArticles, 1))).toBe(true);
+	});
+});
+
+/** Gopher's n-gram rules counted the plain way, with joined words as keys: the reference for the filter's id arithmetic. */
+function referenceNgramVerdict(words: string[], top: Record<number, number>, duplicate: Record<number, number>): FilterVerdict {
+	const total = words.reduce((sum, word) => sum + word.length, 0);
+	const chars = (i: number, n: number): number => words.slice(i, i + n).reduce((sum, word) => sum + word.length, 0);
+	for (const [n, limit] of Object.entries(top).map(([n, r]) => [Number(n), r] as const)) {
+		if (words.length < n * 2) continue;
+		const counts = new Map<string, number>();
+		let best = 0;
+		let bestChars = 0;
+		for (let i = 0; i + n <= words.length; i++) {
+			const key = words.slice(i, i + n).join("\u0000");
+			const count = (counts.get(key) ?? 0) + 1;
+			counts.set(key, count);
+			if (count > best || (count === best && chars(i, n) * count > bestChars)) [best, bestChars] = [count, chars(i, n) * count];
+		}
+		if (best >= 2 && bestChars / total > limit) return { reason: `top_${n}_gram`, detail: { fraction: Number((bestChars / total).toFixed(4)) } };
+	}
+	for (const [n, limit] of Object.entries(duplicate).map(([n, r]) => [Number(n), r] as const)) {
+		if (words.length < n * 2) continue;
+		const seen = new Set<string>();
+		let repeated = 0;
+		for (let i = 0; i + n <= words.length; ) {
+			const key = words.slice(i, i + n).join("\u0000");
+			if (seen.has(key)) {
+				repeated += chars(i, n);
+				i += n;
+			} else {
+				seen.add(key);
+				i += 1;
+			}
+		}
+		if (repeated / total > limit) return { reason: `duplicate_${n}_grams`, detail: { fraction: Number((repeated / total).toFixed(4)) } };
+	}
+	return true;
+}
+
+describe("NgramRepetitionFilter counting", () => {
+	it("should give the verdicts and fractions of plain n-gram counting on real and repeated text", () => {
+		const top = { 2: 0.2, 3: 0.18, 4: 0.16 };
+		const duplicate = { 5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.1 };
+		const cases: [string, string][] = [];
+		for (const [code, lang] of [["tha", "th"], ["eng", "en"], ["fra", "fr"]] as const) {
+			const paragraphs = udhrParagraphs(code);
+			for (let i = 0; i + 6 <= paragraphs.length; i += 3) {
+				const text = paragraphs.slice(i, i + 6).join("\n");
+				cases.push([text, lang]);
+				// Looped halves and repeated phrases: the documents the rules exist for.
+				cases.push([`${text} ${paragraphs.slice(i, i + 2).join(" ")}`, lang]);
+				cases.push([`${paragraphs[i]} ${"ลดราคา พิเศษ วันนี้ ".repeat(i % 7)}`, lang]);
+			}
+		}
+		const verdicts = new Map<string, number>();
+		for (const [text, lang] of cases) {
+			const verdict = new NgramRepetitionFilter({ lang, minWords: 0 }).filter({ text });
+			expect(verdict, text.slice(0, 60)).toEqual(referenceNgramVerdict(splitWords(text, lang), top, duplicate));
+			const reason = verdict === true ? "kept" : verdict.reason;
+			verdicts.set(reason, (verdicts.get(reason) ?? 0) + 1);
+		}
+		// Both outcomes and several rules are exercised.
+		expect(verdicts.get("kept")).toBeGreaterThan(10);
+		expect(verdicts.size).toBeGreaterThanOrEqual(4);
+	});
+});
+
+describe("filter specs and the language-ID prefix", () => {
+	it("should rebuild every built-in filter from its spec with the same verdicts", () => {
+		const filters = [
+			new LengthFilter({ minWords: 20, maxChars: 300, lang: "th" }),
+			new ScriptRatioFilter({ lang: "th", minRatio: 0.8 }),
+			new LanguageIdFilter({ lang: "th", minConfidence: 0.1 }),
+			new DuplicateLineFilter({ maxLineFraction: 0.1 }),
+			new NgramRepetitionFilter({ lang: "th", minWords: 10 }),
+			new WordListFilter({ words: ["ทาส", "ชีวิต"], lang: "th", threshold: 2, name: "sensitive" }),
+		];
+		const texts = [...thaiArticles.keys()].map((n) => article(thaiArticles, n)).concat([article(englishArticles, 4)]);
+		for (const filter of filters) {
+			const rebuilt = filterFromSpec(structuredClone(filter.spec()));
+			expect(rebuilt.name).toBe(filter.name);
+			expect(JSON.stringify(rebuilt)).toBe(JSON.stringify(filter));
+			expect(texts.map((text) => rebuilt.filter(text))).toEqual(texts.map((text) => filter.filter(text)));
+		}
+	});
+
+	it("should identify a long document from its first 2,048 code units exactly as from the whole", () => {
+		const long = udhrParagraphs("fra").join("\n");
+		expect(long.length).toBeGreaterThan(4 * 2048);
+		expect(identificationPrefix(long)).toHaveLength(2048);
+		expect(identifyLanguage(identificationPrefix(long))).toMatchObject({ lang: identifyLanguage(long).lang, confidence: identifyLanguage(long).confidence });
+		// A blank prefix would make core call the text too short: then the whole text is identified.
+		const padded = `${" ".repeat(2040)}${long}`;
+		expect(identificationPrefix(padded)).toBe(padded);
+		const whole = identifyLanguage(padded);
+		expect(new LanguageIdFilter({ lang: "fr" }).filter({ text: padded })).toEqual({ reason: "low_language_confidence", detail: { detected: whole.lang, confidence: whole.confidence } });
 	});
 });
 
