@@ -6,6 +6,7 @@ export * from "./jsonl-writer.js";
 export * from "./rejects-writer.js";
 export * from "./language-registry.js";
 export * from "./script.js";
+export * from "./byte-level-alphabet.js";
 export * from "./rng.js";
 export * from "./progress.js";
 export * from "./stats.js";

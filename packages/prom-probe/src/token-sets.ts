@@ -1,25 +1,10 @@
-import { ConfigError } from "@transllm/core";
+import { BYTE_LEVEL_ALPHABET, ConfigError, toByteLevel } from "@transllm/core";
 
 /** What the probe needs of a tokenizer: its vocabulary and how it marks word starts and bytes. */
 export interface ProbeVocabulary {
 	tokenToId: ReadonlyMap<string, number>;
 	/** `sentencepiece`: `▁` word marker and `<0xE0>` byte-fallback tokens (Llama-2, Mistral); `byte-level`: GPT-2 byte alphabet and `Ġ` (Llama-3). */
 	family: "sentencepiece" | "byte-level";
-}
-
-// GPT-2's bytes_to_unicode: printable bytes map to themselves, the rest to U+0100 onwards.
-const BYTE_TO_UNICODE: string[] = (() => {
-	const table: string[] = new Array(256);
-	let next = 0;
-	for (let b = 0; b < 256; b++) {
-		const printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-		table[b] = String.fromCodePoint(printable ? b : 256 + next++);
-	}
-	return table;
-})();
-
-function byteLevel(text: string): string {
-	return [...Buffer.from(text, "utf8")].map((b) => BYTE_TO_UNICODE[b]).join("");
 }
 
 /** Reads the vocabulary of a Hugging Face tokenizer.json (BPE with Metaspace/▁ or ByteLevel pre-tokenization). */
@@ -42,8 +27,8 @@ export function probeVocabulary(tokenizerJson: Record<string, unknown>): ProbeVo
 export function wordTokenSet(word: string, vocabulary: ProbeVocabulary): number[] {
 	const ids = new Set<number>();
 	const characters = [...word];
-	const marker = vocabulary.family === "sentencepiece" ? "▁" : byteLevel(" ");
-	const spell = vocabulary.family === "sentencepiece" ? (s: string) => s : byteLevel;
+	const marker = vocabulary.family === "sentencepiece" ? "▁" : toByteLevel(" ");
+	const spell = vocabulary.family === "sentencepiece" ? (s: string) => s : toByteLevel;
 	for (let end = 1; end <= characters.length; end++) {
 		const prefix = characters.slice(0, end).join("");
 		for (const candidate of [spell(prefix), marker + spell(prefix)]) {
@@ -54,7 +39,7 @@ export function wordTokenSet(word: string, vocabulary: ProbeVocabulary): number[
 	const first = characters[0];
 	if (first !== undefined && Buffer.byteLength(first, "utf8") > 1) {
 		const firstByte = Buffer.from(first, "utf8")[0] as number;
-		const byteToken = vocabulary.family === "sentencepiece" ? `<0x${firstByte.toString(16).toUpperCase().padStart(2, "0")}>` : BYTE_TO_UNICODE[firstByte];
+		const byteToken = vocabulary.family === "sentencepiece" ? `<0x${firstByte.toString(16).toUpperCase().padStart(2, "0")}>` : BYTE_LEVEL_ALPHABET[firstByte];
 		const id = byteToken === undefined ? undefined : vocabulary.tokenToId.get(byteToken);
 		if (id !== undefined) ids.add(id);
 	}

@@ -1,5 +1,6 @@
 import { InputError, checkLanguage, getLanguage, readJsonl } from "@transllm/core";
 import type { BadRecordPolicy } from "@transllm/core";
+import type { TranslatedRecord } from "@transllm/tcot";
 import { findProtectedSpans } from "./do-not-translate.js";
 import { maskText, prose, unmaskText } from "./mask-text.js";
 import type { MaskedText } from "./mask-text.js";
@@ -12,13 +13,7 @@ import type { TranslationBackend } from "./translation-backend.js";
  * One line of the translation step's output: a recovery-KD pair and its translation, what @transllm/tcot builds
  * TCOT, recovery-KD and translation instances from (its `TranslatedRecord`), plus flags when something is off.
  */
-export interface TranslatedKdRecord {
-	id: string;
-	query_en: string;
-	response_en: string;
-	query_t: string;
-	response_t: string;
-	lang: string;
+export interface TranslatedKdRecord extends TranslatedRecord {
 	/**
 	 * Findings, kept with the record (never dropped): the generation step's flags (`empty`, `truncated`), and
 	 * `mask_fallback` (masks lost: the text was translated around its protected spans), `translation_truncated`,

@@ -1,7 +1,6 @@
-import { ConfigError, Reservoir, SeededRng, createProgress, getLanguage, scriptPattern } from "@transllm/core";
+import { ConfigError, Reservoir, SeededRng, createProgress, getLanguage, scriptPattern, byteLevelText } from "@transllm/core";
 import type { Progress } from "@transllm/core";
 import type { BaseTokenizer, TokenizerFamily } from "./base-tokenizer.js";
-import { byteLevelText } from "./byte-level.js";
 import { learnContinuedBpe } from "./continued-bpe.js";
 import type { LearnedMerge } from "./continued-bpe.js";
 import { BpeEncoder } from "./bpe-encoder.js";

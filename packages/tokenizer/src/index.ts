@@ -1,7 +1,6 @@
 export * from "./sentencepiece-model.js";
 export * from "./sentencepiece-to-tokenizer-json.js";
 export * from "./tokenizer-json.js";
-export * from "./byte-level.js";
 export * from "./base-tokenizer.js";
 export * from "./hf-tokenizers.js";
 export * from "./corpus-segmenter.js";

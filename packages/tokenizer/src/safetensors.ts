@@ -1,8 +1,5 @@
-import { randomBytes } from "node:crypto";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
-import type { FileHandle } from "node:fs/promises";
-import { dirname } from "node:path";
-import { fsyncDirectory, InputError } from "@transllm/core";
+import { open, stat } from "node:fs/promises";
+import { InputError, writeFileAtomicWith } from "@transllm/core";
 
 /** Bytes per element of each safetensors dtype. */
 export const DTYPE_BYTES: Record<string, number> = {
@@ -115,10 +112,7 @@ export async function writeSafetensors(file: string, tensors: readonly TensorSou
 	// Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
 	json += " ".repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
 	const headerBytes = Buffer.from(json, "utf8");
-	await mkdir(dirname(file), { recursive: true });
-	const temporary = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-	const handle: FileHandle = await open(temporary, "w");
-	try {
+	await writeFileAtomicWith(file, async (handle) => {
 		const size = Buffer.alloc(8);
 		size.writeBigUInt64LE(BigInt(headerBytes.length));
 		let position = 0;
@@ -138,15 +132,7 @@ export async function writeSafetensors(file: string, tensors: readonly TensorSou
 			const expected = (header[tensor.name] as { data_offsets: [number, number] }).data_offsets;
 			if (position - before !== expected[1] - expected[0]) throw new Error(`tensor ${tensor.name} produced ${position - before} bytes, expected ${expected[1] - expected[0]}`);
 		}
-		await handle.sync();
-	} catch (error) {
-		await handle.close();
-		await rm(temporary, { force: true });
-		throw error;
-	}
-	await handle.close();
-	await rename(temporary, file);
-	await fsyncDirectory(dirname(file));
+	});
 	return (await stat(file)).size;
 }
 

@@ -1,8 +1,7 @@
 import { readFile, readdir, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { writeFileAtomic, writeJsonAtomic } from "@transllm/core";
+import { writeFileAtomic, writeJsonAtomic, byteLevelText } from "@transllm/core";
 import type { BaseTokenizer } from "./base-tokenizer.js";
-import { byteLevelText } from "./byte-level.js";
 import type { CheckReport } from "./extension-checks.js";
 import type { ExtendedTokenizer, ExtensionPlan } from "./extend-tokenizer.js";
 import { writeSentencePieceModel } from "./sentencepiece-model.js";

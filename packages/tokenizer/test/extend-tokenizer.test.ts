@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadBaseTokenizer } from "../src/base-tokenizer.js";
 import type { BaseTokenizer } from "../src/base-tokenizer.js";
-import { byteLevelText } from "../src/byte-level.js";
+import { byteLevelText } from "@transllm/core";
 import { buildExtendedTokenizer, learnExtension } from "../src/extend-tokenizer.js";
 import type { ExtendedTokenizer, ExtensionPlan } from "../src/extend-tokenizer.js";
 import { checkExtension } from "../src/extension-checks.js";

@@ -1,7 +1,6 @@
-import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { TransllmError, fsyncDirectory, writeFileAtomic } from "@transllm/core";
+import { TransllmError, writeFileAtomic, writeFileAtomicWith } from "@transllm/core";
 import { linkExternalData, allInitializers, EXTERNAL } from "./external-data.js";
 import { onnx, type OnnxModel } from "./onnx-proto.js";
 
@@ -100,9 +99,7 @@ async function externalize(
 		arrays: true,
 	}) as OnnxModel;
 	const file = resolve(dir, location);
-	const temporary = `${file}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
-	const handle = await open(temporary, "w");
-	try {
+	await writeFileAtomicWith(file, async (handle) => {
 		let offset = 0;
 		for (const tensor of allInitializers(copy.graph ?? {})) {
 			const raw = tensor.rawData;
@@ -118,14 +115,6 @@ async function externalize(
 			tensor.rawData = null;
 			offset += raw.byteLength;
 		}
-		await handle.sync();
-	} catch (error) {
-		await handle.close();
-		await rm(temporary, { force: true });
-		throw error;
-	}
-	await handle.close();
-	await rename(temporary, file);
-	await fsyncDirectory(dir);
+	});
 	return copy;
 }
