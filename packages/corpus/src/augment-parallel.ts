@@ -1,4 +1,4 @@
-import { ConfigError, RejectsWriter, createProgress, readJsonl } from "@transllm/core";
+import { ConfigError, RejectsWriter, createProgress, readJsonl, writeJsonlStream } from "@transllm/core";
 import type { BadRecordPolicy } from "@transllm/core";
 import type { CodeSwitchPairsOptions } from "./code-switch.js";
 import { codeSwitchPairs } from "./code-switch.js";
@@ -9,7 +9,6 @@ import type { BilingualDictionary } from "./multilingual-lexicon.js";
 import { MultilingualLexicon } from "./multilingual-lexicon.js";
 import type { ReadPairsParams } from "./read-pairs.js";
 import { readPairs } from "./read-pairs.js";
-import { writeResumable } from "./write-resumable.js";
 
 export interface AugmentParallelParams {
 	/** The parallel pairs to augment. */
@@ -96,7 +95,7 @@ export async function augmentParallel(params: AugmentParallelParams): Promise<Au
 	})();
 	let written: number;
 	try {
-		written = await writeResumable(params.out, augmented, write);
+		written = await writeJsonlStream(params.out, augmented, write);
 	} finally {
 		progress.done();
 	}
@@ -109,7 +108,7 @@ export async function augmentParallel(params: AugmentParallelParams): Promise<Au
 			yield* pairs(true);
 			for await (const { value, file, line } of readJsonl<Omit<CorpusPair, "file" | "line">>(out)) yield { ...value, file, line, augmented: true };
 		})();
-		layoutRecords = await writeResumable(params.layoutOut, layoutParallel(all, counts, { ...params.layout, seed: `${String(params.codeSwitch.seed)}/layout` }), write);
+		layoutRecords = await writeJsonlStream(params.layoutOut, layoutParallel(all, counts, { ...params.layout, seed: `${String(params.codeSwitch.seed)}/layout` }), write);
 	}
 	return {
 		pairs: count,

@@ -20,7 +20,6 @@ export * from "./clean-corpus.js";
 export * from "./minhash-dedup-stage.js";
 export * from "./pair-language-filter.js";
 export * from "./length-ratio-filter.js";
-export * from "./write-resumable.js";
 export * from "./parallel-corpus.js";
 export * from "./llamax-layout.js";
 export * from "./multilingual-lexicon.js";

@@ -11,6 +11,7 @@ import {
 	readJsonFile,
 	readJsonl,
 	writeJsonAtomic,
+	writeJsonlStream,
 } from "@transllm/core";
 import type { BadRecordPolicy, StatsJson } from "@transllm/core";
 import { interleaveTranslationPretraining } from "@transllm/tcot";
@@ -24,7 +25,6 @@ import type { ReadDocumentsParams } from "./read-documents.js";
 import { readDocuments } from "./read-documents.js";
 import type { ReadPairsParams } from "./read-pairs.js";
 import { readPairs } from "./read-pairs.js";
-import { writeResumable } from "./write-resumable.js";
 
 /** A pair as written to `pairs.jsonl` (readable again with `readPairs({ format: "jsonl" })`). */
 export interface PairRecord {
@@ -188,7 +188,7 @@ export async function buildParallelData(params: BuildParallelDataParams): Promis
 			}
 		})();
 		try {
-			await writeResumable(paths.filtered, kept, { resume, overwrite: true });
+			await writeJsonlStream(paths.filtered, kept, { resume, overwrite: true });
 			await audit.finish();
 		} catch (error) {
 			await audit.close();
@@ -207,7 +207,7 @@ export async function buildParallelData(params: BuildParallelDataParams): Promis
 	const keepPairs = sampleIndices(kept, params.sample, rng.fork("pairs"));
 	const sampled = keepPairs?.size ?? kept;
 	if (!(await completions.isDone("sample"))) {
-		await writeResumable(paths.pairs, pick(values<PairRecord>(paths.filtered), keepPairs), { resume, overwrite: true });
+		await writeJsonlStream(paths.pairs, pick(values<PairRecord>(paths.filtered), keepPairs), { resume, overwrite: true });
 		await completions.markDone("sample", { sampled });
 	}
 
@@ -224,7 +224,7 @@ export async function buildParallelData(params: BuildParallelDataParams): Promis
 			const documents = (async function* () {
 				for await (const document of pick(readDocuments(read), keepEnglish)) yield { id: document.id, text: document.text };
 			})();
-			englishCount = await writeResumable(paths.english, documents, { resume, overwrite: true });
+			englishCount = await writeJsonlStream(paths.english, documents, { resume, overwrite: true });
 			await completions.markDone("english", { english: englishCount });
 		}
 		outputs.english = paths.english;
@@ -238,7 +238,7 @@ export async function buildParallelData(params: BuildParallelDataParams): Promis
 				for await (const document of values<{ text: string }>(paths.english)) yield document.text;
 			})();
 			const lines = interleaveTranslationPretraining(pairs, english, { seed: `${String(params.seed)}/pretraining`, pairCount: sampled, englishLineCount: englishCount });
-			pretrainingRecords = await writeResumable(paths.pretraining, chunkLines(lines, params.pretrainChunkChars ?? 16_384), { resume, overwrite: true });
+			pretrainingRecords = await writeJsonlStream(paths.pretraining, chunkLines(lines, params.pretrainChunkChars ?? 16_384), { resume, overwrite: true });
 			await completions.markDone("pretraining", { records: pretrainingRecords });
 		}
 		outputs.pretraining = paths.pretraining;
@@ -254,7 +254,7 @@ export async function buildParallelData(params: BuildParallelDataParams): Promis
 			const pairs = (async function* () {
 				for await (const pair of values<PairRecord>(paths.pairs)) yield { ...pair, file: paths.pairs, line: 0 };
 			})();
-			layoutRecords = await writeResumable(paths.layout, layoutParallel(pairs, sampledCounts, { ...params.layout, seed: `${String(params.seed)}/layout` }), { resume, overwrite: true });
+			layoutRecords = await writeJsonlStream(paths.layout, layoutParallel(pairs, sampledCounts, { ...params.layout, seed: `${String(params.seed)}/layout` }), { resume, overwrite: true });
 			await completions.markDone("layout", { records: layoutRecords });
 		}
 		outputs.layout = paths.layout;

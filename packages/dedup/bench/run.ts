@@ -14,10 +14,10 @@ import { fileURLToPath } from "node:url";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { SeededRng } from "@transllm/core";
-import { DocumentHasher, MinHashLSH, Shingler, candidateProbability, normalizeText, planBands, runDedup } from "@transllm/dedup";
+import { DocumentHasher, MinHashLSH, Shingler, candidateProbability, planBands, runDedup } from "@transllm/dedup";
 import type { DedupOptions } from "@transllm/dedup";
 import { evaluateRun } from "./evaluate.js";
-import { generateCorpus, jaccardOfSets, shingleStrings } from "./generate-corpus.js";
+import { generateCorpus, shingleStrings } from "./generate-corpus.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);

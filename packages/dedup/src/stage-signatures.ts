@@ -54,7 +54,7 @@ export async function runSignaturesStage(params: {
 	const done = await completions.read<SignaturesDone>(signaturesMarker(rank));
 	if (done) return done;
 	const worldSize = config.signatureWorldSize;
-	const { numPerm, bands } = config;
+	const { bands } = config;
 	const stats = new Stats();
 	const readStats = emptyReadStats();
 	const rejects = await RejectsWriter.open(layout.kept(outDir, rank), { resume: true });

@@ -3,7 +3,6 @@ import { basename, join, resolve } from "node:path";
 import {
 	ConfigError,
 	InputError,
-	JsonlWriter,
 	RejectsWriter,
 	TransllmError,
 	createProgress,
@@ -13,6 +12,7 @@ import {
 	readJsonl,
 	writeFileAtomic,
 	writeJsonAtomic,
+	writeJsonlStream,
 } from "@transllm/core";
 import type { BadRecordPolicy, JsonlRecord, ReadStats } from "@transllm/core";
 import { llamaFactoryDatasetInfo, llamaFactorySpecialTokenArgs, toAlpaca, toShareGpt } from "./llamafactory-format.js";
@@ -109,26 +109,6 @@ async function loadTemplates(path: string): Promise<TranslationTemplate[]> {
 	const json = await readJsonFile<unknown>(path, "translation templates file");
 	const list = Array.isArray(json) ? json : (json as { templates?: unknown }).templates;
 	return assertTranslationTemplates(list as TranslationTemplate[], path);
-}
-
-// Writes records through a resumable JsonlWriter: a resumed run skips the records the unfinished file holds.
-async function writeAll<T>(path: string, records: AsyncIterable<T> | Iterable<T>, options: { resume?: boolean; force?: boolean }): Promise<number> {
-	const writer = await JsonlWriter.open<T>(path, { resume: options.resume, overwrite: options.force });
-	if (writer.alreadyComplete) return writer.count;
-	let skip = writer.resumedCount;
-	try {
-		for await (const record of records) {
-			if (skip > 0) {
-				skip -= 1;
-				continue;
-			}
-			await writer.write(record);
-		}
-	} catch (error) {
-		await writer.close();
-		throw error;
-	}
-	return writer.finish();
 }
 
 /**
@@ -263,15 +243,15 @@ export async function buildTrainingFiles(options: BuildTrainingFilesOptions): Pr
 	const data = builder.finish();
 	const toRecord = exporter(style, options.metadata ?? false);
 	const files: Record<string, string> = {};
-	const writeOptions = { resume: options.resume, force: options.force };
+	const writeOptions = { resume: options.resume, overwrite: options.force };
 	// Records are made as they are written, so only the instances are held in memory.
 	const exported = function* (instances: readonly TrainingInstance[]) {
 		for (const instance of instances) yield toRecord(instance);
 	};
-	await writeAll(paths.train, exported(data.train), writeOptions);
+	await writeJsonlStream(paths.train, exported(data.train), writeOptions);
 	files.train = paths.train;
 	if (data.validation.length > 0 || (options.validationSize ?? DEFAULT_VALIDATION_SIZE) > 0) {
-		await writeAll(paths.validation, exported(data.validation), writeOptions);
+		await writeJsonlStream(paths.validation, exported(data.validation), writeOptions);
 		files.validation = paths.validation;
 	}
 
@@ -327,7 +307,7 @@ export async function buildTrainingFiles(options: BuildTrainingFilesOptions): Pr
 			}
 			if (current.length > 0) yield { text: current.join("\n") };
 		};
-		pretrainingRecords = await writeAll(paths.pretraining, chunks(), writeOptions);
+		pretrainingRecords = await writeJsonlStream(paths.pretraining, chunks(), writeOptions);
 		files.pretraining = paths.pretraining;
 	}
 
