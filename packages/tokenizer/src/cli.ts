@@ -107,7 +107,7 @@ export const tokenizerCommands: CommandTable = {
 		options: {
 			corpus: { type: "string", required: true, valueName: "<file>", description: "Evaluation text, one text per line" },
 			lang: { type: "string", required: true, valueName: "<code>", description: "Language of the corpus (words by Intl.Segmenter where it has no spaces)" },
-			tokenizer: { type: "string", multiple: true, valueName: "<path>", description: "tokenizer.json, tokenizer.model or a directory (repeatable)" },
+			tokenizer: { type: "string", multiple: true, valueName: "<path>", description: "tokenizer.json, tokenizer.model or a directory" },
 			base: { type: "string", valueName: "<dir>", description: "Curve mode: base tokenizer directory to extend" },
 			train: { type: "string", valueName: "<file>", description: "Curve mode: training corpus (default: --corpus, i.e. in-sample)" },
 			k: { type: "string", default: "1000,5000,10000", valueName: "<list>", description: "Curve mode: numbers of new tokens" },
