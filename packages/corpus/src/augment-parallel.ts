@@ -1,4 +1,4 @@
-import { ConfigError, RejectsWriter, createProgress, readJsonl, writeJsonlStream } from "@transllm/core";
+import { ConfigError, RejectsWriter, createProgress, readJsonFile, readJsonl, writeJsonAtomic, writeJsonlStream } from "@transllm/core";
 import type { BadRecordPolicy } from "@transllm/core";
 import type { CodeSwitchPairsOptions } from "./code-switch.js";
 import { codeSwitchPairs } from "./code-switch.js";
@@ -42,6 +42,8 @@ export interface AugmentSummary {
 	replacedWords: number;
 	lexicon: { entities: number; entries: number; languages: string[] };
 	layoutRecords?: number;
+	/** Unreadable input lines set aside in `<out>.rejects.jsonl` (`onBadRecord: "skip"`). */
+	rejected: number;
 }
 
 /**
@@ -52,16 +54,29 @@ export interface AugmentSummary {
  */
 export async function augmentParallel(params: AugmentParallelParams): Promise<AugmentSummary> {
 	if (params.resume && params.force) throw new ConfigError("--resume and --force exclude each other");
+	// What decides the outputs, kept beside them: resuming with other settings would splice two runs into one file.
+	const configPath = `${params.out}.config.json`;
+	const config = JSON.parse(
+		JSON.stringify({ read: params.read, dictionaries: params.dictionaries, codeSwitch: params.codeSwitch, augmentBelow: params.augmentBelow, layoutOut: params.layoutOut, layout: params.layout }),
+	) as unknown;
+	if (params.resume) {
+		const previous = await readJsonFile<unknown>(configPath, "augment config").catch(() => undefined);
+		if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(config)) {
+			throw new ConfigError(`${params.out} was written with other settings (${configPath}); resume with the same settings, or start over with --force`);
+		}
+	}
 	const lexicon = await MultilingualLexicon.fromDictionaries(params.dictionaries);
 	const write = { resume: params.resume, overwrite: params.force };
 	const policy = params.onBadRecord ?? "error";
 	// Bad lines go to `<out>.rejects.jsonl`; later passes over the same input find them there and add nothing.
+	let rejected = 0;
 	const pairs = async function* (rejectsResume: boolean): AsyncGenerator<CorpusPair> {
 		const rejects = policy === "skip" ? await RejectsWriter.open(params.out, { resume: rejectsResume }) : undefined;
 		try {
 			yield* readPairs({ ...params.read, onBadRecord: policy, rejects });
 		} finally {
 			await rejects?.close();
+			rejected = rejects?.count ?? 0;
 		}
 	};
 	if (params.augmentBelow !== undefined && !(Number.isInteger(params.augmentBelow) && params.augmentBelow >= 0)) {
@@ -88,6 +103,8 @@ export async function augmentParallel(params: AugmentParallelParams): Promise<Au
 		}
 	})();
 	const augmented = (async function* () {
+		// Reached once the writer has opened `out` (refusals come first), so a refused run leaves the config alone.
+		await writeJsonAtomic(configPath, config);
 		for await (const pair of codeSwitchPairs(counted, lexicon, params.codeSwitch)) {
 			replacedWords += pair.replacements.length;
 			yield { id: pair.id, sourceLang: pair.sourceLang, targetLang: pair.targetLang, source: pair.source, target: pair.target, replacements: pair.replacements };
@@ -96,6 +113,9 @@ export async function augmentParallel(params: AugmentParallelParams): Promise<Au
 	let written: number;
 	try {
 		written = await writeJsonlStream(params.out, augmented, write);
+		// A finished output is not read again by the writer: run the (seeded, deterministic) augmentation anyway
+		// so that a resumed run reports the same counts as an uninterrupted one.
+		for await (const _ of augmented);
 	} finally {
 		progress.done();
 	}
@@ -116,5 +136,6 @@ export async function augmentParallel(params: AugmentParallelParams): Promise<Au
 		replacedWords,
 		lexicon: { entities: lexicon.size, entries: lexicon.entries, languages: lexicon.languages() },
 		...(layoutRecords !== undefined ? { layoutRecords } : {}),
+		rejected,
 	};
 }

@@ -98,6 +98,7 @@ function configOf(params: CleanCorpusParams): Record<string, unknown> {
 		format: params.format ?? "auto",
 		textField: params.textField ?? "text",
 		idField: params.idField ?? "id",
+		metadataFields: params.metadataFields ?? [],
 		textMode: params.textMode ?? "line",
 	};
 }

@@ -55,6 +55,11 @@ function table(context: CliContext, rows: [string, string | number][]): void {
 	context.stdout.write(`${rows.map(([key, value]) => `${key.padEnd(width)}  ${typeof value === "number" ? value.toLocaleString("en-US") : value}`).join("\n")}\n`);
 }
 
+// Lines set aside by --on-bad-record skip are not in any other count: say so, so that none goes unnoticed.
+function rejectedRow(rejected: number | undefined): [string, number][] {
+	return rejected ? [["rejected (see *.rejects.jsonl)", rejected]] : [];
+}
+
 const common: Record<string, CliOption> = {
 	"on-bad-record": { type: "string", default: "error", valueName: "<policy>", description: "Unreadable lines/rows: error (stop, naming file:line) | skip (keep them in <output>.rejects.jsonl)" },
 	resume: { type: "boolean", description: "Continue an interrupted run: finished parts are kept, an unfinished output continues after its last record" },
@@ -236,6 +241,7 @@ export const corpusCommands: CommandTable = {
 			table(context, [
 				["read", summary.read],
 				...Object.entries(summary.dropped).map(([key, n]): [string, number] => [key, n]),
+				...rejectedRow(summary.stats.counters["rejected/records"]),
 				["after filters", summary.filtered],
 				...(summary.dedup ? ([["dedup removed", summary.dedup.removed ?? 0]] as [string, number][]) : []),
 				["kept", summary.kept],
@@ -303,6 +309,7 @@ export const corpusCommands: CommandTable = {
 			table(context, [
 				["pairs read", summary.read],
 				...Object.entries(summary.dropped).map(([key, n]): [string, number] => [key, n]),
+				...rejectedRow(summary.stats.counters["rejected/records"]),
 				["pairs kept", summary.kept],
 				["pairs sampled", summary.sampled],
 				...(summary.english !== undefined ? ([["english documents", summary.english]] as [string, number][]) : []),
@@ -365,6 +372,7 @@ export const corpusCommands: CommandTable = {
 				["lexicon entities", summary.lexicon.entities],
 				["lexicon languages", summary.lexicon.languages.join(", ")],
 				["pairs read", summary.pairs],
+				...rejectedRow(summary.rejected),
 				["augmented pairs", summary.augmented],
 				["replaced words", summary.replacedWords],
 				...(summary.layoutRecords !== undefined ? ([["layout records", summary.layoutRecords]] as [string, number][]) : []),

@@ -107,8 +107,9 @@ export class MultilingualLexicon {
 		for (const dictionary of dictionaries) {
 			const sourceLang = getLanguage(dictionary.sourceLang).code;
 			const targetLang = getLanguage(dictionary.targetLang).code;
-			for await (const { bytes, line } of readLines(dictionary.path)) {
+			for await (const { bytes, line, tooLong } of readLines(dictionary.path)) {
 				const text = bytes.toString("utf8").replace(/^\uFEFF/, "").replace(/\r$/, "");
+				if (tooLong) throw new InputError("a dictionary line is too long", { file: dictionary.path, line, excerpt: excerpt(text) });
 				if (text.trim() === "" || text.startsWith("#")) continue;
 				const fields = text.includes("\t") ? text.split("\t").map((field) => field.trim()) : text.trim().split(/\s+/);
 				if (fields.length !== 2 || fields[0] === "" || fields[1] === "") {

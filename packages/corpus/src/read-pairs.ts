@@ -89,9 +89,14 @@ export async function* readPairs(params: ReadPairsParams): AsyncGenerator<Corpus
 	if (params.format === "moses") {
 		const [sourcePath, targetPath] = mosesPaths(params.paths, params.sourceLang, params.targetLang);
 		const targets = readLines(targetPath)[Symbol.asyncIterator]();
-		for await (const { bytes, line } of readLines(sourcePath)) {
+		for await (const { bytes, line, tooLong } of readLines(sourcePath)) {
 			const next = await targets.next();
 			if (next.done) throw new InputError(`aligned files differ in length: ${targetPath} ends before line ${line} of ${sourcePath}`, { file: targetPath, line });
+			// readLines hands over only the head of an over-long line: a pair made of it would be silently cut.
+			if (tooLong || next.value.tooLong) {
+				await bad(tooLong ? sourcePath : targetPath, line, "line too long", (tooLong ? bytes : next.value.bytes).toString("utf8"));
+				continue;
+			}
 			const source = decode(bytes, line);
 			const target = decode(next.value.bytes, line);
 			if (source === undefined || target === undefined) {
@@ -109,7 +114,11 @@ export async function* readPairs(params: ReadPairsParams): AsyncGenerator<Corpus
 		const sourceColumn = params.sourceColumn ?? 0;
 		const targetColumn = params.targetColumn ?? 1;
 		for (const file of params.paths) {
-			for await (const { bytes, line } of readLines(file)) {
+			for await (const { bytes, line, tooLong } of readLines(file)) {
+				if (tooLong) {
+					await bad(file, line, "line too long", bytes.toString("utf8"));
+					continue;
+				}
 				const text = decode(bytes, line);
 				if (text === undefined) {
 					await bad(file, line, "invalid UTF-8", bytes.toString("latin1"));

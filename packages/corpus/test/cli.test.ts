@@ -62,6 +62,12 @@ describe("transllm corpus", () => {
 		expect(augment.stdout).toMatch(/lexicon languages\s+en, es, fr, th/);
 		const augmented = (await readFile(join(dir, "aug.jsonl"), "utf8")).trim().split("\n").map((l) => JSON.parse(l) as { replacements: { lang: string }[] });
 		expect(augmented.length).toBeGreaterThan(0);
+		// A line set aside by --on-bad-record skip is reported, not only kept in the rejects file.
+		await writeFile(join(dir, "pairs.tsv"), `${pairs[0]?.source}\t${pairs[0]?.target}\nno tab here\n${pairs[1]?.source}\t${pairs[1]?.target}\n`);
+		const skipped = await run(["corpus", "augment", join(dir, "pairs.tsv"), "--target-lang", "th", "--dict", join(fixtures, "en-th.txt"), "--on-bad-record", "skip", "--out", join(dir, "tsv-aug.jsonl"), "-q"]);
+		expect(skipped.code).toBe(0);
+		expect(skipped.stdout).toMatch(/pairs read\s+2\n[\s\S]*rejected \(see \*\.rejects\.jsonl\)\s+1\n/);
+		expect((await readFile(join(dir, "tsv-aug.jsonl.rejects.jsonl"), "utf8")).trim().split("\n")).toHaveLength(1);
 		expect((await run(["corpus", "augment", join(dir, "para", "pairs.jsonl"), "--target-lang", "th", "--dict", join(dir, "lexicon.txt"), "--out", join(dir, "x.jsonl")])).stderr).toMatch(/--dict .*lexicon\.txt: name the languages/);
 		expect((await run(["corpus", "augment", join(dir, "para", "pairs.jsonl"), "--target-lang", "th", "--dict", join(fixtures, "en-fr.txt"), "--rate", "2", "--out", join(dir, "x.jsonl")])).stderr).toMatch(/--rate must be ≤ 1/);
 	});

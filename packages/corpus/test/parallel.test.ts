@@ -2,7 +2,7 @@ import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { PairRecord } from "../src/index.js";
+import type { CorpusPair, Filter, FilterVerdict, PairRecord } from "../src/index.js";
 import { LengthRatioFilter, PairLanguageFilter, buildParallelData } from "../src/index.js";
 import { udhrArticlePairs, udhrParagraphs } from "./udhr.js";
 
@@ -83,5 +83,47 @@ describe("buildParallelData", () => {
 		await expect(buildParallelData({ ...params, sample: 10, resume: true })).rejects.toThrow(/another configuration/);
 		const forced = await buildParallelData({ ...params, seed: 7, force: true });
 		expect(new Set((await readJsonlFile<PairRecord>(forced.outputs.pairs as string)).map((p) => p.id))).not.toEqual(new Set(pairs.map((p) => p.id)));
+	});
+
+	it("should resume a run killed in the filter stage to the files of an uninterrupted run", async () => {
+		// Throws at its n-th record, as a killed process stops; its state is private, so the run's configuration
+		// (and thus resume's check) is the same with or without the crash.
+		class CrashAt implements Filter<CorpusPair> {
+			readonly name = "crash_at";
+			#left: number;
+			constructor(n: number) {
+				this.#left = n;
+			}
+			filter(): FilterVerdict {
+				if (this.#left-- === 0) throw new Error("killed");
+				return true;
+			}
+		}
+		const dir = await mkdtemp(join(tmpdir(), "corpus-parallel-resume-"));
+		const good = udhrArticlePairs("eng", "tha");
+		// Drops before and after the crash, so that the audit file is continued too.
+		const rows = good.flatMap((p, i) => (i % 5 === 0 ? [[p.source, p.source], [p.source, p.target]] : [[p.source, p.target]]));
+		await writeFile(join(dir, "udhr.tsv"), `${rows.map((r) => r.join("\t")).join("\n")}\n`);
+		await writeFile(join(dir, "english.jsonl"), `${udhrParagraphs("eng").map((text, i) => JSON.stringify({ id: `pile-${i}`, text })).join("\n")}\n`);
+		const params = (outDir: string, crash: number) => ({
+			read: { format: "tsv" as const, paths: [join(dir, "udhr.tsv")], sourceLang: "en", targetLang: "th" },
+			outDir: join(dir, outDir),
+			filters: [new PairLanguageFilter(), new CrashAt(crash)],
+			sample: 12,
+			seed: 9,
+			english: { paths: [join(dir, "english.jsonl")], sample: 20 },
+			layout: {},
+			silent: true,
+		});
+		const whole = await buildParallelData(params("whole", Number.POSITIVE_INFINITY));
+		await expect(buildParallelData(params("killed", 17))).rejects.toThrow(/killed/);
+		await expect(readFile(join(dir, "killed", "pairs.jsonl"), "utf8")).rejects.toThrow(/ENOENT/);
+		expect((await readFile(join(dir, "killed", "filtered.jsonl.partial"), "utf8")).trim().split("\n")).toHaveLength(17);
+		const resumed = await buildParallelData({ ...params("killed", Number.POSITIVE_INFINITY), resume: true });
+		expect(resumed.dropped).toEqual({ "pair_language/dropped_target_language": 6 });
+		expect({ ...resumed, outputs: undefined }).toEqual({ ...whole, outputs: undefined });
+		for (const file of ["filtered.jsonl", "pairs.jsonl", "english.jsonl", "translation-pretraining.jsonl", "layout.jsonl", join("audit", "pair_language.jsonl")]) {
+			expect(await readFile(join(dir, "killed", file), "utf8")).toBe(await readFile(join(dir, "whole", file), "utf8"));
+		}
 	});
 });

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -108,6 +108,23 @@ describe("readPairs", () => {
 		await rejects.close();
 		expect(read.map((p) => p.target)).toEqual([pairs[0]?.target, pairs[1]?.target]);
 		expect(rejects.count).toBe(1);
+	});
+
+	it("should reject an over-long line of Moses and TSV input instead of cutting it into a pair", async () => {
+		// Core's readLines hands over only a 4 KiB head of a line over 64 MiB; ASCII so that the head is valid UTF-8.
+		const long = "a".repeat(64 * 1024 * 1024 + 1);
+		await writeFile(join(dir, "long.tsv"), `${long}\tb\n${pairs[0]?.source}\t${pairs[0]?.target}\n`);
+		await expect(collect(readPairs({ format: "tsv", paths: [join(dir, "long.tsv")], sourceLang: "en", targetLang: "th" }))).rejects.toThrow(/long\.tsv:1: line too long/);
+		await writeFile(join(dir, "long.en"), `${long}\n${pairs[0]?.source}\n`);
+		await writeFile(join(dir, "long.th"), `${pairs[1]?.target}\n${pairs[0]?.target}\n`);
+		const rejects = await RejectsWriter.open(join(dir, "long.out"));
+		const read = await collect(readPairs({ format: "moses", paths: [join(dir, "long")], sourceLang: "en", targetLang: "th", onBadRecord: "skip", rejects }));
+		await rejects.close();
+		expect(read.map((p) => [p.source, p.target, p.line])).toEqual([[pairs[0]?.source, pairs[0]?.target, 2]]);
+		expect(rejects.count).toBe(1);
+		const rejected = JSON.parse((await readFile(rejects.path, "utf8")).trim()) as { file: string; line: number; reason: string };
+		expect(rejected).toMatchObject({ file: join(dir, "long.en"), line: 1, reason: "line too long" });
+		await Promise.all(["long.tsv", "long.en"].map((name) => rm(join(dir, name))));
 	});
 
 	it("should read JSONL translation records and Parquet language columns", async () => {

@@ -27,6 +27,18 @@ export interface ShingleCount {
 // Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, kana, CJK ideographs.
 const UNSPACED_SCRIPT = /[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
 const SPACE = 0x20;
+// Sticky: whether the code point at `lastIndex` is a letter or a digit.
+const LETTER_OR_DIGIT = /[\p{L}\p{N}]/uy;
+
+/** Whether `text[start, end)` is a non-empty run of ASCII letters and digits or Latin-1 letters. */
+function isPlainWord(text: string, start: number, end: number): boolean {
+	if (end <= start) return false;
+	for (let i = start; i < end; i++) {
+		const c = text.charCodeAt(i);
+		if (!((c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || (c >= 0xdf && c <= 0xff && c !== 0xf7))) return false;
+	}
+	return true;
+}
 
 /**
  * Turns a document into 32-bit shingle hashes: normalise, split into words (on spaces, or with
@@ -56,12 +68,41 @@ export class Shingler {
 		this.segmenter = new Intl.Segmenter(language?.bcp47, { granularity: "word" });
 	}
 
-	/** The words of a normalised text joined by single spaces (segmented where the script needs it). */
+	/**
+	 * The words of a normalised text joined by single spaces: `Intl.Segmenter` word segmentation where the
+	 * script needs it. Only the runs of tokens that need a segmenter are segmented: a token of plain Latin
+	 * letters and digits is one word to `Intl.Segmenter` too (UAX #29 never breaks inside it, and a space always
+	 * breaks), so English inside Thai text, or a `--lang th` corpus's English documents, skip ICU. Segmenting
+	 * the run whole, not word by word, is cheaper (each `segment()` call clones an ICU break iterator).
+	 */
 	canonicalWords(normalized: string): string {
 		if (!this.alwaysSegment && !UNSPACED_SCRIPT.test(normalized)) return normalized;
 		const words: string[] = [];
-		for (const segment of this.segmenter.segment(normalized)) if (segment.isWordLike) words.push(segment.segment);
+		const length = normalized.length;
+		let run = -1;
+		for (let start = 0; start < length; ) {
+			let end = normalized.indexOf(" ", start);
+			if (end < 0) end = length;
+			if (isPlainWord(normalized, start, end)) {
+				if (run >= 0) this.segmentWords(normalized.slice(run, start - 1), words);
+				run = -1;
+				words.push(normalized.slice(start, end));
+			} else {
+				// A token starting with a mark or format character attaches to the space before it in a
+				// whole-text segmentation (UAX #29 WB4): segment such rare texts whole, so the words stay the same.
+				LETTER_OR_DIGIT.lastIndex = start;
+				if (!LETTER_OR_DIGIT.test(normalized)) return this.segmentWords(normalized, []).join(" ");
+				if (run < 0) run = start;
+			}
+			start = end + 1;
+		}
+		if (run >= 0) this.segmentWords(run === 0 ? normalized : normalized.slice(run), words);
 		return words.join(" ");
+	}
+
+	private segmentWords(text: string, words: string[]): string[] {
+		for (const segment of this.segmenter.segment(text)) if (segment.isWordLike) words.push(segment.segment);
+		return words;
 	}
 
 	/** Shingles `text` into `hashes`. Documents shorter than one shingle report `shingles: 0`. */

@@ -3,7 +3,7 @@ import { basename, join } from "node:path";
 import { SentencePieceProcessor } from "@sctg/sentencepiece-js";
 import { ConfigError, InputError, getLanguage } from "@transllm/core";
 import { encodeLinesRust, rustTokenizer } from "./hf-tokenizers.js";
-import { assertBpeTokenizerJson } from "./tokenizer-json.js";
+import type { TokenizerJson } from "./tokenizer-json.js";
 
 /** Anything that turns lines into token ids (without special tokens). */
 export interface LineEncoder {
@@ -71,8 +71,14 @@ export async function loadLineEncoder(path: string): Promise<LineEncoder> {
 		} catch (error) {
 			throw new InputError(`not valid JSON: ${(error as Error).message}`, { file });
 		}
-		assertBpeTokenizerJson(parsed, file);
-		return tokenizerJsonEncoder(parsed, file);
+		// Any model the Rust binding loads (BPE, Unigram, WordPiece, ...): fertility compares tokenizers, not only
+		// the BPE ones `extend` can grow.
+		if (typeof parsed !== "object" || parsed === null || typeof (parsed as { model?: unknown }).model !== "object") throw new InputError("not a tokenizer.json: no model object", { file, field: "model" });
+		try {
+			return tokenizerJsonEncoder(parsed as TokenizerJson, file);
+		} catch (error) {
+			throw new InputError(`the tokenizers library cannot load it: ${(error as Error).message}`, { file });
+		}
 	}
 	const processor = new SentencePieceProcessor();
 	await processor.loadFromB64StringModel((await readFile(file)).toString("base64"));

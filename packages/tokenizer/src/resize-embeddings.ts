@@ -146,6 +146,8 @@ export async function resizeEmbeddings(params: ResizeEmbeddingsParams): Promise<
 	const byId = new Map(params.tokens.map((t) => [t.id, t.baseIds]));
 	for (const [id, baseIds] of byId) {
 		if (id < oldRows && id >= 0) throw new ConfigError(`id map entry ${id} is inside the checkpoint's ${oldRows} existing rows; was the tokenizer extended from this checkpoint's tokenizer?`);
+		// An id past the new vocabulary would get no row at all (silently dropped): the id map and vocabSize disagree.
+		if (!Number.isInteger(id) || id >= params.vocabSize) throw new ConfigError(`id map entry ${id} is outside the extended vocabulary of ${params.vocabSize} tokens; the id map and vocabSize do not belong together`);
 		for (const baseId of baseIds) if (baseId >= oldRows) throw new ConfigError(`id map entry ${id} decomposes into id ${baseId}, past the checkpoint's ${oldRows} rows`);
 	}
 	const rng = new SeededRng(params.seed ?? 0);

@@ -1,3 +1,4 @@
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadBaseTokenizer } from "../src/base-tokenizer.js";
@@ -5,7 +6,8 @@ import { learnExtension } from "../src/extend-tokenizer.js";
 import { fertilityCurve, fertilityCurveSvg } from "../src/fertility-curve.js";
 import { countWords, loadLineEncoder, measureFertility } from "../src/fertility.js";
 import { udhrLines } from "../src/regression-corpus.js";
-import { llama2FullDir, llama3Dir } from "./fixtures.js";
+import { readSentencePieceModel } from "../src/sentencepiece-model.js";
+import { llama2FullDir, llama2ModelBytes, llama3Dir, tempDir } from "./fixtures.js";
 
 describe("countWords", () => {
 	it("should count words by spaces for English and by Intl.Segmenter for Thai", () => {
@@ -24,6 +26,28 @@ describe("measureFertility", () => {
 		expect(model).toEqual(json);
 		expect(json.tokensPerChar).toBeGreaterThan(1);
 		expect(json.tokens / json.words).toBeCloseTo(json.tokensPerWord, 10);
+	});
+
+	it("should measure a tokenizer.json of any model type (Unigram), not only BPE, and name a file it cannot load", async () => {
+		// A Unigram tokenizer.json over Llama-2's own pieces and scores (as T5/XLM-R/Gemma-style files store them).
+		const pieces = readSentencePieceModel(llama2ModelBytes()).pieces;
+		const unigram = {
+			version: "1.0",
+			added_tokens: [],
+			normalizer: null,
+			pre_tokenizer: { type: "Metaspace", replacement: "▁", prepend_scheme: "always", split: true },
+			post_processor: null,
+			decoder: { type: "Metaspace", replacement: "▁", prepend_scheme: "always", split: true },
+			model: { type: "Unigram", unk_id: 0, vocab: pieces.map((p) => [p.piece, p.score]), byte_fallback: true },
+		};
+		const dir = await tempDir("unigram");
+		await writeFile(join(dir, "tokenizer.json"), JSON.stringify(unigram));
+		const fertility = await measureFertility(await loadLineEncoder(dir), ["All human beings are born free"], "en");
+		expect(fertility.words).toBe(6);
+		expect(fertility.tokens).toBeGreaterThanOrEqual(6);
+		expect(fertility.tokens).toBeLessThan(fertility.chars); // multi-character pieces were used
+		await writeFile(join(dir, "tokenizer.json"), JSON.stringify({ ...unigram, model: { type: "NoSuchModel" } }));
+		await expect(loadLineEncoder(dir)).rejects.toThrow(/tokenizer\.json.*cannot load/);
 	});
 
 	it("should show Llama-3 spends fewer tokens on Thai than Llama-2", async () => {

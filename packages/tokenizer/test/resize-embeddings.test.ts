@@ -152,6 +152,12 @@ describe("resizeEmbeddings", () => {
 		expect(rows("lm_head.weight").equals(rows("model.embed_tokens.weight"))).toBe(true);
 	});
 
+	it("should refuse an id map entry past the extended vocabulary instead of dropping its row", async () => {
+		const { dir } = await checkpoint("F32");
+		const out = await tempDir("out-bad-map");
+		await expect(resizeEmbeddings({ checkpoint: dir, outDir: out, vocabSize: 302, tokens, padToMultipleOf: 64 })).rejects.toThrow(/id map entry 302 is outside the extended vocabulary of 302 tokens/);
+	});
+
 	it("should keep shards already written when resuming", async () => {
 		const { dir } = await checkpoint("F32", { sharded: true });
 		const out = await tempDir("out-resume");

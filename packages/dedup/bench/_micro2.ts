@@ -1,0 +1,18 @@
+import { generateCorpus } from "./generate-corpus.js";
+import { Shingler, normalizeText } from "../src/index.js";
+import { MinHasher } from "../src/minhash-signature.js";
+const corpus = generateCorpus({ families: 1500, seed: "bench" });
+const th = corpus.documents.filter((d) => d.lang === "th").map((d) => d.text);
+const t = (name: string, n: number, f: () => void) => { f(); const c = process.cpuUsage(); f(); f(); const u = process.cpuUsage(c); console.log(name, ((u.user+u.system)/n/2).toFixed(1), "us/doc"); };
+t("nfkc", th.length, () => { for (const s of th) s.normalize("NFKC"); });
+t("lower", th.length, () => { for (const s of th) s.toLowerCase(); });
+t("normalize", th.length, () => { for (const s of th) normalizeText(s); });
+const norm = th.map(normalizeText);
+const sh = new Shingler({ ngram: 5, lang: "th", seed: 1 });
+t("canonicalWords", th.length, () => { for (const s of norm) sh.canonicalWords(s); });
+t("shingle", th.length, () => { for (const s of th) sh.shingle(s); });
+const mh = new MinHasher({ numPerm: 128, scheme: "oph", seed: 1 });
+const sig = new Uint32Array(128);
+const counts = th.map((s) => sh.shingle(s).shingles);
+t("shingle+sig", th.length, () => { for (const s of th) { const r = sh.shingle(s); mh.signature(sh.hashes, r.shingles, sig, 0); } });
+console.log("mean shingles", counts.reduce((a, b) => a + b, 0) / counts.length);

@@ -1,0 +1,11 @@
+import { generateCorpus } from "./generate-corpus.js";
+import { normalizeText } from "../src/index.js";
+const corpus = generateCorpus({ families: 1500, seed: "bench" });
+const th = corpus.documents.filter((d) => d.lang === "th").map((d) => normalizeText(d.text));
+const seg = new Intl.Segmenter("th", { granularity: "word" });
+const cpu = (f: () => void) => { let best = 1e18; for (let r = 0; r < 7; r++) { const c = process.cpuUsage(); f(); const u = process.cpuUsage(c); best = Math.min(best, u.user + u.system); } return (best / th.length).toFixed(1); };
+const enc = new TextEncoder(); const buf = new Uint8Array(100000);
+console.log("iterate only", cpu(() => { for (const s of th) for (const x of seg.segment(s)) {} }));
+console.log("iterate+push", cpu(() => { for (const s of th) { const w: string[] = []; for (const x of seg.segment(s)) if (x.isWordLike) w.push(x.segment); } }));
+console.log("iterate+push+join+encode", cpu(() => { for (const s of th) { const w: string[] = []; for (const x of seg.segment(s)) if (x.isWordLike) w.push(x.segment); enc.encodeInto(w.join(" "), buf); } }));
+console.log("iterate+index/len only", cpu(() => { const a = new Int32Array(10000); for (const s of th) { let k = 0; for (const x of seg.segment(s)) if (x.isWordLike) { a[k++] = x.index; a[k++] = x.segment.length; } enc.encodeInto(s, buf); } }));

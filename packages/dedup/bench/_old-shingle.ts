@@ -1,0 +1,105 @@
+import { getLanguage } from "@transllm/core";
+import { murmur3Bytes } from "../src/murmur3.js";
+import { oldNormalize as normalizeText } from "./_old-normalize.js";
+
+/** What a shingle is made of: words (default) or Unicode code points. */
+export type ShingleUnit = "word" | "char";
+
+export interface ShinglerOptions {
+	/** Shingle length in units (default 5, as GPT-3's fuzzy dedup and datatrove). */
+	ngram?: number;
+	/** `word` (default): word n-grams; `char`: code-point n-grams. */
+	unit?: ShingleUnit;
+	/** Language code of the corpus; scripts without spaces (th, lo, km, my, zh, ja) are word-segmented. */
+	lang?: string;
+	/** Seed of the shingle hash (default 0). */
+	seed?: number;
+}
+
+/** The result of shingling one document. */
+export interface ShingleCount {
+	/** Shingles hashed into `Shingler.hashes[0, shingles)` (with repeats). */
+	shingles: number;
+	/** Words (or code points) after normalisation. */
+	units: number;
+}
+
+// Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, kana, CJK ideographs.
+const UNSPACED_SCRIPT = /[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
+const SPACE = 0x20;
+
+/**
+ * Turns a document into 32-bit shingle hashes: normalise, split into words (on spaces, or with
+ * `Intl.Segmenter` word segmentation where the script has no spaces — whitespace shingling finds no Thai
+ * duplicates at all), then hash every run of `ngram` words, as the UTF-8 of the words joined by one space,
+ * with seeded MurmurHash3. Buffers are reused: one Shingler per thread.
+ */
+export class OldShingler {
+	readonly ngram: number;
+	readonly unit: ShingleUnit;
+	readonly seed: number;
+	/** Shingle hashes of the last document (valid up to `shingles`). */
+	hashes = new Uint32Array(4096);
+	private readonly segmenter: Intl.Segmenter;
+	private readonly alwaysSegment: boolean;
+	private readonly encoder = new TextEncoder();
+	private bytes = new Uint8Array(16384);
+	private starts = new Int32Array(4096);
+
+	constructor(options: ShinglerOptions = {}) {
+		this.ngram = options.ngram ?? 5;
+		this.unit = options.unit ?? "word";
+		this.seed = options.seed ?? 0;
+		if (!Number.isInteger(this.ngram) || this.ngram < 1) throw new RangeError(`ngram must be a positive integer, got ${this.ngram}`);
+		const language = options.lang === undefined ? undefined : getLanguage(options.lang);
+		this.alwaysSegment = language !== undefined && !language.spaceDelimited;
+		this.segmenter = new Intl.Segmenter(language?.bcp47, { granularity: "word" });
+	}
+
+	/** The words of a normalised text joined by single spaces (segmented where the script needs it). */
+	canonicalWords(normalized: string): string {
+		if (!this.alwaysSegment && !UNSPACED_SCRIPT.test(normalized)) return normalized;
+		const words: string[] = [];
+		for (const segment of this.segmenter.segment(normalized)) if (segment.isWordLike) words.push(segment.segment);
+		return words.join(" ");
+	}
+
+	/** Shingles `text` into `hashes`. Documents shorter than one shingle report `shingles: 0`. */
+	shingle(text: string): ShingleCount {
+		const normalized = normalizeText(text);
+		const canonical = this.unit === "word" ? this.canonicalWords(normalized) : normalized;
+		if (canonical.length === 0) return { shingles: 0, units: 0 };
+		if (this.bytes.length < canonical.length * 3) this.bytes = new Uint8Array(canonical.length * 3 + 1024);
+		const byteLength = this.encoder.encodeInto(canonical, this.bytes).written;
+		const bytes = this.bytes;
+		// starts[i] = first byte of unit i; starts[units] = end (+1 for words, to drop the separator).
+		let units = 0;
+		if (this.starts.length < byteLength + 2) this.starts = new Int32Array(byteLength + 1024);
+		const starts = this.starts;
+		if (this.unit === "word") {
+			starts[units++] = 0;
+			for (let i = 0; i < byteLength; i++) if (bytes[i] === SPACE) starts[units++] = i + 1;
+			starts[units] = byteLength + 1;
+		} else {
+			for (let i = 0; i < byteLength; i++) if (((bytes[i] as number) & 0xc0) !== 0x80) starts[units++] = i;
+			starts[units] = byteLength;
+		}
+		const separator = this.unit === "word" ? 1 : 0;
+		const shingles = Math.max(0, units - this.ngram + 1);
+		if (this.hashes.length < shingles) this.hashes = new Uint32Array(shingles + 1024);
+		const hashes = this.hashes;
+		for (let i = 0; i < shingles; i++) {
+			hashes[i] = murmur3Bytes(bytes, starts[i] as number, (starts[i + this.ngram] as number) - separator, this.seed);
+		}
+		return { shingles, units };
+	}
+}
+
+/** Sorts and de-duplicates `hashes[0, count)` in place; returns the number of distinct hashes. */
+export function uniqueSorted(hashes: Uint32Array, count: number): number {
+	const view = hashes.subarray(0, count);
+	view.sort();
+	let distinct = 0;
+	for (let i = 0; i < count; i++) if (i === 0 || view[i] !== view[distinct - 1]) view[distinct++] = view[i] as number;
+	return distinct;
+}
