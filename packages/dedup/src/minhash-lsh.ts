@@ -172,11 +172,19 @@ export class MinHashLSH {
 		const version = data.readUInt16LE(4);
 		if (version !== INDEX_VERSION) throw new TransllmError("E_FORMAT", `${path}: index format version ${version}; this transllm reads version ${INDEX_VERSION}`);
 		const headerLength = data.readUInt32LE(6);
-		const header = JSON.parse(data.toString("utf8", 10, 10 + headerLength)) as { threshold: number; numPerm: number; bands: number; rows: number; ids: string[] };
-		const index = new MinHashLSH(header);
 		const start = 10 + headerLength;
+		let header: { threshold: number; numPerm: number; bands: number; rows: number; ids: string[] };
+		try {
+			if (start > data.length) throw new Error(`header of ${headerLength} bytes runs past the end of the file`);
+			header = JSON.parse(data.toString("utf8", 10, start)) as typeof header;
+		} catch (error) {
+			throw new TransllmError("E_FORMAT", `${path}: corrupt index header (${(error as Error).message})`);
+		}
+		const index = new MinHashLSH(header);
+		// A whole number of slots, checked before the Uint32Array view (which would throw a bare RangeError).
+		const slots = (data.length - start) / 4;
+		if (slots !== header.ids.length * header.numPerm) throw new TransllmError("E_FORMAT", `${path}: truncated index (${slots} slots for ${header.ids.length} documents)`);
 		const body = new Uint32Array(data.buffer.slice(data.byteOffset + start, data.byteOffset + data.length));
-		if (body.length !== header.ids.length * header.numPerm) throw new TransllmError("E_FORMAT", `${path}: truncated index (${body.length} slots for ${header.ids.length} documents)`);
 		header.ids.forEach((id, i) => index.insert(id, body.subarray(i * header.numPerm, (i + 1) * header.numPerm)));
 		return index;
 	}

@@ -27,8 +27,6 @@ export interface ShingleCount {
 // Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, kana, CJK ideographs.
 const UNSPACED_SCRIPT = /[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
 const SPACE = 0x20;
-// Sticky: whether the code point at `lastIndex` is a letter or a digit.
-const LETTER_OR_DIGIT = /[\p{L}\p{N}]/uy;
 
 /** Whether `text[start, end)` is a non-empty run of ASCII letters and digits or Latin-1 letters. */
 function isPlainWord(text: string, start: number, end: number): boolean {
@@ -87,22 +85,15 @@ export class Shingler {
 				if (run >= 0) this.segmentWords(normalized.slice(run, start - 1), words);
 				run = -1;
 				words.push(normalized.slice(start, end));
-			} else {
-				// A token starting with a mark or format character attaches to the space before it in a
-				// whole-text segmentation (UAX #29 WB4): segment such rare texts whole, so the words stay the same.
-				LETTER_OR_DIGIT.lastIndex = start;
-				if (!LETTER_OR_DIGIT.test(normalized)) return this.segmentWords(normalized, []).join(" ");
-				if (run < 0) run = start;
-			}
+			} else if (run < 0) run = start;
 			start = end + 1;
 		}
 		if (run >= 0) this.segmentWords(run === 0 ? normalized : normalized.slice(run), words);
 		return words.join(" ");
 	}
 
-	private segmentWords(text: string, words: string[]): string[] {
+	private segmentWords(text: string, words: string[]): void {
 		for (const segment of this.segmenter.segment(text)) if (segment.isWordLike) words.push(segment.segment);
-		return words;
 	}
 
 	/** Shingles `text` into `hashes`. Documents shorter than one shingle report `shingles: 0`. */

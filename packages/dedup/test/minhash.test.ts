@@ -1,3 +1,4 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { SeededRng, TransllmError } from "@transllm/core";
 import {
@@ -190,6 +191,14 @@ describe("MinHashLSH", () => {
 		loaded.merge(shard);
 		expect(loaded.query(sign(base)).map((match) => match.id)).toEqual(["near"]);
 		expect(() => loaded.merge(new MinHashLSH({ numPerm: 64 }))).toThrow(/merge/);
+		// A truncated or corrupt file is a clear format error naming the file, whatever byte it stops at.
+		const saved = readFileSync(path);
+		for (const cut of [saved.length - 2, saved.length - 4, 30]) {
+			writeFileSync(path, saved.subarray(0, cut));
+			const error = await MinHashLSH.load(path).catch((e: unknown) => e);
+			expect(TransllmError.isInstance(error) && (error as TransllmError).code, `cut at ${cut}`).toBe("E_FORMAT");
+			expect((error as Error).message).toContain(path);
+		}
 		expect(signer.sign("too short")).toBeUndefined();
 	});
 });

@@ -228,12 +228,14 @@ export function buildExtendedTokenizer(base: BaseTokenizer, plan: ExtensionPlan,
 	});
 
 	if (plan.family === "sentencepiece-bpe") {
-		let score = Math.min(...(base.sentencePiece?.pieces ?? []).filter((p) => p.type === PieceType.NORMAL).map((p) => p.score), 0);
+		// A loop, not Math.min(...scores): spreading more than ~130k arguments overflows the stack (Gemma has 256k pieces).
+		let score = 0;
+		for (const piece of base.sentencePiece?.pieces ?? []) if (piece.type === PieceType.NORMAL && piece.score < score) score = piece.score;
 		const pieces: SentencePiece[] = entries.map((entry) => {
 			score = nextFloat32Below(score);
 			return { piece: entry.token, score, type: PieceType.NORMAL };
 		});
-		sentencePiece?.pieces.push(...pieces);
+		for (const piece of pieces) sentencePiece?.pieces.push(piece);
 		const vocabMap = new Map(Object.entries(vocab));
 		const added = sentencePieceMerges(pieces, vocabMap);
 		json.model.merges = formatMerges([...baseMerges, ...added], format);

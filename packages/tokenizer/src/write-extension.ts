@@ -50,7 +50,8 @@ export function llamaFactorySettings(params: { modelDir: string; specialTokens: 
 	].join("\n");
 }
 
-const WEIGHT_FILE = /\.(safetensors|bin|pt|pth|gguf|onnx|msgpack|h5)$|\.index\.json$/;
+// ONNX external data (model.onnx_data, model.onnx.data) is weights too: a stale copy for the old vocabulary must not land in the output.
+const WEIGHT_FILE = /\.(safetensors|bin|pt|pth|ckpt|gguf|onnx|onnx_data|onnx\.data|msgpack|h5|npz)$|\.index\.json$/;
 const WRITTEN = new Set(["tokenizer.json", "tokenizer.model", "tokenizer_config.json", "id-map.json", "llamafactory.yaml", "extension-report.json"]);
 
 /**

@@ -33,12 +33,17 @@ describe("transllm tokenizer CLI", () => {
 		const corpus = join(work, "th.txt");
 		await writeFile(corpus, `${(await udhrLines("tha")).join("\n")}\n`);
 		const out = join(work, "out");
+		// Weights of the old vocabulary (ONNX external data included) are never copied; small metadata files are.
+		for (const weights of ["model.onnx_data", "model.onnx.data", "pytorch_model.bin"]) await writeFile(join(base, weights), "old weights");
+		await writeFile(join(base, "generation_config.json"), JSON.stringify({ bos_token_id: 1, eos_token_id: 2 }));
 		const result = await run(["extend", "--base", base, "--corpus", corpus, "--lang", "th", "--new-tokens", "300", "--out", out, "--quiet"]);
 		expect(result.stderr).toBe("");
 		expect(result.code).toBe(0);
 		expect(result.stdout).toMatch(/PASS sentencepiece-agrees/);
 		expect(result.stdout).toMatch(/added 300 tokens and 3 special tokens: vocabulary 32000 → 32303/);
 		for (const file of ["tokenizer.json", "tokenizer.model", "tokenizer_config.json", "special_tokens_map.json", "id-map.json", "llamafactory.yaml", "extension-report.json"]) expect(await exists(join(out, file)), file).toBe(true);
+		for (const weights of ["model.onnx_data", "model.onnx.data", "pytorch_model.bin"]) expect(await exists(join(out, weights)), weights).toBe(false);
+		expect(await exists(join(out, "generation_config.json"))).toBe(true);
 		const idMap = JSON.parse(await readFile(join(out, "id-map.json"), "utf8"));
 		expect(idMap.tokens).toHaveLength(303);
 		expect(idMap.tokens.at(-1)).toMatchObject({ token: "<TH>", id: 32302, special: true });

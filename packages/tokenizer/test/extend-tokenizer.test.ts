@@ -87,6 +87,22 @@ describe("extension of SentencePiece BPE (Llama-2, tokenizer.model + tokenizer.j
 		expect(pieces.slice(0, 32000)).toEqual(base);
 	});
 
+	it("should extend a SentencePiece model with more pieces than a call's arguments can hold (Gemma's 256k)", () => {
+		// 200k more NORMAL pieces, in tokenizer.model and tokenizer.json alike, scored below Llama-2's lowest.
+		const filler = 200_000;
+		const sentencePiece = c.base.sentencePiece;
+		if (!sentencePiece) throw new Error("Llama-2 has tokenizer.model");
+		const pieces = [...sentencePiece.pieces, ...Array.from({ length: filler }, (_, i) => ({ piece: `<filler_${i}>`, score: -2e9 - i * 1024, type: PieceType.NORMAL }))];
+		const vocab = { ...c.base.tokenizerJson.model.vocab };
+		for (let i = 0; i < filler; i++) vocab[`<filler_${i}>`] = 32000 + i;
+		const big: BaseTokenizer = { ...c.base, sentencePiece: { ...sentencePiece, pieces }, tokenizerJson: { ...c.base.tokenizerJson, model: { ...c.base.tokenizerJson.model, vocab } } };
+		const extended = buildExtendedTokenizer(big, c.plan, { newTokens: 10 });
+		const added = extended.sentencePiece?.pieces.slice(32000 + filler) ?? [];
+		expect(added).toHaveLength(10);
+		expect(extended.newTokens[0]?.id).toBe(32000 + filler);
+		expect(added.every((p) => p.score < -2e9 - (filler - 1) * 1024)).toBe(true);
+	});
+
 	it("should keep the base merges first and in the input's string format, and never re-append one", () => {
 		const before = readMerges(c.base.tokenizerJson.model).merges;
 		const after = readMerges(c.extended.tokenizerJson.model);
