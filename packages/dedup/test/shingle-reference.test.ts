@@ -44,6 +44,7 @@ describe("Shingler against the 0.1.0 reference", () => {
 		`😀 word😀word 𝐀𝐁𝐂 ${thai.slice(0, 20).join("")} \ud800 lone \udc00 end`,
 		`東京都に住んでいます ｶﾀｶﾅ and ${thai.slice(0, 20).join("")}\u00a0\u3000ok`,
 		"english \u0e31กขค ไทย",
+		"abc123 123abc x1y2 ไทยabc123ไทย 2024 ปี 2567 ñandú",
 		"abc \u0301abc ไทย x \u0001y ab \ue000cd",
 		"straße ÉCOLE naïve œuvre ﬁne ½ x² ①",
 		"",

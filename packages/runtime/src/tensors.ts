@@ -56,9 +56,9 @@ export function leftPad(sequences: readonly (readonly number[])[], padId: number
 			const real = i >= pad;
 			ids.push(real ? (sequence[i - pad] as number) : padId);
 			row.push(real ? 1 : 0);
+			maskFlat.push(real ? 1 : 0);
 			positions.push(real ? i - pad : 1);
 		}
-		maskFlat.push(...row);
 		mask.push(row);
 		lastPosition.push(sequence.length - 1);
 	}
