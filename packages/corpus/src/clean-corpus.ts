@@ -1,15 +1,13 @@
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { Completions, ConfigError, Stats, createProgress, readJsonFile, writeJsonAtomic } from "@transllm/core";
-import type { BadRecordPolicy, StatsJson } from "@transllm/core";
+import type { StatsJson } from "@transllm/core";
 import type { CorpusDocument } from "./document.js";
 import type { Filter } from "./filter.js";
 import { filterShard } from "./filter-shard.js";
 import type { ShardJob, ShardReadOptions, ShardResult } from "./filter-shard.js";
 import { filterSpecOf } from "./filter-spec.js";
 import { filterShardsInWorkers } from "./filter-workers.js";
-import type { DocumentFormat } from "./read-documents.js";
-import type { TextDocumentMode } from "./read-text-documents.js";
 
 export type { CleanRecord } from "./filter-shard.js";
 
@@ -21,7 +19,7 @@ export type DedupStage = (params: {
 	silent: boolean;
 }) => Promise<{ outputs: string[]; stats: Record<string, number> }>;
 
-export interface CleanCorpusParams {
+export interface CleanCorpusParams extends ShardReadOptions {
 	/** Input files (JSONL/JSONL.gz, text, Parquet); each becomes one output shard. */
 	inputs: readonly string[];
 	/** Output folder: `filtered/`, `audit/`, `dedup/`, `summary.json`. */
@@ -30,15 +28,6 @@ export interface CleanCorpusParams {
 	filters: readonly Filter<CorpusDocument>[];
 	/** Near-duplicate removal after the filters (e.g. `minhashDedupStage(...)`); omitted: no dedup. */
 	dedup?: DedupStage;
-	format?: DocumentFormat | "auto";
-	textField?: string;
-	idField?: string;
-	metadataFields?: readonly string[];
-	textMode?: TextDocumentMode;
-	/** Unreadable records: `error` (default) stops naming file:line; `skip` keeps them in `<shard>.rejects.jsonl`. */
-	onBadRecord?: BadRecordPolicy;
-	/** Continue an interrupted run in `outDir` (finished shards are skipped, a partial one continues). */
-	resume?: boolean;
 	/** Start over in an `outDir` that holds an earlier run. */
 	force?: boolean;
 	/** No progress lines. */

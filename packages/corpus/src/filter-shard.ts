@@ -22,7 +22,9 @@ export interface ShardReadOptions {
 	idField?: string;
 	metadataFields?: readonly string[];
 	textMode?: TextDocumentMode;
+	/** Unreadable records: `error` (default) stops naming file:line; `skip` keeps them in `<shard>.rejects.jsonl`. */
 	onBadRecord?: BadRecordPolicy;
+	/** Continue an interrupted run in `outDir` (finished shards are skipped, a partial one continues). */
 	resume?: boolean;
 }
 

@@ -75,17 +75,9 @@ export interface DedupOptions {
 }
 
 /** The parameters of a run that decide its results, stored in `config.json` and checked on resume. */
-export interface DedupConfig {
+export interface DedupConfig extends Omit<HasherConfig, "keepShingles"> {
 	version: 1;
 	threshold: number;
-	numPerm: number;
-	ngram: number;
-	unit: ShingleUnit;
-	scheme: SignatureScheme;
-	seed: number;
-	lang?: string;
-	bands: number;
-	rows: number;
 	verify: "exact" | "signature";
 	textField: string;
 	idField?: string;
