@@ -4,9 +4,8 @@ import type { CorpusDocument } from "./document.js";
 import type { Filter } from "./filter.js";
 import { applyFilters } from "./filter.js";
 import { FilterAudit } from "./filter-audit.js";
-import type { DocumentFormat } from "./read-documents.js";
+import type { ReadDocumentsParams } from "./read-documents.js";
 import { readDocuments } from "./read-documents.js";
-import type { TextDocumentMode } from "./read-text-documents.js";
 
 /** One record of a cleaned shard: the source record's other fields, then `id` and `text`. */
 export interface CleanRecord {
@@ -16,12 +15,7 @@ export interface CleanRecord {
 }
 
 /** How the clean pipeline reads its inputs (structured-cloneable: it is sent to filter workers as is). */
-export interface ShardReadOptions {
-	format?: DocumentFormat | "auto";
-	textField?: string;
-	idField?: string;
-	metadataFields?: readonly string[];
-	textMode?: TextDocumentMode;
+export interface ShardReadOptions extends Omit<ReadDocumentsParams, "paths" | "rejects" | "onBadRecord"> {
 	/** Unreadable records: `error` (default) stops naming file:line; `skip` keeps them in `<shard>.rejects.jsonl`. */
 	onBadRecord?: BadRecordPolicy;
 	/** Continue an interrupted run in `outDir` (finished shards are skipped, a partial one continues). */

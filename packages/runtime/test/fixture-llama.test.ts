@@ -273,26 +273,15 @@ describe("buildLlamaFixture variants", () => {
 	});
 
 	it("should use the weights it is given and keep every other weight seeded", async () => {
+		const architecture = { layers: 2, hidden: 32, heads: 2, kvHeads: 1, intermediate: 48, vocab: 300, seed: 3 };
 		const base = await buildLlamaFixture({
 			dir: await tempDir("fixture-base"),
-			layers: 2,
-			hidden: 32,
-			heads: 2,
-			kvHeads: 1,
-			intermediate: 48,
-			vocab: 300,
-			seed: 3,
+			...architecture,
 		});
 		const norm = new Float32Array(32).fill(0.5);
 		const custom = await buildLlamaFixture({
 			dir: await tempDir("fixture-custom"),
-			layers: 2,
-			hidden: 32,
-			heads: 2,
-			kvHeads: 1,
-			intermediate: 48,
-			vocab: 300,
-			seed: 3,
+			...architecture,
 			weights: { "model.norm.weight": norm },
 		});
 		expect(Array.from(custom.weights.get("model.norm.weight")!)).toEqual(Array.from(norm));
