@@ -13,7 +13,7 @@ if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
 	exit 0
 fi
 python3 -m venv "$venv" || { echo "python reference: cannot create $venv (python3-venv missing?); Python-backed tests will skip"; exit 0; }
-if "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$req"; then
+if "$venv/bin/pip" install --quiet --disable-pip-version-check --retries 0 --timeout 20 -r "$req"; then
 	echo "$want" > "$stamp"
 	echo "python reference: installed into $venv"
 else
