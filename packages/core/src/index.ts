@@ -13,3 +13,4 @@ export * from "./stats.js";
 export * from "./completions.js";
 export * from "./cli-table.js";
 export * from "./language-id.js";
+export * from "./word-segmentation.js";

@@ -1,10 +1,10 @@
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { ConfigError, InputError } from "@transllm/core";
+import { ConfigError, InputError, segmentText } from "@transllm/core";
 import type { Filter, FilterVerdict } from "./filter.js";
 import type { FilterSpec } from "./filter-spec.js";
 import { drop } from "./filter.js";
-import { sharedBoundaries, wordSegmenter } from "./split-words.js";
+import { sharedBoundaries } from "./split-words.js";
 
 interface TrieNode {
 	/** Children by UTF-16 code unit (numbers: a one-character string of a Thai letter would be allocated per lookup). */
@@ -89,7 +89,7 @@ export class WordListFilter implements Filter<{ text: string }> {
 		if (lower === text) boundaries = new Set(sharedBoundaries(text, this.lang));
 		else {
 			boundaries = new Set<number>([lower.length]);
-			for (const segment of wordSegmenter(this.lang).segment(lower)) boundaries.add(segment.index);
+			for (const segment of segmentText(lower, this.lang)) boundaries.add(segment.index);
 		}
 		const found: string[] = [];
 		for (const hit of hits) {

@@ -1,4 +1,4 @@
-import { getLanguage } from "@transllm/core";
+import { getLanguage, pushWordLikeSegments } from "@transllm/core";
 import { murmur3Bytes } from "./murmur3.js";
 import { normalizeText } from "./normalize-text.js";
 
@@ -50,7 +50,7 @@ export class Shingler {
 	readonly seed: number;
 	/** Shingle hashes of the last document (valid up to `shingles`). */
 	hashes = new Uint32Array(4096);
-	private readonly segmenter: Intl.Segmenter;
+	private readonly lang: string | undefined;
 	private readonly alwaysSegment: boolean;
 	private readonly encoder = new TextEncoder();
 	private bytes = new Uint8Array(16384);
@@ -63,7 +63,7 @@ export class Shingler {
 		if (!Number.isInteger(this.ngram) || this.ngram < 1) throw new RangeError(`ngram must be a positive integer, got ${this.ngram}`);
 		const language = options.lang === undefined ? undefined : getLanguage(options.lang);
 		this.alwaysSegment = language !== undefined && !language.spaceDelimited;
-		this.segmenter = new Intl.Segmenter(language?.bcp47, { granularity: "word" });
+		this.lang = options.lang;
 	}
 
 	/**
@@ -93,7 +93,7 @@ export class Shingler {
 	}
 
 	private segmentWords(text: string, words: string[]): void {
-		for (const segment of this.segmenter.segment(text)) if (segment.isWordLike) words.push(segment.segment);
+		pushWordLikeSegments(text, this.lang, words);
 	}
 
 	/** Shingles `text` into `hashes`. Documents shorter than one shingle report `shingles: 0`. */

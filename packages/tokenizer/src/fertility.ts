@@ -1,7 +1,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { SentencePieceProcessor } from "@sctg/sentencepiece-js";
-import { ConfigError, InputError, getLanguage } from "@transllm/core";
+import { ConfigError, InputError, countWords, getLanguage } from "@transllm/core";
 import { encodeLinesRust, rustTokenizer } from "./hf-tokenizers.js";
 import type { TokenizerJson } from "./tokenizer-json.js";
 
@@ -22,20 +22,13 @@ export interface Fertility {
 	tokensPerWord: number;
 }
 
-/**
- * Counts words: whitespace-separated for languages written with spaces, `Intl.Segmenter` words (ICU's
- * dictionary segmentation) for those without (Thai, Lao, Khmer, Myanmar, Chinese, Japanese).
- */
-export function countWords(text: string, lang: string): number {
-	const language = getLanguage(lang);
-	if (language.spaceDelimited) return text.split(/\s+/u).filter(Boolean).length;
-	let words = 0;
-	for (const segment of new Intl.Segmenter(language.bcp47, { granularity: "word" }).segment(text)) if (segment.isWordLike) words += 1;
-	return words;
-}
+// Words are counted by @transllm/core's `countWords`: whitespace-separated for languages written with spaces,
+// ICU's dictionary words (windowed, linear in the line) for those without (Thai, Lao, Khmer, Myanmar, CJK).
+export { countWords };
 
 /** Tokens per character and per word of `encoder` on `lines` of language `lang`. */
 export async function measureFertility(encoder: LineEncoder, lines: readonly string[], lang: string): Promise<Fertility> {
+	getLanguage(lang); // an unknown code is a clear error, not whitespace words
 	const encoded = await encoder.encode(lines);
 	let tokens = 0;
 	let chars = 0;
