@@ -1,5 +1,6 @@
 import { dirname } from "node:path";
-import { ConfigError, InputError, SeededRng, readJsonFile } from "@transllm/core";
+import { ConfigError, InputError, SeededRng, listLanguages, readJsonFile } from "@transllm/core";
+import { tcotSpecialTokens } from "@transllm/tcot";
 import { Tensor } from "onnxruntime-node";
 import type { InferenceSession } from "onnxruntime-node";
 import { chatTemplateOf, promptTokenIds } from "./chat-prompt.js";
@@ -56,6 +57,11 @@ export interface GenerateParams extends SamplingOptions, PromptOptions {
 	onToken?(index: number, text: string): void;
 	/** Override the model's decode loop for this call ("graph" supports greedy search only). */
 	decodeLoop?: DecodeLoop;
+	/**
+	 * Special tokens that stay in the generated text (other special tokens are dropped). Default: the TCOT markers
+	 * `<EN>`, `<RESPONSE>` and language-ID tokens the vocabulary has (tcotMarkerIds), so that TCOT output can be parsed.
+	 */
+	keepSpecialTokens?: readonly string[];
 }
 
 export interface GenerationResult {
@@ -139,6 +145,25 @@ async function lastTokenDecoder(onnx: string): Promise<{ graph: string | Uint8Ar
 	}
 }
 
+/** Ids of the tokens the vocabulary has (unknown ones are ignored). */
+function tokenIdSet(tokenizer: ChatTokenizer, tokens: Iterable<string>): Set<number> {
+	const ids = new Set<number>();
+	for (const token of tokens) {
+		const id = tokenizer.tokenToId(token);
+		if (id !== undefined) ids.add(id);
+	}
+	return ids;
+}
+
+/**
+ * The TCOT markers of a vocabulary: `<EN>`, `<RESPONSE>` and every language-ID token it has. `tokenizer extend` and
+ * LLaMA-Factory's `new_special_tokens` add them as special tokens, which skip_special_tokens would drop, leaving
+ * nothing for the TCOT parser (`../shared/papers/000_1ce36f3811662daf.txt` Sec. 2.3).
+ */
+export function tcotMarkerIds(tokenizer: ChatTokenizer): Set<number> {
+	return tokenIdSet(tokenizer, tcotSpecialTokens(listLanguages().map((language) => language.code)));
+}
+
 function idList(value: unknown): number[] {
 	if (typeof value === "number") return [value];
 	if (Array.isArray(value)) return value.filter((v): v is number => typeof v === "number");
@@ -219,6 +244,7 @@ export class Engine implements PromptContext {
 			eosTokenIds: new Set(this.description.eosTokenIds),
 			stopTokenIds: new Set(params.stopTokenIds ?? []),
 			stopStrings: params.stopStrings ?? [],
+			keepSpecialTokens: params.keepSpecialTokens === undefined ? tcotMarkerIds(this.tokenizer) : tokenIdSet(this.tokenizer, params.keepSpecialTokens),
 		};
 		const root = sampling.temperature > 0 ? new SeededRng(params.seed ?? 0) : undefined;
 		const prompts = this.encodePrompts(params.prompts, params);

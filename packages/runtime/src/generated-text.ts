@@ -21,6 +21,8 @@ export class GeneratedText {
 	constructor(
 		private readonly tokenizer: ChatTokenizer,
 		private readonly stopStrings: readonly string[],
+		/** Special tokens that stay in the text (TCOT markers); every other special token is dropped. */
+		private readonly keepSpecialTokens: ReadonlySet<number> = new Set(),
 	) {
 		this.longestStop = Math.max(0, ...stopStrings.map((s) => s.length));
 	}
@@ -58,7 +60,7 @@ export class GeneratedText {
 	}
 
 	private decode(from: number, to: number): string {
-		return from >= to ? "" : this.tokenizer.decode(this.ids.slice(from, to), { skipSpecialTokens: true });
+		return from >= to ? "" : this.tokenizer.decode(this.ids.slice(from, to), { skipSpecialTokens: true, keepSpecialTokens: this.keepSpecialTokens });
 	}
 
 	private findStop(from: number): number | undefined {

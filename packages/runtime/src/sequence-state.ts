@@ -12,6 +12,8 @@ export interface SequenceLimits {
 	eosTokenIds: ReadonlySet<number>;
 	stopTokenIds: ReadonlySet<number>;
 	stopStrings: readonly string[];
+	/** Special token ids kept in the text (TCOT markers). */
+	keepSpecialTokens?: ReadonlySet<number>;
 }
 
 /**
@@ -34,7 +36,7 @@ export class SequenceState {
 		private readonly rng: SeededRng | undefined,
 		private readonly onToken: ((index: number, text: string) => void) | undefined,
 	) {
-		this.text = new GeneratedText(tokenizer, limits.stopStrings);
+		this.text = new GeneratedText(tokenizer, limits.stopStrings, limits.keepSpecialTokens);
 		if (sampling.repetitionPenalty !== 1) this.seen = new Set(promptIds);
 		if (limits.maxNewTokens === 0) this.finish("length");
 	}

@@ -5,12 +5,22 @@ import { Tokenizer } from "@huggingface/tokenizers";
 export interface ChatTokenizer {
 	/** Token ids of a text; `addSpecialTokens` (default true) applies the post-processor (Llama's BOS). */
 	encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
-	/** Text of token ids; `skipSpecialTokens` drops BOS/EOS/added special tokens (default false). Ids outside the tokenizer's vocabulary (a padded model vocabulary) decode to nothing. */
-	decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
+	/**
+	 * Text of token ids; `skipSpecialTokens` drops BOS/EOS/added special tokens (default false) except the ids in
+	 * `keepSpecialTokens` (TCOT's `<EN>`/`<RESPONSE>`/`<TH>` markers, which a parser must see). Ids outside the
+	 * tokenizer's vocabulary (a padded model vocabulary) decode to nothing.
+	 */
+	decode(ids: readonly number[], options?: DecodeOptions): string;
 	tokenToId(token: string): number | undefined;
 	idToToken(id: number): string | undefined;
 	/** Special tokens named in tokenizer_config.json (`bos_token`, `eos_token`, `pad_token`, `unk_token`). */
 	readonly specialTokens: { bos?: string; eos?: string; pad?: string; unk?: string };
+}
+
+export interface DecodeOptions {
+	skipSpecialTokens?: boolean;
+	/** Special token ids that `skipSpecialTokens` keeps. */
+	keepSpecialTokens?: ReadonlySet<number>;
 }
 
 /** tokenizer_config.json writes a special token as a string or as an AddedToken object `{ content }`. */
@@ -33,13 +43,24 @@ export function createTokenizer(tokenizerJson: Record<string, unknown>, tokenize
 		const content = tokenContent(tokenizerConfig[`${key}_token`]);
 		if (content !== undefined) specialTokens[key] = content;
 	}
+	// Special = added tokens marked special plus additional_special_tokens, as transformers' skip_special_tokens drops them.
+	const specialIds = new Set<number>();
+	for (const token of (tokenizerJson.added_tokens ?? []) as { id?: unknown; special?: unknown }[]) if (token.special === true && typeof token.id === "number") specialIds.add(token.id);
+	for (const token of Array.isArray(tokenizerConfig.additional_special_tokens) ? tokenizerConfig.additional_special_tokens : []) {
+		const content = tokenContent(token);
+		const id = content !== undefined ? tokenizer.token_to_id(content) : undefined;
+		if (id !== undefined) specialIds.add(id);
+	}
 	return {
 		specialTokens,
 		encode: (text, options) => tokenizer.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true }).ids,
 		decode: (ids, options) => {
 			// Models often pad their vocabulary past the tokenizer's (to a multiple of 64 or 128); such ids have no text.
-			const known = ids.filter((id) => tokenizer.id_to_token(id) !== undefined);
-			return known.length === 0 ? "" : tokenizer.decode(known, { skip_special_tokens: options?.skipSpecialTokens ?? false });
+			const skip = options?.skipSpecialTokens ?? false;
+			const keep = options?.keepSpecialTokens;
+			const known = ids.filter((id) => tokenizer.id_to_token(id) !== undefined && !(skip && specialIds.has(id) && !keep?.has(id)));
+			// Special ids are filtered here, so the kept markers go through the model's decoder like any token (as the Rust tokenizers do).
+			return known.length === 0 ? "" : tokenizer.decode(known, { skip_special_tokens: false });
 		},
 		tokenToId: (token) => tokenizer.token_to_id(token),
 		idToToken: (id) => tokenizer.id_to_token(id),

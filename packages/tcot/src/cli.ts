@@ -141,7 +141,7 @@ export const tcotCommands: CommandTable = {
 					resume: { type: "boolean", description: "Continue an unfinished output" },
 					force: { type: "boolean", description: "Replace a finished output" },
 				},
-				details: "Other fields of each record (id, …) are kept. missing lists absent stages; fallback is the text to append to continue (' <RESPONSE>' or ' <TH>').",
+				details: "Other fields of each record (id, …) are kept. missing lists absent stages; an English-mode answer ('<RESPONSE> answer', the model's reply to an English query) is complete with its one stage; fallback is the text to append to continue (' <RESPONSE>' or ' <TH>').",
 				async run({ values }, context) {
 					const result = await parseOutputFile({
 						input: fileListOption(values, "in"),
@@ -153,7 +153,7 @@ export const tcotCommands: CommandTable = {
 						force: values.force === true,
 						progress: context.stderr,
 					});
-					summary(context, [`parsed ${result.records} records (${result.complete} complete TCOT outputs, ${result.rejected} rejected) → ${result.output}`]);
+					summary(context, [`parsed ${result.records} records (${result.complete} complete: TCOT chains or English-mode answers, ${result.rejected} rejected) → ${result.output}`]);
 				},
 			},
 		},

@@ -21,9 +21,12 @@ export interface TcotParseResult {
 	/** The language of the target-language token that was found. */
 	lang?: string;
 	mode: TcotMode;
-	/** Stages of the TCOT chain with no text in the output, in chain order. */
+	/**
+	 * Stages with no text in the output, in chain order: of the three TCOT stages, or, for an English-mode answer
+	 * (`<RESPONSE> a^α`, the recovery-KD form a TransLLM model gives to an English query, Sec. 2.2.3), of its one stage.
+	 */
 	missing: TcotStage[];
-	/** All three stages are there. */
+	/** Every stage of the output's mode is there: the TCOT chain's three, or the English-mode answer. */
 	complete: boolean;
 	/** An end-of-sequence text (`</s>`, `<|eot_id|>` …) ended the output; anything after it was dropped. */
 	endedWithEos: boolean;
@@ -40,6 +43,8 @@ export interface TcotParseResult {
 }
 
 export type TcotStreamEvent =
+	/** A piece of English text as it is generated (concatenated per stage, the stage's final text); `english` when the answer is an English-mode one. */
+	| { type: "english-delta"; stage: "english-query" | "english-response"; text: string; english: boolean }
 	| { type: "english-query"; text: string }
 	| { type: "english-response"; text: string }
 	| { type: "target-delta"; text: string }
@@ -62,9 +67,10 @@ function escapeRegExp(text: string): string {
 }
 
 /**
- * Incremental TCOT output parser: feed decoded text chunks as they are generated; it emits `english-query` when
- * `<RESPONSE>` closes the English query, `english-response` when the target-language token closes the English answer,
- * and `target-delta` pieces of the target answer (whose concatenation is the final `responseTarget`). A marker split
+ * Incremental TCOT output parser: feed decoded text chunks as they are generated; it emits `english-delta` pieces of
+ * the English query and answer, `english-query` when `<RESPONSE>` closes the English query, `english-response` when
+ * the target-language token (or, for an English-mode answer `<RESPONSE> a^α`, the end of the output) closes the
+ * English answer, and `target-delta` pieces of the target answer (whose concatenation is the final `responseTarget`). A marker split
  * across chunks is held back until it is complete. Robust to spacing (parts are trimmed), to EOS text, and to
  * repeated markers (a repeat closes the stage's text) or missing ones (reported in `missing`).
  */
@@ -86,7 +92,11 @@ export class TcotStreamParser {
 	private readonly texts: [string, string, string, string] = ["", "", "", ""];
 	private queryFromPrefix = false;
 	private foundLang: string | undefined;
-	private emittedTarget = 0;
+	/** Characters of each stage's trimmed text already emitted as deltas. */
+	private readonly emitted: [number, number, number, number] = [0, 0, 0, 0];
+	/** The output began with `<RESPONSE>`: an English-mode answer so far. */
+	private englishMode = false;
+	private englishResponseEmitted = false;
 	private finished: TcotParseResult | undefined;
 
 	constructor(options: TcotParserOptions = {}) {
@@ -126,12 +136,18 @@ export class TcotStreamParser {
 		return events;
 	}
 
+	/** The result so far, without ending the stream (a server decides on the fallback from it before continuing). */
+	peek(): TcotParseResult {
+		return this.finished ?? this.result();
+	}
+
 	/** Ends the stream: flushes held-back text and returns the last events, the final one `end` with the result. */
 	end(): TcotStreamEvent[] {
 		if (this.finished) return [{ type: "end", result: this.finished }];
 		const events: TcotStreamEvent[] = [];
 		this.text(this.buffer, events);
 		this.buffer = "";
+		this.closeEnglishMode(events);
 		this.finished = this.result();
 		events.push({ type: "end", result: this.finished });
 		return events;
@@ -141,15 +157,24 @@ export class TcotStreamParser {
 		if (text === "" || this.ended) return;
 		this.consumed += text;
 		if (this.ignoring) return;
-		this.texts[this.stage] += text;
-		if (this.stage === 3) {
-			const full = this.texts[3].trimStart();
-			const upTo = full.trimEnd().length;
-			if (upTo > this.emittedTarget) {
-				events.push({ type: "target-delta", text: full.slice(this.emittedTarget, upTo) });
-				this.emittedTarget = upTo;
-			}
-		}
+		const stage = this.stage;
+		this.texts[stage] += text;
+		if (stage === START) return;
+		// Deltas of the trimmed text: leading space is never sent, trailing space waits for the next word.
+		const full = this.texts[stage].trimStart();
+		const upTo = full.trimEnd().length;
+		if (upTo <= this.emitted[stage]) return;
+		const delta = full.slice(this.emitted[stage], upTo);
+		this.emitted[stage] = upTo;
+		if (stage === 3) events.push({ type: "target-delta", text: delta });
+		else events.push({ type: "english-delta", stage: stage === 1 ? "english-query" : "english-response", text: delta, english: this.englishMode });
+	}
+
+	/** An English-mode answer is closed by the end of the output (EOS or end()), not by a marker. */
+	private closeEnglishMode(events: TcotStreamEvent[]): void {
+		if (!this.englishMode || this.stage !== 2 || this.englishResponseEmitted || this.texts[2].trim() === "") return;
+		this.englishResponseEmitted = true;
+		events.push({ type: "english-response", text: this.texts[2].trim() });
 	}
 
 	private marker(text: string, events: TcotStreamEvent[]): void {
@@ -159,6 +184,7 @@ export class TcotStreamParser {
 		if (marker.kind === "eos") {
 			this.endedWithEos = true;
 			this.ended = true;
+			this.closeEnglishMode(events);
 			return;
 		}
 		this.consumed += text;
@@ -170,6 +196,8 @@ export class TcotStreamParser {
 			return;
 		}
 		this.closeStage(events, marker.rank);
+		// `<RESPONSE>` first, nothing before it: the recovery-KD answer to an English query (Sec. 2.2.3).
+		this.englishMode = this.stage === START && marker.rank === 2 && this.texts[0].trim() === "";
 		this.seen.add(marker.rank);
 		this.stage = marker.rank;
 		this.ignoring = false;
@@ -186,7 +214,8 @@ export class TcotStreamParser {
 			events.push({ type: "english-query", text: this.texts[1].trim() });
 		} else if (this.stage === 1 && this.texts[1].trim() !== "") {
 			events.push({ type: "english-query", text: this.texts[1].trim() });
-		} else if (this.stage === 2 && this.texts[2].trim() !== "") {
+		} else if (this.stage === 2 && this.texts[2].trim() !== "" && !this.englishResponseEmitted) {
+			this.englishResponseEmitted = true;
 			events.push({ type: "english-response", text: this.texts[2].trim() });
 		}
 	}
@@ -200,9 +229,9 @@ export class TcotStreamParser {
 		const mode: TcotMode =
 			sawEnglish || (this.seen.has(2) && this.seen.has(3)) ? "tcot" : this.seen.has(2) ? "english" : this.seen.has(3) ? "translation" : "unmarked";
 		const missing: TcotStage[] = [];
-		if (queryEn === undefined) missing.push("english-query");
+		if (queryEn === undefined && mode !== "english") missing.push("english-query");
 		if (responseEn === undefined) missing.push("english-response");
-		if (responseTarget === undefined) missing.push("target-response");
+		if (responseTarget === undefined && mode !== "english") missing.push("target-response");
 		const result: TcotParseResult = { mode, missing, complete: missing.length === 0, endedWithEos: this.endedWithEos, irregular: this.irregular };
 		if (queryEn !== undefined) result.queryEn = queryEn;
 		if (responseEn !== undefined) result.responseEn = responseEn;

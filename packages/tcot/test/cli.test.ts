@@ -260,7 +260,7 @@ describe("transllm tcot parse", () => {
 		);
 		const { code, stdout } = await cli(["tcot", "parse", "-i", input, "-o", output]);
 		expect(code).toBe(0);
-		expect(stdout).toContain("parsed 3 records (1 complete TCOT outputs, 0 rejected)");
+		expect(stdout).toContain("parsed 3 records (2 complete: TCOT chains or English-mode answers, 0 rejected)");
 		const [a, b, c] = await readJsonlFile(output);
 		expect(a).toEqual({
 			id: "a",
@@ -276,7 +276,7 @@ describe("transllm tcot parse", () => {
 			fallback: null,
 		});
 		expect(b).toMatchObject({ id: "b", response_en: null, missing: ["english-response", "target-response"], fallback: " <RESPONSE>" });
-		expect(c).toMatchObject({ id: "c", mode: "english", response_en: "Hello there.", lang: null });
+		expect(c).toMatchObject({ id: "c", mode: "english", response_en: "Hello there.", lang: null, missing: [], complete: true });
 	});
 });
 
@@ -292,7 +292,7 @@ describe("bad language codes", () => {
 		const parse = await cli(["tcot", "parse", "-i", outputs, "-o", join(dir, "unknown-parsed.jsonl")]);
 		expect(parse.stderr).toContain(`${outputs}:1 field "lang": unknown language code "zz"`);
 		const skipped = await cli(["tcot", "parse", "-i", outputs, "-o", join(dir, "unknown-parsed-skip.jsonl"), "--on-bad-record", "skip"]);
-		expect(skipped.stdout).toContain("parsed 1 records (1 complete TCOT outputs, 1 rejected)");
+		expect(skipped.stdout).toContain("parsed 1 records (1 complete: TCOT chains or English-mode answers, 1 rejected)");
 	});
 
 	it("should resume a parse past a record rejected for its language code without writing any record twice", async () => {

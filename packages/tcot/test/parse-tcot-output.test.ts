@@ -91,6 +91,10 @@ function summarize(events: TcotStreamEvent[]) {
 	return {
 		englishQuery: events.filter((event) => event.type === "english-query").map((event) => (event as { text: string }).text),
 		englishResponse: events.filter((event) => event.type === "english-response").map((event) => (event as { text: string }).text),
+		englishDeltas: (["english-query", "english-response"] as const).map((stage) =>
+			events.flatMap((event) => (event.type === "english-delta" && event.stage === stage ? [event.text] : [])).join(""),
+		),
+		englishMode: [...new Set(events.flatMap((event) => (event.type === "english-delta" ? [event.english] : [])))],
 		target: events.filter((event) => event.type === "target-delta").map((event) => (event as { text: string }).text).join(""),
 		result: end.result,
 	};
@@ -99,8 +103,17 @@ function summarize(events: TcotStreamEvent[]) {
 describe("TcotStreamParser", () => {
 	it("should emit English query done, English response done and target deltas, in that order", () => {
 		const events = streamEvents([`<EN> ${queryEn} <RESPONSE> `, `${articleEn} <TH> `, articleTh.slice(0, 20), articleTh.slice(20), "</s>"]);
-		expect(events.map((event) => event.type)).toEqual(["english-query", "english-response", "target-delta", "target-delta", "end"]);
-		expect(summarize(events)).toEqual({ englishQuery: [queryEn], englishResponse: [articleEn], target: articleTh, result: parseTcotOutput(golden) });
+		expect(events.filter((event) => event.type !== "english-delta").map((event) => event.type)).toEqual(["english-query", "english-response", "target-delta", "target-delta", "end"]);
+		// English deltas come before their stage's closing event and add up to it.
+		expect(events.findIndex((event) => event.type === "english-delta")).toBe(0);
+		expect(summarize(events)).toEqual({
+			englishQuery: [queryEn],
+			englishResponse: [articleEn],
+			englishDeltas: [queryEn, articleEn],
+			englishMode: [false],
+			target: articleTh,
+			result: parseTcotOutput(golden),
+		});
 	});
 
 	it("should give the batch result for every two-way split of the output, even inside a marker", () => {
@@ -120,5 +133,54 @@ describe("TcotStreamParser", () => {
 		const events = streamEvents(["<EN> q <RESPONSE> a <TH> สวัสดี <", "/s", ">"]);
 		expect(summarize(events).target).toBe("สวัสดี");
 		expect(events.some((event) => event.type === "target-delta" && event.text.includes("<"))).toBe(false);
+	});
+});
+
+// The recovery-KD form a TransLLM model produces for an English query (Sec. 2.2.3): `<RESPONSE> a^α`, no chain.
+const englishAnswer = "The capital of Thailand is Bangkok.";
+const englishGolden = `<RESPONSE> ${englishAnswer}</s>`;
+
+describe("English-mode answers", () => {
+	it("should parse `<RESPONSE> answer</s>` as a complete English-mode answer", () => {
+		expect(parseTcotOutput(englishGolden, { lang: "th" })).toEqual({
+			responseEn: englishAnswer,
+			mode: "english",
+			missing: [],
+			complete: true,
+			endedWithEos: true,
+			irregular: false,
+		} satisfies TcotParseResult);
+		expect(parseTcotOutput(`<RESPONSE> ${englishAnswer}`).complete).toBe(true);
+		// The marker alone is no answer; a later target marker makes it an (incomplete) chain.
+		expect(parseTcotOutput("<RESPONSE></s>")).toMatchObject({ mode: "english", missing: ["english-response"], complete: false });
+		expect(parseTcotOutput(`<RESPONSE> ${englishAnswer} <TH> ตอบ`)).toMatchObject({ mode: "tcot", missing: ["english-query"], complete: false });
+	});
+
+	it("should stream the English answer as English-mode deltas and close it with english-response at EOS", () => {
+		const events = streamEvents(["<RESP", "ONSE> The capital", " of Thailand ", "is Bangkok.", "</s>"], "th");
+		expect(events.map((event) => event.type)).toEqual(["english-delta", "english-delta", "english-delta", "english-response", "end"]);
+		expect(summarize(events)).toEqual({
+			englishQuery: [],
+			englishResponse: [englishAnswer],
+			englishDeltas: ["", englishAnswer],
+			englishMode: [true],
+			target: "",
+			result: parseTcotOutput(englishGolden, { lang: "th" }),
+		});
+	});
+
+	it("should close the English answer at end() when no EOS text came, and give the batch result for every split", () => {
+		expect(summarize(streamEvents([`<RESPONSE> ${englishAnswer}`])).englishResponse).toEqual([englishAnswer]);
+		const expected = summarize(streamEvents([englishGolden]));
+		for (let cut = 0; cut <= englishGolden.length; cut++) expect(summarize(streamEvents([englishGolden.slice(0, cut), englishGolden.slice(cut)]))).toEqual(expected);
+	});
+
+	it("should give the result so far with peek() without ending the stream", () => {
+		const parser = new TcotStreamParser({ lang: "th" });
+		parser.push(`<EN> ${queryEn} <RESPONSE> ${articleEn}`);
+		expect(parser.peek().fallback?.append).toBe(" <TH>");
+		const events = parser.push(` <TH> ${articleTh}`);
+		expect(events.map((event) => event.type)).toEqual(["english-response", "target-delta"]);
+		expect((parser.end().at(-1) as { result: TcotParseResult }).result.complete).toBe(true);
 	});
 });
