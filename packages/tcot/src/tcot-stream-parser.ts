@@ -157,9 +157,9 @@ export class TcotStreamParser {
 		if (text === "" || this.ended) return;
 		this.consumed += text;
 		if (this.ignoring) return;
-		const stage = this.stage;
-		this.texts[stage] += text;
-		if (stage === START) return;
+		this.texts[this.stage] += text;
+		if (this.stage === START) return;
+		const stage = this.stage as 1 | 2 | 3;
 		// Deltas of the trimmed text: leading space is never sent, trailing space waits for the next word.
 		const full = this.texts[stage].trimStart();
 		const upTo = full.trimEnd().length;
