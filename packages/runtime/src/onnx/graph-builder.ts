@@ -121,6 +121,13 @@ export class GraphBuilder {
 		return this.node(opType, inputs, output === undefined ? rest : { ...rest, outputs: [output] })[0] as string;
 	}
 
+	/** Adds a ready-made initializer (e.g. one stored as external data) under its own name, which must be free. */
+	addInitializer(tensor: OnnxTensor): string {
+		this.claim(tensor.name ?? "");
+		(this.graph.initializer as OnnxTensor[]).push(tensor);
+		return tensor.name ?? "";
+	}
+
 	/** Adds an initializer; returns its (unique) name. */
 	initializer(name: string, dataType: number, dims: readonly number[], data: TensorArray | readonly number[]): string {
 		const unique = this.unique(name);
