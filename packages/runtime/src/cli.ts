@@ -6,6 +6,7 @@ import type { ChatModel } from "./chat-model.js";
 import type { PromptInput } from "./chat-prompt.js";
 import type { DecodeLoop } from "./engine.js";
 import type { ExecutionProviderRequest } from "./execution-provider.js";
+import { exportCommands } from "./export/export-command.js";
 
 const modelOptions: Record<string, CliOption> = {
 	model: { type: "string", required: true, valueName: "<dir>", description: "Model directory: config.json, tokenizer.json, tokenizer_config.json, model.onnx or onnx/model.onnx (+ .onnx_data)" },
@@ -312,4 +313,5 @@ export const runtimeCommands: CommandTable = {
 			}
 		},
 	},
+	...exportCommands,
 };

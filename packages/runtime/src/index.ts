@@ -15,3 +15,5 @@ export { runtimeCommands } from "./cli.js";
 export * from "./onnx/index.js";
 export * from "./fixture/index.js";
 export * from "./graph/index.js";
+// Hugging Face checkpoints back into ONNX (`transllm export`).
+export * from "./export/index.js";
