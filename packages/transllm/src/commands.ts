@@ -7,12 +7,15 @@ import { kdCommands, serveCommand } from "@transllm/recovery-kd";
 import { tcotCommands } from "@transllm/tcot";
 import { corpusCommands } from "@transllm/corpus";
 import { tokenizerCommands } from "@transllm/tokenizer";
+import { pipelineCommands } from "./pipeline/commands.js";
 
 /**
  * The transllm command table: every package owns its subcommands in its own `src/cli.ts`; this table only
- * names where each one hangs (`transllm tcot …`, `transllm generate`), in the order of the TransLLM pipeline.
+ * names where each one hangs (`transllm tcot …`, `transllm generate`), in the order of the TransLLM pipeline, after
+ * the pipeline's own `init`, `run` and `status`, which call the same packages' APIs.
  */
 export const commands: CommandTable = {
+	...pipelineCommands,
 	corpus: { description: "Corpora: clean target-language text, build parallel data and translation pre-training text, LLaMAX code-switch augmentation", subcommands: corpusCommands },
 	dedup: { description: "MinHash LSH near-duplicate removal (TransLLM Sec. 3.1), Thai-aware, out of core", subcommands: dedupCommands },
 	tokenizer: { description: "Vocabulary extension by continued BPE that leaves English unchanged, fertility reports, embedding resize", subcommands: tokenizerCommands },

@@ -1,0 +1,18 @@
+export type { LanguageConfig, PipelineConfig, SlurmConfig } from "./config.js";
+export { configSchema } from "./config-schema.js";
+export { ConfigFileError, loadConfig, parseConfig } from "./load-config.js";
+export type { ConfigProblem } from "./load-config.js";
+export { configReference, withConfigReference } from "./config-reference.js";
+export { initPipeline, initialConfig } from "./init-config.js";
+export { runPipeline, preflight, formatPlan } from "./run-pipeline.js";
+export type { RunOptions, RunOutcome } from "./run-pipeline.js";
+export { planRun } from "./plan.js";
+export type { PlanStep, PlanAction } from "./plan.js";
+export { pipelineStatus } from "./status.js";
+export { buildReport, renderReportHtml, writeReport } from "./report.js";
+export type { PipelineReport, ReportStage } from "./report.js";
+export { readLockFile, LOCK_FILE } from "./lock-file.js";
+export type { LockFile, StageRecord } from "./lock-file.js";
+export { STAGES } from "./stages/index.js";
+export type { Stage, StageContext, StageResult, ShardedStage } from "./stage.js";
+export { pipelineCommands } from "./commands.js";
