@@ -1,8 +1,9 @@
-// The quickstart demo (`pnpm demo` = build + node examples/quickstart/run.mjs) run as users run it, as a child
-// process of the built CLI, and its outputs read back: real Thai training files, a cleaned corpus, an extended
-// tokenizer, recovery-KD records, CLO pairs and a probe report. The root `pnpm test` builds every package first.
+// The quickstart demo (`pnpm demo` = build + node examples/quickstart/run.mjs = `transllm run
+// examples/quickstart/transllm.yaml`, then `transllm status`) run as users run it, twice: the first run does every
+// stage, the second is a no-op. The outputs are read back: real Thai training files, a cleaned corpus, an extended
+// tokenizer, recovery-KD records, CLO pairs, a probe report. The root `pnpm test` builds every package first.
 import { spawn } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseTcotOutput } from "@transllm/tcot";
@@ -18,30 +19,57 @@ const readRecords = <T = Record<string, unknown>>(path: string): T[] =>
 		.map((line) => JSON.parse(line) as T);
 const thai = /\p{Script=Thai}/u;
 
-let demo: { code: number | null; stdout: string; stderr: string };
+interface Demo {
+	code: number | null;
+	stdout: string;
+	stderr: string;
+	seconds: number;
+}
 
-beforeAll(async () => {
-	demo = await new Promise((resolve, reject) => {
+function demo(): Promise<Demo> {
+	const started = Date.now();
+	return new Promise((resolve, reject) => {
 		const child = spawn(process.execPath, [join(root, "examples", "quickstart", "run.mjs")], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
 		let stdout = "";
 		let stderr = "";
 		child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString("utf8")));
 		child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
 		child.on("error", reject);
-		child.on("close", (code) => resolve({ code, stdout, stderr }));
+		child.on("close", (code) => resolve({ code, stdout, stderr, seconds: (Date.now() - started) / 1000 }));
 	});
+}
+
+let first: Demo;
+let second: Demo;
+
+beforeAll(async () => {
+	rmSync(join(root, "examples", "quickstart", "out"), { recursive: true, force: true });
+	first = await demo();
+	second = await demo();
 }, 300_000);
 
 describe("examples/quickstart (pnpm demo)", () => {
-	it("runs every step and exits 0", () => {
-		expect(demo.code, `stdout:\n${demo.stdout.slice(-3000)}\nstderr:\n${demo.stderr.slice(-3000)}`).toBe(0);
-		const steps = [...demo.stdout.matchAll(/^== (\d+)\. /gm)].map((match) => Number(match[1]));
-		expect(steps).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
-		expect(demo.stdout).toMatch(/weights are random/i);
+	it("runs every stage, prints the status table and the report's path, and exits 0", () => {
+		expect(first.code, `stdout:\n${first.stdout.slice(-3000)}\nstderr:\n${first.stderr.slice(-3000)}`).toBe(0);
+		const ran = [...first.stdout.matchAll(/^✓ ([a-z-]+) in /gm)].map((match) => match[1]);
+		expect(ran).toEqual(["clean", "fertility", "extend", "pretraining", "kd-generate", "kd-translate", "tcot", "probe", "clo"]);
+		expect(first.stdout).toMatch(/weights are random/i);
+		expect(first.stdout).toMatch(/^stage\s+state\s+figures\s+outputs$/m);
+		expect(first.stdout).toMatch(/^clean\s+up to date\s+th: read 39, filtered 31, kept 28/m);
+		expect(first.stdout).toContain("Report: examples/quickstart/out/report.html");
+		expect(readFileSync(out("report.html"), "utf8")).toContain("<svg");
 	});
 
-	it("writes real Thai TCOT training files for LLaMA-Factory and TRL", () => {
-		const train = readRecords<{ conversations: { from: string; value: string }[] }>(out("tcot/llamafactory/train.jsonl"));
+	it("a second run right after is a no-op: every stage is up to date", () => {
+		expect(second.code).toBe(0);
+		expect(second.stdout).toContain("every stage is up to date");
+		expect(second.stdout).not.toMatch(/^▶/m);
+		expect([...second.stdout.matchAll(/^= ([a-z-]+): up to date$/gm)]).toHaveLength(9);
+		expect(second.seconds).toBeLessThan(first.seconds);
+	});
+
+	it("writes real Thai TCOT training files for LLaMA-Factory, and the translation pre-training text", () => {
+		const train = readRecords<{ conversations: { from: string; value: string }[] }>(out("tcot/train.jsonl"));
 		const tcot = train.filter((record) => /^<EN> .+ <RESPONSE> .+ <TH> .+/s.test(record.conversations[1]?.value ?? ""));
 		expect(tcot.length).toBeGreaterThan(0);
 		for (const record of tcot) {
@@ -54,58 +82,49 @@ describe("examples/quickstart (pnpm demo)", () => {
 			expect(parsed.responseEn).toMatch(/[A-Za-z]/);
 			expect(parsed.responseTarget).toMatch(thai);
 		}
-		const trl = readRecords<{ messages: { role: string; content: string }[] }>(out("tcot/trl/train.jsonl"));
-		expect(trl.length).toBe(train.length);
-		expect(trl.some((record) => record.messages[1]?.content.startsWith("<EN> "))).toBe(true);
-		const pretraining = readRecords<{ text: string }>(out("tcot/llamafactory/translation_pretraining.jsonl"));
+		expect(readJson(out("tcot/dataset_info.json"))).toBeTypeOf("object");
+		const pretraining = readRecords<{ text: string }>(out("tcot/translation_pretraining.jsonl"));
 		expect(pretraining.some((record) => record.text.split("\n").some((line) => / <TH> /.test(line) && thai.test(line)))).toBe(true);
+		expect(existsSync(out("pretraining/th/translation-pretraining.jsonl"))).toBe(true);
 	});
 
 	it("cleans the corpus: the planted documents are dropped, the re-posts by MinHash dedup", () => {
-		const summary = readJson<{ read: number; kept: number; outputs: string[]; dedup: { removed: number } }>(out("corpus/summary.json"));
+		const summary = readJson<{ read: number; kept: number; outputs: string[]; dedup: { removed: number } }>(out("clean/th/summary.json"));
 		expect(summary.read).toBe(39);
 		expect(summary.dedup.removed).toBe(3);
-		const kept = summary.outputs.flatMap((path) => readRecords<{ id: string; text: string }>(join(root, path)));
+		const kept = summary.outputs.flatMap((path) => readRecords<{ id: string; text: string }>(path));
 		expect(kept.length).toBe(summary.kept);
 		for (const document of kept) {
 			expect(document.id).toMatch(/^tha-(\d+|preamble)$/);
 			expect(document.text).toMatch(thai);
 			expect(document.text).not.toMatch(/ทาส|ทรมาน/);
 		}
-		const removed = readdirSync(out("corpus/dedup/removed")).flatMap((name) => readRecords(out(`corpus/dedup/removed/${name}`)));
+		const removed = readdirSync(out("clean/th/dedup/removed")).flatMap((name) => readRecords(out(`clean/th/dedup/removed/${name}`)));
 		expect(removed).toHaveLength(3);
 	});
 
 	it("extends Llama-3's tokenizer so that held-out Thai takes fewer tokens", () => {
-		const fertility = (name: string) =>
-			Object.values(readJson<{ tokenizers: Record<string, { tokens: number; tokensPerWord: number }> }>(out(`tokenizer/fertility-${name}.json`)).tokenizers)[0];
-		const before = fertility("llama-3");
-		const after = fertility("llama-3-th");
-		expect(before?.tokens).toBeGreaterThan(0);
-		expect(after?.tokensPerWord).toBeLessThan(before?.tokensPerWord ?? 0);
-		const report = readJson<{ added: number; vocabSize: number; checks: { ok: boolean }[] }>(out("tokenizer/llama-3-th/extension-report.json"));
+		const curve = readJson<{ points: { k: number; sets: Record<string, { tokensPerWord: number }> }[] }>(out("fertility/th.json"));
+		const before = curve.points.find((point) => point.k === 0)?.sets["held-out"]?.tokensPerWord ?? 0;
+		const after = curve.points.find((point) => point.k === 200)?.sets["held-out"]?.tokensPerWord ?? Number.POSITIVE_INFINITY;
+		expect(before).toBeGreaterThan(0);
+		expect(after).toBeLessThan(before);
+		const report = readJson<{ added: number; vocabSize: number; checks: { ok: boolean }[] }>(out("extend/extension-report.json"));
 		expect(report.added).toBe(200);
 		expect(report.vocabSize).toBe(128256 + 200 + 3);
 		expect(report.checks.every((check) => check.ok)).toBe(true);
 	});
 
-	it("runs recovery KD with the fixture and flags its gibberish translations", () => {
-		const kd = readRecords<{ query_en: string; response_en: string }>(out("kd/kd.en.jsonl"));
-		expect(kd).toHaveLength(4);
-		const translated = readRecords<{ flags?: string[] }>(out("kd/kd.th.jsonl"));
+	it("runs recovery KD with the fixture and flags its gibberish translations, which the later stages leave out", () => {
+		expect(readRecords(out("kd-generate/kd.en.jsonl"))).toHaveLength(4);
+		const translated = readRecords<{ flags?: string[] }>(out("kd-translate/th.jsonl"));
 		expect(translated).toHaveLength(4);
 		for (const record of translated) expect(record.flags).toContain("lang_mismatch_response");
+		expect(readRecords(out("kd-translate/th.checked.jsonl"))).toHaveLength(0);
 	});
 
-	it("generates, scores, builds CLO pairs and probes with the fixture", () => {
-		const answers = readRecords<{ response: string; generated_tokens: number }>(out("generate/answers.th.jsonl"));
-		expect(answers).toHaveLength(3);
-		for (const answer of answers) expect(answer.generated_tokens).toBeGreaterThan(0);
-		const scores = readRecords<{ logprob_sum: number; tokens: number }>(out("score/scores.th.jsonl"));
-		expect(scores).toHaveLength(20);
-		for (const score of scores) expect(score.logprob_sum).toBeLessThan(0);
-
-		const rows = readRecords<{ pair_id: string; row: string; chosen: string; rejected: string }>(out("clo/pairs.jsonl"));
+	it("builds CLO pairs and probes with the fixture", () => {
+		const rows = readRecords<{ pair_id: string; row: string; chosen: string; rejected: string }>(out("clo/th/pairs.jsonl"));
 		expect(rows.length % 2).toBe(0);
 		for (let index = 0; index < rows.length; index += 2) {
 			const [en, target] = [rows[index], rows[index + 1]];
@@ -114,12 +133,11 @@ describe("examples/quickstart (pnpm demo)", () => {
 			expect(target?.chosen).toBe(en?.rejected);
 			expect(target?.chosen).toMatch(thai);
 		}
-
 		const probe = readJson<{ reports: { lang: string; curves: unknown[]; decision: { lambda: number } }[] }>(out("probe/report.json"));
 		expect(probe.reports[0]?.lang).toBe("th");
 		expect(probe.reports[0]?.curves).toHaveLength(4);
-		const settings = readJson<{ lambda: number; pivot_layer: number }>(out("prom/settings.json"));
+		const settings = readJson<{ lambda: number; pivot_layer: number }>(out("probe/th/settings.json"));
 		expect(settings.lambda).toBe(probe.reports[0]?.decision.lambda);
-		expect(readRecords(out("prom/target.jsonl"))).toHaveLength(20);
+		expect(readRecords(out("probe/th/target.jsonl"))).toHaveLength(20);
 	});
 });

@@ -175,6 +175,12 @@ export const configSchema = {
 						api_key_env: { type: "string", pattern: "^[A-Za-z_][A-Za-z0-9_]*$", description: "Name of the environment variable holding the API key (google: default GOOGLE_TRANSLATE_API_KEY)" },
 						max_tokens: { ...count, default: 2048, description: "Most new tokens per translated text (chat translation)" },
 						concurrency: { ...count, default: 8, description: "Requests in flight" },
+						exclude_flags: {
+							type: "array",
+							items: { type: "string" },
+							default: ["lang_mismatch_query", "lang_mismatch_response", "empty_translation"],
+							description: "Records with any of these flags stay out of the later stages' checked file (every record stays in <lang>.jsonl)",
+						},
 					},
 				},
 			},

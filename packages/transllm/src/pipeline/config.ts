@@ -50,7 +50,7 @@ export interface PipelineConfig {
 		limit?: number;
 		max_tokens: number;
 		generation: { backend: "local" | "endpoint"; endpoint?: string; model_name?: string; api_key_env?: string; concurrency: number; batch_size: number };
-		translation: { backend: "google" | "endpoint" | "local"; endpoint?: string; model_name?: string; api_key_env?: string; max_tokens: number; concurrency: number };
+		translation: { backend: "google" | "endpoint" | "local"; endpoint?: string; model_name?: string; api_key_env?: string; max_tokens: number; concurrency: number; exclude_flags: string[] };
 	};
 	tcot: { format: "llamafactory" | "trl"; val_size: number; dataset_name: string };
 	probe: { enabled: boolean; shots: number; max_examples?: number };

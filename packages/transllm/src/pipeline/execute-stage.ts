@@ -4,6 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { TransllmError, writeJsonAtomic } from "@transllm/core";
 import type { PipelineConfig } from "./config.js";
+import { faultPoint } from "./fault-point.js";
 import { loadHashCache, saveHashCache } from "./hash-cache.js";
 import { readLockFile, updateLockFile } from "./lock-file.js";
 import type { StageRecord } from "./lock-file.js";
@@ -93,6 +94,7 @@ async function runLocalRanks(config: PipelineConfig, stage: Stage, ranks: readon
 				child.on("close", (exit) => resolveCode(exit));
 			});
 			if (code !== 0) failures.push(`rank ${rank} exited with ${code} (log: ${stageLogPath(config.workdir, stage.name, rank)})`);
+			else faultPoint(`ranks:${stage.name}`);
 		}
 	};
 	await Promise.all(Array.from({ length: Math.min(config.executor.workers, ranks.length) }, worker));
@@ -134,6 +136,7 @@ export async function executeStage(config: PipelineConfig, stage: Stage, deps: r
 		const record: StageRecord = { ...key, outputs, figures: result.figures, seconds: Math.round((Date.now() - started) / 100) / 10, finishedAt: new Date().toISOString() };
 		await updateLockFile(config.workdir, stage.name, record);
 		log.write(`== ${stage.name}: done in ${record.seconds} s\n`);
+		faultPoint(`after:${stage.name}`);
 		return record;
 	} catch (error) {
 		log.write(`== ${stage.name}: failed: ${(error as Error).stack ?? String(error)}\n`);

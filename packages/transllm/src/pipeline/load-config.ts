@@ -67,8 +67,10 @@ function describe(error: ErrorObject): { keys: string[]; key?: string; message: 
 		}
 		case "enum":
 			return { keys, message: `must be one of ${(error.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(", ")}` };
-		case "propertyNames":
-			return { keys, message: `key "${String(error.params.propertyName)}" is not a language code (th, ar, pt-BR …)` };
+		case "propertyNames": {
+			const key = String(error.params.propertyName);
+			return { keys: [...keys, key], key, message: `"${key}" is not a language code (th, ar, pt-BR …)` };
+		}
 		default:
 			return { keys, message: error.message ?? error.keyword };
 	}
@@ -117,7 +119,7 @@ export function parseConfig(text: string, file: string): PipelineConfig {
 		const problems: ConfigProblem[] = [];
 		for (const error of validate.errors ?? []) {
 			// `if`/`anyOf` wrappers repeat their branches' errors.
-			if (error.keyword === "if") continue;
+			if (error.keyword === "if" || (error.keyword === "pattern" && error.propertyName !== undefined)) continue;
 			const { keys, key, message } = describe(error);
 			const problem = { path: pathText(keys), line: lineOf(doc, key !== undefined ? keys.slice(0, -1) : keys, counter, key), message };
 			const id = `${problem.path}|${problem.message}`;

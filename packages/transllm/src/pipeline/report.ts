@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "@transllm/core";
 import type { PipelineConfig } from "./config.js";
+import { faultPoint } from "./fault-point.js";
 import { readLockFile } from "./lock-file.js";
 import type { StageRecord } from "./lock-file.js";
 import { stageLogPath } from "./stage-dir.js";
@@ -175,6 +176,7 @@ ${sections.join("\n")}
 export async function writeReport(config: PipelineConfig, stages: readonly Stage[]): Promise<string> {
 	const report = await buildReport(config, stages);
 	await writeJsonAtomic(join(config.workdir, "report.json"), report);
+	faultPoint("report");
 	const html = join(config.workdir, "report.html");
 	await writeFileAtomic(html, await renderReportHtml(report));
 	return html;

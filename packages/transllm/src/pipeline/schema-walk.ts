@@ -17,7 +17,7 @@ export interface SchemaNode {
 
 /** The type of a schema node in words (`integer ≥ 1`, `"local" | "slurm"`, `list of string`). */
 export function typeText(node: SchemaNode): string {
-	if (node.enum) return node.enum.map((v) => JSON.stringify(v)).join(" \\| ");
+	if (node.enum) return node.enum.map((v) => JSON.stringify(v)).join(" | ");
 	if (node.const !== undefined) return JSON.stringify(node.const);
 	if (node.type === "array") return `list of ${node.items ? typeText(node.items) : "any"}`;
 	if (node.type === "object" && node.additionalProperties && typeof node.additionalProperties === "object" && !node.properties) return "map: language code → object";

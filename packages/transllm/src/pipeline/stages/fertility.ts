@@ -43,7 +43,12 @@ export const fertilityStage: Stage = {
 			await writeJsonAtomic(json, { ...curve, base: relative(config.workdir, curve.base) });
 			await writeFileAtomic(svg, fertilityCurveSvg(curve, { title: `fertility (${lang})` }));
 			outputs.push(relative(context.workdir, json), relative(context.workdir, svg));
+			const first = curve.points[0];
+			const last = curve.points[curve.points.length - 1];
+			const set = heldout ? "held-out" : "in-sample";
 			figures[lang] = {
+				[`tokens/word K=${first?.k}`]: first?.sets[set]?.tokensPerWord,
+				[`tokens/word K=${last?.k}`]: last?.sets[set]?.tokensPerWord,
 				family: curve.family,
 				shortfall: curve.shortfall,
 				points: curve.points.map((p) => ({ k: p.k, added: p.added, tokensPerWord: Object.fromEntries(Object.entries(p.sets).map(([name, f]) => [name, f.tokensPerWord])) })),

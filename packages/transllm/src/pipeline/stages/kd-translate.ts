@@ -1,5 +1,5 @@
 import { join, relative } from "node:path";
-import { ConfigError, readJsonl } from "@transllm/core";
+import { ConfigError, readJsonl, writeFileAtomic } from "@transllm/core";
 import { GOOGLE_KEY_VARIABLES, GOOGLE_TRANSLATE_V2_ENDPOINT, createChatTranslationBackend, createGoogleTranslateBackend, translateRecoveryKd } from "@transllm/recovery-kd";
 import type { TranslatedKdRecord, TranslationBackend } from "@transllm/recovery-kd";
 import type { PipelineConfig } from "../config.js";
@@ -62,10 +62,18 @@ export const kdTranslateStage: Stage = {
 			const out = join(context.dir, `${lang}.jsonl`);
 			try {
 				const summary = await translateRecoveryKd({ input, out, lang, backend, resume: context.resume, overwrite: !context.resume, onBadRecord: "error", progress: context.log });
+				// Flagged records are kept in <lang>.jsonl (the package never drops them); the later stages read the
+				// checked file, without the records whose translation failed its language check.
 				const examples: { id: string; flags: string[] }[] = [];
-				for await (const { value } of readJsonl<TranslatedKdRecord>(out)) if (value.flags?.length && examples.length < 3) examples.push({ id: value.id, flags: value.flags });
-				outputs.push(relative(context.workdir, out));
-				figures[lang] = { records: summary.records, rejected: summary.rejected, flagged: summary.flagged, flaggedExamples: examples };
+				const checked: string[] = [];
+				for await (const { value } of readJsonl<TranslatedKdRecord>(out)) {
+					if (value.flags?.length && examples.length < 3) examples.push({ id: value.id, flags: value.flags });
+					if (!value.flags?.some((flag) => t.exclude_flags.includes(flag))) checked.push(JSON.stringify(value));
+				}
+				const checkedPath = join(context.dir, `${lang}.checked.jsonl`);
+				await writeFileAtomic(checkedPath, checked.length > 0 ? `${checked.join("\n")}\n` : "");
+				outputs.push(relative(context.workdir, out), relative(context.workdir, checkedPath));
+				figures[lang] = { records: summary.records, kept: checked.length, excluded: summary.records - checked.length, rejected: summary.rejected, flagged: summary.flagged, flaggedExamples: examples };
 			} finally {
 				await backend.close();
 			}

@@ -4,11 +4,12 @@ import type { PipelineConfig } from "../config.js";
 import type { StageRecord } from "../lock-file.js";
 import { languagesOf, missingPaths, upstreamOutputs } from "../stage.js";
 import type { Stage } from "../stage.js";
+import { translatedFiles } from "./translated-records.js";
 
 function sources(config: PipelineConfig, upstream: Record<string, StageRecord>) {
 	const of = (stage: string, suffix: string) => upstreamOutputs(config.workdir, upstream, stage, (path) => path.endsWith(suffix));
 	return {
-		translated: [...of("kd-translate", ".jsonl"), ...languagesOf(config).flatMap((lang) => config.languages[lang]?.translated ?? [])],
+		translated: languagesOf(config).flatMap((lang) => translatedFiles(config, upstream, lang)),
 		parallel: of("pretraining", "/pairs.jsonl"),
 		english: of("pretraining", "/english.jsonl"),
 	};
