@@ -14,7 +14,10 @@ export interface OpenJsonlWriterOptions<T> {
 	 * finished, the writer opens in the `alreadyComplete` state and refuses writes.
 	 */
 	resume?: boolean;
-	/** Replace a finished output that exists (default: refuse, so that nothing written is lost by mistake). */
+	/**
+	 * Start over (`--force`): replace a finished output and discard an unfinished one (default: refuse both, so that
+	 * nothing written is lost by mistake).
+	 */
 	overwrite?: boolean;
 	/** With `resume`: collect a key of every record already written (e.g. its id) into `existingKeys`. */
 	keyOf?: (record: T) => string;
@@ -114,11 +117,8 @@ export class JsonlWriter<T = unknown> {
 				return new JsonlWriter<T>(path, undefined, count, true, keys, bufferLimit);
 			}
 		} else {
-			if (hasPartial) {
-				throw new TransllmError(
-					"E_IO",
-					`${partial} holds an unfinished output: resume it (--resume) or delete it before starting again`,
-				);
+			if (hasPartial && !options.overwrite) {
+				throw new TransllmError("E_IO", `${partial} holds an unfinished output: continue it with --resume, or start over with --force`);
 			}
 			if (hasFinal && !options.overwrite) {
 				throw new TransllmError("E_IO", `${path} exists: pass overwrite (--force) to replace it, or resume to keep it`);

@@ -133,6 +133,20 @@ describe("JsonlWriter", () => {
 		await expect(third.write({})).rejects.toThrow(/already complete/);
 	});
 
+	it("starts over with overwrite (--force) when an unfinished output is left (issue 16 point 6)", async () => {
+		const dir = await temp();
+		const path = join(dir, "out.jsonl");
+		const first = await JsonlWriter.open<{ i: number }>(path);
+		await first.write({ i: 1 });
+		await first.close();
+		await expect(JsonlWriter.open(path)).rejects.toThrow(/--resume, or start over with --force/);
+		const again = await JsonlWriter.open<{ i: number }>(path, { overwrite: true });
+		expect(again.resumedCount).toBe(0);
+		await again.write({ i: 2 });
+		await again.finish();
+		expect(await readFile(path, "utf8")).toBe('{"i":2}\n');
+	});
+
 	it("gzips on finish when the path ends in .gz", async () => {
 		const dir = await temp();
 		const path = join(dir, "out.jsonl.gz");

@@ -39,7 +39,7 @@ const retryOptions = {
 
 const jobOptions = {
 	resume: { type: "boolean", description: "Continue an interrupted run where it stopped (the finished file equals an uninterrupted run's)" },
-	force: { type: "boolean", description: "Replace a finished output" },
+	force: { type: "boolean", description: "Start over: replace a finished output, discard an unfinished one" },
 	"on-bad-record": { type: "string", valueName: "<error|skip>", description: "A bad input line stops the run naming file:line (error) or goes to <out>.rejects.jsonl (skip)", default: "error" },
 	quiet: { type: "boolean", description: "No progress output" },
 } as const;

@@ -18,7 +18,7 @@ const modelOptions: Record<string, CliOption> = {
 	system: { type: "string", valueName: "<text>", description: "System message before each user turn when the chat template is used" },
 	out: { type: "string", valueName: "<file.jsonl>", description: "Output JSONL (written to <out>.partial, renamed when complete; default: stdout)" },
 	resume: { type: "boolean", description: "Continue an interrupted --out after its last complete record" },
-	force: { type: "boolean", description: "Replace an existing complete --out" },
+	force: { type: "boolean", description: "Start over: replace a finished --out, discard an unfinished one" },
 	"on-bad-record": { type: "string", default: "error", valueName: "error|skip", description: "A malformed input line stops the job (error) or goes to <out>.rejects.jsonl (skip)" },
 	quiet: { type: "boolean", description: "No progress on stderr" },
 };

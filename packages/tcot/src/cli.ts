@@ -80,7 +80,7 @@ export const tcotCommands: CommandTable = {
 					"dataset-name": { type: "string", default: "transllm_tcot", valueName: "<name>", description: "Prefix of the dataset_info.json entries" },
 					metadata: { type: "boolean", description: "Add id, kind and lang to every exported record" },
 					resume: { type: "boolean", description: "Continue unfinished outputs (same inputs and seed)" },
-					force: { type: "boolean", description: "Replace finished outputs" },
+					force: { type: "boolean", description: "Start over: replace finished outputs, discard unfinished ones" },
 				},
 				details: [
 					"Writes train.jsonl, validation.jsonl, translation_pretraining.jsonl (with --parallel), special_tokens.json, manifest.json, build-options.json",
@@ -139,7 +139,7 @@ export const tcotCommands: CommandTable = {
 					lang: { type: "string", valueName: "<code>", description: "Target language (default: the record's lang, else any language-ID token)" },
 					"on-bad-record": { type: "string", default: "error", valueName: "<policy>", description: "error | skip (to <out>.rejects.jsonl)" },
 					resume: { type: "boolean", description: "Continue an unfinished output" },
-					force: { type: "boolean", description: "Replace a finished output" },
+					force: { type: "boolean", description: "Start over: replace a finished output, discard an unfinished one" },
 				},
 				details: "Other fields of each record (id, …) are kept. missing lists absent stages; an English-mode answer ('<RESPONSE> answer', the model's reply to an English query) is complete with its one stage; fallback is the text to append to continue (' <RESPONSE>' or ' <TH>').",
 				async run({ values }, context) {

@@ -317,6 +317,18 @@ describe("bad language codes", () => {
 		expect(await readFile(resumed, "utf8")).toBe(expected);
 	});
 
+	it("should start over with --force when an unfinished output is left (issue 16 point 6)", async () => {
+		const outputs = join(dir, "force-outputs.jsonl");
+		await writeFile(outputs, jsonl([{ id: "1", lang: "th", text: "<EN> q1 <RESPONSE> a1 <TH> ก" }]));
+		const out = join(dir, "force-parsed.jsonl");
+		await writeFile(`${out}.partial`, '{"id":"stale"}\n');
+		const refused = await cli(["tcot", "parse", "-i", outputs, "-o", out]);
+		expect(refused.code).not.toBe(0);
+		expect(refused.stderr).toMatch(/start over with --force/);
+		expect((await cli(["tcot", "parse", "-i", outputs, "-o", out, "--force"])).code).toBe(0);
+		expect((await readJsonlFile(out)).map((record) => record.id)).toEqual(["1"]);
+	});
+
 	it("should refuse an unknown --lang as a usage error instead of rejecting every record", async () => {
 		const outputs = join(dir, "fixed-lang-outputs.jsonl");
 		await writeFile(outputs, jsonl([{ id: "1", text: "<EN> q <RESPONSE> a <TH> ก" }]));
