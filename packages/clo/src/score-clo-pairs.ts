@@ -1,6 +1,6 @@
 import { join, resolve } from "node:path";
 import { rm } from "node:fs/promises";
-import { ConfigError, JsonlWriter, createProgress, readJsonl, writeJsonAtomic } from "@transllm/core";
+import { ConfigError, JsonlWriter, createProgress, readJsonl, recordRunSettings, writeJsonAtomic } from "@transllm/core";
 import type { ProgressOptions } from "@transllm/core";
 import type { ChatModel, ExecutionProviderRequest } from "@transllm/runtime";
 import { CLO_DEFAULTS, cloObjective } from "./clo-objective.js";
@@ -102,6 +102,9 @@ export async function scoreCloPairs(params: ScoreCloPairsParams): Promise<CloSco
 	if (params.out !== undefined) {
 		const path = join(resolve(params.out), "scores.jsonl");
 		if (params.overwrite && !params.resume) await Promise.all([rm(path, { force: true }), rm(`${path}.partial`, { force: true })]);
+		// The scores kept must come from the same models and scoring as the ones still to compute.
+		const settings = { pairs: resolve(params.pairs), policy: resolve(params.policy), reference: resolve(params.reference), chat: params.chat ?? true, appendEos: params.appendEos ?? true };
+		await recordRunSettings(`${path}.settings.json`, settings, { resume: params.resume, output: path });
 		writer = await JsonlWriter.open<ScoreLine>(path, { resume: params.resume });
 		if (writer.resumedCount > 0) {
 			for await (const { value } of readJsonl<ScoreLine>(writer.alreadyComplete ? path : writer.partialPath)) scored.set(key(value.model, value.pair_id), value.conditionals);

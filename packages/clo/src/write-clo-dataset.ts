@@ -8,6 +8,7 @@ import {
 	createProgress,
 	getLanguage,
 	readJsonl,
+	recordRunSettings,
 	writeFileAtomic,
 	writeJsonAtomic,
 } from "@transllm/core";
@@ -117,9 +118,10 @@ async function writeRows<T>(path: string, rows: Iterable<T>): Promise<void> {
 	await writer.finish();
 }
 
-/** Opens the verdict log; with `resume`, returns the verdicts it already holds. */
-async function openVerdicts(path: string, resume: boolean): Promise<{ writer: JsonlWriter<CheckVerdict>; done: CheckVerdict[] }> {
+/** Opens the verdict log; with `resume`, returns the verdicts it already holds (made with the same `settings`). */
+async function openVerdicts(path: string, resume: boolean, settings: object): Promise<{ writer: JsonlWriter<CheckVerdict>; done: CheckVerdict[] }> {
 	if (!resume) await Promise.all([rm(path, { force: true }), rm(`${path}.partial`, { force: true })]);
+	await recordRunSettings(`${path}.settings.json`, settings, { resume, output: path });
 	const writer = await JsonlWriter.open<CheckVerdict>(path, { resume });
 	const done: CheckVerdict[] = [];
 	if (writer.resumedCount > 0) {
@@ -156,7 +158,7 @@ export async function writeCloDataset(params: WriteCloDatasetParams): Promise<Cl
 	const checkOptions = typeof params.languageCheck === "object" ? params.languageCheck : {};
 	const onBadRecord = params.onBadRecord ?? "error";
 	const rejects = onBadRecord === "skip" ? await RejectsWriter.open(pairsPath, { resume: params.resume }) : undefined;
-	const verdicts = checking ? await openVerdicts(join(out, "language-checks.jsonl"), Boolean(params.resume)) : undefined;
+	const verdicts = checking ? await openVerdicts(join(out, "language-checks.jsonl"), Boolean(params.resume), { lang, check: checkOptions }) : undefined;
 	const progress = createProgress({ label: "clo pairs", unit: "records", ...params.progress });
 
 	// A record without an id is named by its file and line: the file's base name, or its path where two inputs share one.

@@ -117,6 +117,10 @@ describe("scoreCloPairs", () => {
 			return { pairId: id, policy: of("policy"), reference: of("reference") };
 		}));
 		expect(objective.lClo).toBeCloseTo(first.lClo, 12);
+		// Issue 16 point 1: scores kept from one reference cannot be finished with another.
+		await writeFile(join(out, "scores.jsonl.partial"), `${lines.slice(0, 4).join("\n")}\n`);
+		await rm(join(out, "scores.jsonl"));
+		await expect(scoreCloPairs({ policy, reference: policy, pairs: pairsFile, out, resume: true, executionProvider: "cpu", progress: silent })).rejects.toThrow(/with other settings than it was started with: reference /);
 	});
 
 	it("refuses a pairs file whose rows do not pair up, naming the file", async () => {

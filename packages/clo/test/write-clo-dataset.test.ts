@@ -244,5 +244,9 @@ describe("writeCloDataset", () => {
 		// a changed input cannot be resumed onto the old verdicts
 		await writeFile(join(out, "language-checks.jsonl.partial"), `${JSON.stringify({ file: input, line: 7, problems: [] })}\n`);
 		await expect(writeCloDataset({ input, lang: "sw", out, perDeviceBatchSize: 2, resume: true, progress: silent })).rejects.toThrow(/cannot resume/);
+		// Issue 16 point 1: verdicts made with other check settings are not reused; the message names the change.
+		await expect(writeCloDataset({ input, lang: "sw", out, perDeviceBatchSize: 2, resume: true, languageCheck: { minScriptRatio: 0.9 }, progress: silent })).rejects.toThrow(
+			/with other settings than it was started with: check\.minScriptRatio \(unset\) → 0\.9/,
+		);
 	});
 });

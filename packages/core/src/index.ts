@@ -11,6 +11,7 @@ export * from "./rng.js";
 export * from "./progress.js";
 export * from "./stats.js";
 export * from "./completions.js";
+export * from "./run-settings.js";
 export * from "./cli-table.js";
 export * from "./language-id.js";
 export * from "./word-segmentation.js";

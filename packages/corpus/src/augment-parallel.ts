@@ -1,4 +1,4 @@
-import { ConfigError, RejectsWriter, createProgress, readJsonFile, readJsonl, writeJsonAtomic, writeJsonlStream } from "@transllm/core";
+import { ConfigError, RejectsWriter, assertSameSettings, createProgress, readJsonl, readRunSettings, writeJsonAtomic, writeJsonlStream } from "@transllm/core";
 import type { BadRecordPolicy } from "@transllm/core";
 import type { CodeSwitchPairsOptions } from "./code-switch.js";
 import { codeSwitchPairs } from "./code-switch.js";
@@ -58,13 +58,8 @@ export async function augmentParallel(params: AugmentParallelParams): Promise<Au
 	const configPath = `${params.out}.config.json`;
 	const config = JSON.parse(
 		JSON.stringify({ read: params.read, dictionaries: params.dictionaries, codeSwitch: params.codeSwitch, augmentBelow: params.augmentBelow, layoutOut: params.layoutOut, layout: params.layout }),
-	) as unknown;
-	if (params.resume) {
-		const previous = await readJsonFile<unknown>(configPath, "augment config").catch(() => undefined);
-		if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(config)) {
-			throw new ConfigError(`${params.out} was written with other settings (${configPath}); resume with the same settings, or start over with --force`);
-		}
-	}
+	) as object;
+	if (params.resume) assertSameSettings(await readRunSettings(configPath), config, { output: params.out });
 	const lexicon = await MultilingualLexicon.fromDictionaries(params.dictionaries);
 	const write = { resume: params.resume, overwrite: params.force };
 	const policy = params.onBadRecord ?? "error";

@@ -1,6 +1,6 @@
 import { mkdir, readdir, rm } from "node:fs/promises";
 import { basename, join } from "node:path";
-import { Completions, ConfigError, Stats, createProgress, readJsonFile, writeJsonAtomic } from "@transllm/core";
+import { Completions, ConfigError, Stats, assertSameSettings, createProgress, readRunSettings, writeJsonAtomic } from "@transllm/core";
 import type { StatsJson } from "@transllm/core";
 import type { CorpusDocument } from "./document.js";
 import type { Filter } from "./filter.js";
@@ -100,10 +100,7 @@ async function prepareOutDir(params: CleanCorpusParams, ranked: boolean): Promis
 	if (ranked && params.force) throw new ConfigError("--force would delete the work of other ranks: empty the output folder before starting the ranks");
 	// Ranks start side by side in one folder: each may find the others' files there.
 	if (present.length > 0 && (params.resume || ranked)) {
-		const previous = await readJsonFile<Record<string, unknown>>(configPath, "clean config").catch(() => undefined);
-		if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(config)) {
-			throw new ConfigError(`${params.outDir} holds a run with another configuration (${configPath}); resume it with the same inputs and filters, or start over with --force`);
-		}
+		assertSameSettings(await readRunSettings(configPath), config, { output: params.outDir });
 	} else if (present.length > 0) {
 		if (!params.force) throw new ConfigError(`${params.outDir} holds an earlier run: continue it with --resume, or start over with --force`);
 		for (const name of present) await rm(join(params.outDir, name), { recursive: true, force: true });

@@ -7,9 +7,10 @@ import {
 	Reservoir,
 	SeededRng,
 	Stats,
+	assertSameSettings,
 	createProgress,
-	readJsonFile,
 	readJsonl,
+	readRunSettings,
 	writeJsonAtomic,
 	writeJsonlStream,
 } from "@transllm/core";
@@ -92,10 +93,7 @@ async function prepare(params: BuildParallelDataParams): Promise<void> {
 	const configPath = join(params.outDir, "config.json");
 	const config = configOf(params);
 	if (present.length > 0 && params.resume) {
-		const previous = await readJsonFile<unknown>(configPath, "parallel config").catch(() => undefined);
-		if (previous !== undefined && JSON.stringify(previous) !== JSON.stringify(config)) {
-			throw new ConfigError(`${params.outDir} holds a run with another configuration (${configPath}); resume with the same settings, or start over with --force`);
-		}
+		assertSameSettings(await readRunSettings(configPath), config, { output: params.outDir });
 	} else if (present.length > 0) {
 		if (!params.force) throw new ConfigError(`${params.outDir} holds an earlier run: continue it with --resume, or start over with --force`);
 		for (const name of present) await rm(join(params.outDir, name), { recursive: true, force: true });

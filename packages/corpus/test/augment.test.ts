@@ -155,7 +155,7 @@ describe("augmentParallel", () => {
 		expect(again.augmented).toBe(summary.augmented);
 		// Resuming a finished run reports what the run did, not zeros; other settings are refused.
 		expect(again).toEqual(summary);
-		await expect(augmentParallel({ ...params, codeSwitch: { seed: 3, rate: 0.5 }, resume: true })).rejects.toThrow(/aug\.jsonl was written with other settings/);
+		await expect(augmentParallel({ ...params, codeSwitch: { seed: 3, rate: 0.5 }, resume: true })).rejects.toThrow(/aug\.jsonl with other settings[^]*: codeSwitch\.rate 0\.3 → 0\.5/);
 		expect((await readFile(params.out, "utf8")).trim().split("\n")).toHaveLength(summary.augmented);
 		// LLaMAX Algorithm 1 augments only language pairs under the threshold: en–th has 30 pairs here.
 		const high = await augmentParallel({ ...params, out: join(dir, "high.jsonl"), layoutOut: undefined, augmentBelow: 30 });

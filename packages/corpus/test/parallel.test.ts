@@ -80,7 +80,7 @@ describe("buildParallelData", () => {
 		const again = await buildParallelData({ ...params, resume: true });
 		expect(again).toEqual(summary);
 		expect(await readFile(summary.outputs.pretraining as string, "utf8")).toBe(before);
-		await expect(buildParallelData({ ...params, sample: 10, resume: true })).rejects.toThrow(/another configuration/);
+		await expect(buildParallelData({ ...params, sample: 10, resume: true })).rejects.toThrow(/with other settings[^]*: sample .* → 10;/);
 		const forced = await buildParallelData({ ...params, seed: 7, force: true });
 		expect(new Set((await readJsonlFile<PairRecord>(forced.outputs.pairs as string)).map((p) => p.id))).not.toEqual(new Set(pairs.map((p) => p.id)));
 	});

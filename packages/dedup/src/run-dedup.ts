@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Completions, ConfigError, Stats, readJsonFile, rejectsPathFor, writeJsonAtomic } from "@transllm/core";
+import { Completions, ConfigError, Stats, assertSameSettings, readJsonFile, rejectsPathFor, writeJsonAtomic } from "@transllm/core";
 import { defaultWorkers, layout, resolveConfig } from "./dedup-config.js";
 import type { DedupConfig, DedupOptions, DedupStage } from "./dedup-config.js";
 import { listSources } from "./doc-sources.js";
@@ -50,11 +50,6 @@ export interface DedupResult {
 
 const STAGE_DIRECTORIES = ["signatures", "docs", "shingles", "bands", "candidates", "clusters", "kept", "removed", "completions"];
 
-function differences(a: DedupConfig, b: DedupConfig): string[] {
-	const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof DedupConfig>;
-	return [...keys].filter((key) => JSON.stringify(a[key]) !== JSON.stringify(b[key]));
-}
-
 async function prepareOutDir(options: DedupOptions, wanted: DedupConfig): Promise<DedupConfig> {
 	const path = layout.config(options.outDir);
 	const existing = await readJsonFile<DedupConfig>(path).catch(() => undefined);
@@ -63,10 +58,7 @@ async function prepareOutDir(options: DedupOptions, wanted: DedupConfig): Promis
 	} else if (existing) {
 		// Later stages may run without knowing how many signature ranks there were: take the stored number.
 		const config = options.worldSize === undefined || (options.stage !== "signatures" && options.stage !== "all" && options.stage !== undefined) ? { ...wanted, signatureWorldSize: existing.signatureWorldSize } : wanted;
-		const changed = differences(existing, config);
-		if (changed.length > 0) {
-			throw new ConfigError(`${options.outDir} holds a run with other settings (${changed.join(", ")}): use another --out, or --force to start over`);
-		}
+		assertSameSettings(existing, config, { output: options.outDir });
 		if ((options.stage ?? "all") === "all" && !options.resume) {
 			throw new ConfigError(`${options.outDir} already holds a run: pass --resume to continue it or --force to start over`);
 		}

@@ -2,7 +2,7 @@ import { JsonlWriter, RejectsWriter, TransllmError, createProgress } from "@tran
 import { mapOrdered } from "./ordered-map.js";
 import { RemoteError } from "./retry.js";
 import { countRecords, flagReport, rejectedInputLines } from "./resume-state.js";
-import { assertSameInput, finishManifestRun, manifestPathFor, sha256File, startManifestRun } from "./run-manifest.js";
+import { assertResumable, finishManifestRun, manifestPathFor, sha256File, startManifestRun } from "./run-manifest.js";
 import type { RunManifest } from "./run-manifest.js";
 
 /** One unit of work read from the input, with where it came from. */
@@ -66,7 +66,7 @@ export async function runOrderedJob<I, O extends { id: string }>(options: Ordere
 	const inputHash = await sha256File(options.input).catch((error: Error) => {
 		throw new TransllmError("E_INPUT", `cannot read input ${options.input}: ${error.message}`);
 	});
-	if (options.resume) await assertSameInput(manifestPath, { path: options.input, sha256: inputHash }, options.out);
+	if (options.resume) await assertResumable(manifestPath, { path: options.input, sha256: inputHash }, options.settings, options.out);
 	// Every record is written as soon as it is ready: a kill loses only the records in flight or waiting for
 	// an earlier one.
 	const writer = await JsonlWriter.open<O>(options.out, { resume: options.resume, overwrite: options.overwrite, keyOf: (record) => record.id, bufferBytes: 0 });

@@ -1,7 +1,7 @@
 import { createReadStream } from "node:fs";
 import { createHash } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { TransllmError, writeJsonAtomic } from "@transllm/core";
+import { TransllmError, assertSameSettings, writeJsonAtomic } from "@transllm/core";
 
 /** One start of a job (a resumed job has several). */
 export interface ManifestRun {
@@ -52,11 +52,15 @@ export async function readManifest(path: string): Promise<RunManifest | undefine
 	}
 }
 
+/** Settings free to change between runs of one output: they change neither which records are made nor how. */
+const FREE_SETTINGS = ["location", "concurrency", "limit"];
+
 /**
- * Refuses to resume an output over an input that changed (another SHA-256 than the manifest recorded):
- * that would mix two datasets in one output. Called before anything is opened.
+ * Refuses to resume an output over an input that changed (another SHA-256 than the manifest recorded) or with other
+ * settings (another model, language, temperature, system prompt …): either would mix two datasets in one output.
+ * Called before anything is opened.
  */
-export async function assertSameInput(manifestPath: string, input: { path: string; sha256: string }, outputPath: string): Promise<void> {
+export async function assertResumable(manifestPath: string, input: { path: string; sha256: string }, settings: Record<string, unknown>, outputPath: string): Promise<void> {
 	const previous = await readManifest(manifestPath);
 	if (previous && previous.input.sha256 !== input.sha256) {
 		throw new TransllmError(
@@ -64,6 +68,7 @@ export async function assertSameInput(manifestPath: string, input: { path: strin
 			`cannot resume ${outputPath}: its input ${previous.input.path} had SHA-256 ${previous.input.sha256.slice(0, 12)}…, ${input.path} has ${input.sha256.slice(0, 12)}…; start a new output instead`,
 		);
 	}
+	assertSameSettings(previous?.settings, settings, { output: outputPath, ignore: FREE_SETTINGS });
 }
 
 /** Starts a run in the manifest; on resume, the earlier runs are kept. */

@@ -94,6 +94,20 @@ describe("generateRecoveryKd through an OpenAI-compatible endpoint", () => {
 		}
 	});
 
+	it("should refuse a resume with another temperature, system prompt or model, naming each (issue 16 point 1)", async () => {
+		const out = join(dir, "mixed.jsonl");
+		const finished = await generateRecoveryKd({ queries: QUERIES, out, backend: remote(server.baseUrl), params: { max_tokens: 4 }, progress: false });
+		expect(finished.records).toBe(16);
+		await rename(out, `${out}.partial`);
+		const changed = generateRecoveryKd({ queries: QUERIES, out, backend: remote(server.baseUrl, { concurrency: 3 }), params: { max_tokens: 4, temperature: 0.7, system: "Be brief." }, resume: true, progress: false });
+		await expect(changed).rejects.toThrow(/cannot resume .*mixed\.jsonl with other settings .*params\.temperature 0 → 0\.7, params\.system \(unset\) → "Be brief\."/);
+		const otherModel = generateRecoveryKd({ queries: QUERIES, out, backend: remote(server.baseUrl, { model: "another" }), params: { max_tokens: 4 }, resume: true, progress: false });
+		await expect(otherModel).rejects.toThrow(/model "tiny-llama-chat" → "another"/);
+		// Concurrency and the endpoint's address may change: they decide neither which records are made nor how.
+		const resumed = await generateRecoveryKd({ queries: QUERIES, out, backend: remote(server.baseUrl, { concurrency: 3 }), params: { max_tokens: 4 }, resume: true, progress: false });
+		expect(resumed.records).toBe(16);
+	});
+
 	it("should stop on a bad key at once and keep the key out of errors and files", async () => {
 		const locked = await startOpenAiCompatibleServer({ model: fixture.model, modelName: "tiny-llama-chat", apiKey: "sk-right-SECRET-1" });
 		try {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rename, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -56,5 +56,8 @@ describe("chat-model translation (the model itself, through translation prompts)
 		expect(records.map((r) => [r.id, r.lang])).toEqual([["q1", "th"], ["q2", "th"]]);
 		const manifest = JSON.parse(await readFile(join(dir, "local.jsonl.manifest.json"), "utf8")) as { settings: Record<string, unknown> };
 		expect(manifest.settings).toMatchObject({ backend: "chat", maskStyle: "placeholder", granularity: "block", model: "tiny-llama-chat" });
+		// Issue 16 point 1: resuming with another target language would mix two languages in one file.
+		await rename(join(dir, "local.jsonl"), join(dir, "local.jsonl.partial"));
+		await expect(translateRecoveryKd({ input, out: join(dir, "local.jsonl"), lang: "ar", backend: local, resume: true, progress: false })).rejects.toThrow(/local\.jsonl with other settings .*lang "th" → "ar"/);
 	});
 });

@@ -1,4 +1,17 @@
-import { ConfigError, JsonlWriter, RejectsWriter, createProgress, listOption, numberOption, optionalString, readJsonl, stringOption } from "@transllm/core";
+import {
+	ConfigError,
+	JsonlWriter,
+	RejectsWriter,
+	assertSameSettings,
+	createProgress,
+	listOption,
+	numberOption,
+	optionalString,
+	readJsonl,
+	readRunSettings,
+	stringOption,
+	writeJsonAtomic,
+} from "@transllm/core";
 import type { CliContext, CliOption, CliValues, CommandTable } from "@transllm/core";
 import type { ChatMessage } from "@transllm/tcot";
 import { loadModel } from "./chat-model.js";
@@ -76,7 +89,15 @@ function promptFor(record: Record<string, unknown>, field: string | undefined): 
 	return found.prompt;
 }
 
-async function openOutput<T>(values: CliValues, context: CliContext): Promise<{ write(record: T): Promise<void>; flush(): Promise<void>; finish(): Promise<void>; done: number; complete: boolean }> {
+/**
+ * Opens --out (or stdout). `settings` decide the records (model, prompts, sampling …): they are kept in
+ * `<out>.settings.json`, and --resume refuses other ones, naming each change.
+ */
+async function openOutput<T>(
+	values: CliValues,
+	context: CliContext,
+	settings: object,
+): Promise<{ write(record: T): Promise<void>; flush(): Promise<void>; finish(): Promise<void>; done: number; complete: boolean }> {
 	const out = optionalString(values, "out");
 	if (out === undefined) {
 		if (values.resume) throw new ConfigError("--resume needs --out");
@@ -88,7 +109,10 @@ async function openOutput<T>(values: CliValues, context: CliContext): Promise<{ 
 			complete: false,
 		};
 	}
+	const settingsPath = `${out}.settings.json`;
+	if (values.resume) assertSameSettings(await readRunSettings(settingsPath), settings, { output: out });
 	const writer = await JsonlWriter.open<T>(out, { resume: Boolean(values.resume), overwrite: Boolean(values.force) });
+	if (!writer.alreadyComplete) await writeJsonAtomic(settingsPath, settings);
 	return {
 		write: (record) => writer.write(record),
 		flush: () => writer.flush(),
@@ -130,6 +154,7 @@ async function runJob<T>(
 	label: string,
 	model: ChatModel,
 	input: string,
+	settings: object,
 	validate: (record: Record<string, unknown>) => string | undefined,
 	prompt: (record: Record<string, unknown>) => PromptInput,
 	process: (records: JobRecord[]) => Promise<T[]>,
@@ -137,7 +162,7 @@ async function runJob<T>(
 	// Options first: a bad flag must not leave a .partial output behind.
 	const policy = choice(values, "on-bad-record", ["error", "skip"] as const);
 	const batchSize = numberOption(values, "batch-size", 8, { min: 1, integer: true });
-	const output = await openOutput<T>(values, context);
+	const output = await openOutput<T>(values, context, { input, model: stringOption(values, "model"), ...settings });
 	if (output.complete) {
 		context.stderr.write(`${optionalString(values, "out")} is already complete (${output.done} records)\n`);
 		return 0;
@@ -226,6 +251,7 @@ export const runtimeCommands: CommandTable = {
 					"generate",
 					model,
 					input,
+					{ ...sampling, batchSize: undefined, chat: base.chat, promptField: field ?? null, outputField },
 					(record) => promptError(record, field),
 					(record) => promptFor(record, field),
 					async (records) => {
@@ -278,6 +304,7 @@ export const runtimeCommands: CommandTable = {
 					"score",
 					model,
 					input,
+					{ chat, promptField, responseField, system: system ?? null, appendEos: Boolean(values["append-eos"]), perToken: Boolean(values["per-token"]) },
 					(record) => {
 						const error = promptError(record, promptField);
 						if (error !== undefined) return error;

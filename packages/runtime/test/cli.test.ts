@@ -70,6 +70,18 @@ describe("transllm generate / score", () => {
 		expect(again.code).toBe(0);
 		expect(await readFile(resumed, "utf8")).toBe(await readFile(out, "utf8"));
 		expect((await cli(args)).stderr).toMatch(/exists: pass overwrite/);
+
+		// Issue 16 point 1: a resume with other settings is refused, naming each change; point 6: --force starts over.
+		const mixed = join(work, "kd-mixed.jsonl");
+		await writeFile(`${mixed}.partial`, `${full.slice(0, 2).join("\n")}\n`);
+		await writeFile(`${mixed}.settings.json`, await readFile(`${out}.settings.json`));
+		const changed = await cli([...args.slice(0, 6), mixed, ...args.slice(7), "--resume", "--temperature", "0.7", "--max-new-tokens", "7"]);
+		expect(changed.code).toBe(2);
+		expect(changed.stderr).toMatch(/cannot resume .*kd-mixed\.jsonl with other settings .*maxNewTokens 6 → 7, temperature 0 → 0\.7/);
+		expect(changed.stderr).not.toMatch(/\n\s+at /);
+		const forced = await cli([...args.slice(0, 6), mixed, ...args.slice(7), "--force"]);
+		expect(forced.code).toBe(0);
+		expect(await readFile(mixed, "utf8")).toBe(await readFile(out, "utf8"));
 	});
 
 	it("should stream a single --prompt to stdout and report the finish reason", async () => {

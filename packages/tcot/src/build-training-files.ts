@@ -1,4 +1,4 @@
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { basename, join, resolve } from "node:path";
 import {
 	ConfigError,
@@ -10,6 +10,7 @@ import {
 	listLanguages,
 	readJsonFile,
 	readJsonl,
+	recordRunSettings,
 	writeFileAtomic,
 	writeJsonAtomic,
 	writeJsonlStream,
@@ -122,14 +123,7 @@ async function checkResumable(options: BuildTrainingFilesOptions, path: string):
 		inputs[file] = info ? { size: info.size, mtimeMs: info.mtimeMs } : null;
 	}
 	const { progress: _progress, resume: _resume, force: _force, outDir: _outDir, ...settings } = options;
-	const current = JSON.stringify({ settings, inputs });
-	if (options.resume) {
-		const previous = await readFile(path, "utf8").catch(() => undefined);
-		if (previous !== undefined && previous.trim() !== current) {
-			throw new ConfigError(`${path}: the inputs or options differ from the build being resumed; resume with the same ones, or start again with --force`);
-		}
-	}
-	await writeFileAtomic(path, `${current}\n`);
+	await recordRunSettings(path, { settings, inputs }, { resume: options.resume, output: options.outDir });
 }
 
 function textOf(value: unknown, origin: { file: string; line: number }): string {

@@ -180,7 +180,7 @@ describe("transllm tcot build", () => {
 		await writeFile(join(out, "train.jsonl.partial"), `${lines.slice(0, 40).join("\n")}\n${(lines[40] as string).slice(0, 25)}`);
 		const changed = await cli([...args, "--resume", "--seed", "9"]);
 		expect(changed.code).toBe(2);
-		expect(changed.stderr).toMatch(/differ from the build being resumed/);
+		expect(changed.stderr).toMatch(/with other settings[^]*: settings\.seed .* → "?9/);
 		expect((await cli([...args, "--resume"])).code).toBe(0);
 		expect(await readFile(join(out, "train.jsonl"), "utf8")).toBe(complete);
 		expect((await cli([...args, "--force"])).code).toBe(0);

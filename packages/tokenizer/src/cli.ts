@@ -47,7 +47,7 @@ export const tokenizerCommands: CommandTable = {
 			init: { type: "string", default: "normal", valueName: "<normal|mean|eeve>", description: "New embedding rows: normal(0,0.02) (paper), sub-token mean, or EEVE" },
 			"pad-to-multiple-of": { type: "string", default: "0", valueName: "<n>", description: "Pad the embedding rows to a multiple of n (e.g. 64); 0 = none" },
 			seed: { type: "string", default: "0", valueName: "<seed>", description: "Seed of the line sample and of the normal initialisation" },
-			resume: { type: "boolean", description: "Reuse the merges an interrupted or refused run learned (<out>.plan.json) when base, corpus and options are unchanged" },
+			resume: { type: "boolean", description: "Reuse the merges an interrupted or refused run learned (<out>.plan.json); refused when base, corpus or options changed" },
 			quiet: { type: "boolean", short: "q", description: "No progress output" },
 		},
 		details: "Writes tokenizer.json, tokenizer.model (when the base has one), tokenizer_config.json, id-map.json, llamafactory.yaml and\nextension-report.json. Nothing is written when a check fails (English/code regression under Rust and JS tokenizers,\ndecode round-trip, every new token produced, tokenizer.model and tokenizer.json agree). The learned merges are kept in\n<out>.plan.json until the output is written, for --resume.",
@@ -71,7 +71,7 @@ export const tokenizerCommands: CommandTable = {
 			});
 			const cachePath = planCachePath(out);
 			const key = await planKey({ base: baseDir, corpus, ...options });
-			let plan = values.resume === true ? await readCachedPlan(cachePath, key) : undefined;
+			let plan = values.resume === true ? await readCachedPlan(cachePath, key, out) : undefined;
 			if (plan) stderr.write(`resuming with the merges learned earlier (${cachePath})\n`);
 			else {
 				plan = await learnExtension({ base, lines: readCorpusLines(corpus), ...options, progress: { silent: quiet, stream: stderr } });

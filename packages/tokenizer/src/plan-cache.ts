@@ -1,6 +1,6 @@
 import { readFile, rm, stat } from "node:fs/promises";
 import { resolve } from "node:path";
-import { writeJsonAtomic } from "@transllm/core";
+import { assertSameSettings, writeJsonAtomic } from "@transllm/core";
 import type { ExtensionPlan } from "./extend-tokenizer.js";
 
 /** What a learned plan depends on: if any of it changes, the plan is learned again. */
@@ -28,14 +28,19 @@ export async function planKey(params: Omit<PlanKey, "corpusBytes" | "corpusModif
 	return { ...params, base: resolve(params.base), corpus: resolve(params.corpus), corpusBytes: info.size, corpusModifiedMs: Math.floor(info.mtimeMs) };
 }
 
-/** The plan saved by an earlier run with the same key, if any (a damaged or different one is ignored). */
-export async function readCachedPlan(path: string, key: PlanKey): Promise<ExtensionPlan | undefined> {
+/**
+ * The plan saved by an earlier run, for `--resume` (a damaged one is ignored). A plan learned with another key is
+ * refused, naming each changed setting: resuming it would build a tokenizer from other settings than asked.
+ */
+export async function readCachedPlan(path: string, key: PlanKey, output: string): Promise<ExtensionPlan | undefined> {
+	let saved: { key: PlanKey; plan: ExtensionPlan };
 	try {
-		const saved = JSON.parse(await readFile(path, "utf8")) as { key: PlanKey; plan: ExtensionPlan };
-		return JSON.stringify(saved.key) === JSON.stringify(key) ? saved.plan : undefined;
+		saved = JSON.parse(await readFile(path, "utf8")) as { key: PlanKey; plan: ExtensionPlan };
 	} catch {
 		return undefined;
 	}
+	assertSameSettings(saved.key, key, { output });
+	return saved.plan;
 }
 
 /** Saves a plan atomically, so that a run stopped or refused after learning can `--resume` without relearning. */

@@ -1,6 +1,7 @@
 import { open, readFile, stat } from "node:fs/promises";
-import { join } from "node:path";
-import { ConfigError, InputError, SeededRng, createProgress, writeJsonAtomic } from "@transllm/core";
+import { createHash } from "node:crypto";
+import { join, resolve } from "node:path";
+import { ConfigError, InputError, SeededRng, createProgress, recordRunSettings, writeJsonAtomic } from "@transllm/core";
 import { assertFloatDtype, decodeFloats, encodeFloats } from "./float-codec.js";
 import type { FloatDtype } from "./float-codec.js";
 import { copyRange, readSafetensorsHeader, writeSafetensors } from "./safetensors.js";
@@ -31,7 +32,10 @@ export interface ResizeEmbeddingsParams {
 	/** Pad the row count up to a multiple of this (64 is the usual choice for tensor cores); 0 = no padding. */
 	padToMultipleOf?: number;
 	seed?: string | number;
-	/** Skip output shards that already exist (they are written atomically, so an existing one is complete). */
+	/**
+	 * Skip output shards that already exist (they are written atomically, so an existing one is complete). The settings
+	 * are kept in `<outDir>/resize-embeddings.json`; a resume with other ones is refused.
+	 */
 	resume?: boolean;
 	progress?: { silent?: boolean; stream?: NodeJS.WritableStream };
 }
@@ -151,6 +155,10 @@ export async function resizeEmbeddings(params: ResizeEmbeddingsParams): Promise<
 		for (const baseId of baseIds) if (baseId >= oldRows) throw new ConfigError(`id map entry ${id} decomposes into id ${baseId}, past the checkpoint's ${oldRows} rows`);
 	}
 	const rng = new SeededRng(params.seed ?? 0);
+	// Resumed shards must come from the same settings as the ones already written (the id map by its digest: it can be large).
+	const tokensDigest = createHash("sha256").update(JSON.stringify(params.tokens)).digest("hex");
+	const settings = { checkpoint: resolve(params.checkpoint), vocabSize: params.vocabSize, tokens: tokensDigest, init, padToMultipleOf: pad, seed: String(params.seed ?? 0) };
+	await recordRunSettings(join(params.outDir, "resize-embeddings.json"), settings, { resume: params.resume, output: params.outDir });
 
 	// Builds the new rows of one matrix chunk by chunk (never all new rows at once).
 	const newRowSource = async (which: "input" | "output", location: { header: SafetensorsHeader; tensor: TensorInfo }): Promise<(first: number, count: number) => Promise<Float32Array>> => {

@@ -91,13 +91,15 @@ describe("transllm tokenizer CLI", () => {
 		expect(result.stderr).toMatch(/error \[E_CHECK_FAILED\]: .*nothing was written/);
 		expect(result.stderr).toMatch(/FAIL english-regression-rust/);
 		expect(await exists(out)).toBe(false);
-		// The learned merges wait beside the output for --resume; changed options learn again.
+		// The learned merges wait beside the output for --resume; a resume with changed options is refused, naming them.
 		expect(await exists(`${out}.plan.json`)).toBe(true);
 		const resumed = await run(["extend", "--base", base, "--corpus", corpus, "--lang", "en", "--new-tokens", "50", "--out", out, "--quiet", "--resume"]);
 		expect(resumed.stderr).toMatch(/resuming with the merges learned earlier/);
 		expect(resumed.code).toBe(1);
 		const changed = await run(["extend", "--base", base, "--corpus", corpus, "--lang", "en", "--new-tokens", "40", "--out", out, "--quiet", "--resume"]);
 		expect(changed.stderr).not.toMatch(/resuming/);
+		expect(changed.code).toBe(2);
+		expect(changed.stderr).toMatch(/cannot resume .*out with other settings than it was started with: newTokens 50 → 40; .*--force/);
 	});
 
 	it("should extend and resize a checkpoint in one run", async () => {

@@ -168,6 +168,14 @@ describe("resizeEmbeddings", () => {
 		expect(await readFile(join(out, "model-00002-of-00002.safetensors"), "utf8")).toBe("kept");
 	});
 
+	it("should refuse to resume with another initialisation or seed, naming it (issue 16 point 1)", async () => {
+		const { dir } = await checkpoint("F32", { sharded: true });
+		const out = await tempDir("out-resume-mixed");
+		await resizeEmbeddings({ checkpoint: dir, outDir: out, vocabSize: 303, tokens, seed: "1" });
+		await expect(resizeEmbeddings({ checkpoint: dir, outDir: out, vocabSize: 303, tokens, seed: "2", resume: true })).rejects.toThrow(/with other settings than it was started with: seed "1" → "2"/);
+		await expect(resizeEmbeddings({ checkpoint: dir, outDir: out, vocabSize: 303, tokens, seed: "1", init: "mean", resume: true })).rejects.toThrow(/init "normal" → "mean"/);
+	});
+
 	it("should refuse malformed safetensors with the file and tensor named", async () => {
 		const dir = await tempDir("malformed");
 		const huge = Buffer.alloc(16);
