@@ -18,10 +18,12 @@ import { DocumentHasher, MinHashLSH, Shingler, candidateProbability, planBands, 
 import type { DedupOptions } from "@transllm/dedup";
 import { evaluateRun } from "./evaluate.js";
 import { generateCorpus, shingleStrings } from "./generate-corpus.js";
+import type { CorpusLanguage } from "./generate-corpus.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const env = (name: string, fallback: number): number => Number(process.env[name] ?? fallback);
 const families = env("DEDUP_BENCH_FAMILIES", 10_000);
+const languageFamilies = env("DEDUP_BENCH_LANGUAGE_FAMILIES", 1500);
 const peerDocs = env("DEDUP_BENCH_PEER_DOCS", 1500);
 const oocDocs = env("DEDUP_BENCH_OOC_DOCS", 2_000_000);
 const oocMemoryMb = env("DEDUP_BENCH_OOC_MEMORY_MB", 256);
@@ -49,6 +51,7 @@ const plan = planBands({ threshold: 0.8, numPerm: 128 });
 const runs: Record<string, unknown>[] = [];
 const configurations: { name: string; options: Partial<DedupOptions> }[] = [
 	{ name: "oph + exact verification (default)", options: {} },
+	{ name: "unit word (Intl.Segmenter words for Thai, the 0.1 default)", options: { unit: "word" } },
 	{ name: "kperm + exact verification", options: { scheme: "kperm" } },
 	{ name: "oph + signature verification", options: { verify: "signature" } },
 	{ name: "datasketch bands 9×13 + signature verification", options: { bands: 9, rows: 13, verify: "signature" } },
@@ -74,9 +77,43 @@ for (const { name, options } of configurations) {
 	rmSync(outDir, { recursive: true, force: true });
 }
 
+// 1b. Per language, the unit decided by measurement: the default (`auto`: character 5-grams where the script
+// has no spaces) against ICU word 5-grams (`--unit word --lang <code>`), on a corpus of that language alone;
+// ground truth is the exact Jaccard of the default's shingle strings (see the README for why).
+const languages: Record<string, unknown>[] = [];
+for (const lang of ["th", "th-ood", "lo", "km", "my", "zh", "ja", "en"] as const satisfies readonly CorpusLanguage[]) {
+	const languageCorpus = generateCorpus({ families: languageFamilies, seed: `bench-${lang}`, languages: [lang] });
+	const languageTexts = languageCorpus.documents.map((d) => d.text);
+	const file = join(work, `corpus-${lang}.jsonl`);
+	writeFileSync(file, `${languageCorpus.documents.map((d) => JSON.stringify({ id: d.id, text: d.text })).join("\n")}\n`);
+	const code = lang === "th-ood" ? "th" : lang;
+	for (const unit of ["auto", "word"] as const) {
+		log(`language ${lang}, unit ${unit}`);
+		const outDir = join(work, `lang-${lang}-${unit}`);
+		await runDedup({ inputs: [file], outDir, idField: "id", progress: false, unit, lang: code });
+		const accuracy = evaluateRun(outDir, languageCorpus, 0.8);
+		rmSync(outDir, { recursive: true, force: true });
+		const single = new DocumentHasher({ numPerm: 128, ngram: 5, unit, lang: code, scheme: "oph", seed: 1, bands: plan.bands, rows: plan.rows, keepShingles: false });
+		single.hashBatch(languageTexts.slice(0, 200));
+		const signing = await measure(() => single.hashBatch(languageTexts));
+		languages.push({
+			lang,
+			unit,
+			documents: languageCorpus.documents.length,
+			meanBytes: languageTexts.reduce((sum, text) => sum + Buffer.byteLength(text), 0) / languageTexts.length,
+			truePairs: accuracy.truePairs,
+			recall: accuracy.recall,
+			precision: accuracy.precision,
+			clusterPairPrecision: accuracy.clusterPairPrecision,
+			signingDocsPerCpuSecond: languageTexts.length / signing.cpuSeconds,
+			loadAverage: loadavg()[0],
+		});
+	}
+}
+
 // 2. The measured S-curve: P(candidate | exact J) over the planted pairs, against 1 − (1 − J^r)^b.
 log("S-curve");
-const hasher = new DocumentHasher({ numPerm: 128, ngram: 5, unit: "word", scheme: "oph", seed: 1, bands: plan.bands, rows: plan.rows, keepShingles: false });
+const hasher = new DocumentHasher({ numPerm: 128, ngram: 5, unit: "auto", scheme: "oph", seed: 1, bands: plan.bands, rows: plan.rows, keepShingles: false });
 const hashed = hasher.hashBatch(texts);
 const collide = (a: number, b: number): boolean => {
 	for (let band = 0; band < plan.bands; band++) {
@@ -113,7 +150,7 @@ log("speed per core");
 // also counts time spent waiting for a core.
 const perCore: Record<string, { wallDocsPerSecond: number; docsPerCpuSecond: number }> = {};
 for (const scheme of ["oph", "kperm"] as const) {
-	const single = new DocumentHasher({ numPerm: 128, ngram: 5, unit: "word", scheme, seed: 1, bands: plan.bands, rows: plan.rows, keepShingles: false });
+	const single = new DocumentHasher({ numPerm: 128, ngram: 5, unit: "auto", scheme, seed: 1, bands: plan.bands, rows: plan.rows, keepShingles: false });
 	single.hashBatch(texts.slice(0, 500));
 	for (const lang of ["all", "th", "en"] as const) {
 		const subset = lang === "all" ? texts : corpus.documents.filter((d) => d.lang === lang).map((d) => d.text);
@@ -145,7 +182,7 @@ const peerRun = await measure(() =>
 const peerSignatures = peerRun.value;
 // Ours starts from the raw text (normalise, segment, shingle, sign, band, index).
 const ourRun = await measure(() => {
-	const batch = new DocumentHasher({ numPerm: 128, ngram: 5, unit: "word", scheme: "oph", seed: 1, bands: plan.bands, rows: plan.rows, keepShingles: false }).hashBatch(peerSubset.map((d) => d.text));
+	const batch = new DocumentHasher({ numPerm: 128, ngram: 5, unit: "auto", scheme: "oph", seed: 1, bands: plan.bands, rows: plan.rows, keepShingles: false }).hashBatch(peerSubset.map((d) => d.text));
 	const ourIndex = new MinHashLSH({ threshold: 0.8, numPerm: 128, bands: plan.bands, rows: plan.rows });
 	for (let i = 0; i < batch.count; i++) if ((batch.shingles[i] as number) > 0) ourIndex.insert(String(i), batch.signatures.subarray(i * 128, (i + 1) * 128));
 	return batch;
@@ -212,9 +249,11 @@ if (process.env.DEDUP_BENCH_OOC === "reuse") {
 const results = {
 	machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg() },
 	note: "Timed on a 2-core machine shared with other engineers' jobs (see the load averages): figures are lower bounds.",
+	command: `DEDUP_BENCH_FAMILIES=${families} DEDUP_BENCH_LANGUAGE_FAMILIES=${languageFamilies} DEDUP_BENCH_PEER_DOCS=${peerDocs}${process.env.DEDUP_BENCH_OOC === "reuse" ? " DEDUP_BENCH_OOC=reuse" : ""} pnpm --filter @transllm/dedup bench`,
 	corpus: { documents: corpus.documents.length, plantedPairs: corpus.pairs.length, meanBytes, thai: corpus.documents.filter((d) => d.lang === "th").length },
 	plan,
 	pipeline: runs,
+	languages: { families: languageFamilies, groundTruth: "exact Jaccard of the default (auto) shingle strings: word 5-grams, character 5-grams of text without spaces in Thai, Lao, Khmer, Myanmar, CJK", runs: languages },
 	sCurve: { bands: plan.bands, rows: plan.rows, bins: sCurveMeasured, unrelatedPairs: unrelated, unrelatedCandidateRate: unrelatedCandidates / Math.max(1, unrelated) },
 	speedPerCore: { docsPerSecond: perCore, meanDocumentBytes: meanBytes },
 	peer: {

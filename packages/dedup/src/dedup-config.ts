@@ -115,7 +115,7 @@ export function resolveConfig(options: DedupOptions): DedupConfig {
 		threshold,
 		numPerm,
 		ngram: options.ngram ?? 5,
-		unit: options.unit ?? "word",
+		unit: options.unit ?? "auto",
 		scheme: options.scheme ?? "oph",
 		seed: options.seed ?? 1,
 		lang: options.lang,

@@ -2,13 +2,17 @@ import { getLanguage, pushWordLikeSegments } from "@transllm/core";
 import { murmur3Bytes } from "./murmur3.js";
 import { normalizeText } from "./normalize-text.js";
 
-/** What a shingle is made of: words (default) or Unicode code points. */
-export type ShingleUnit = "word" | "char";
+/**
+ * What a shingle is made of. `auto` (default): a word where the script writes spaces, a character where it does
+ * not (Thai, Lao, Khmer, Myanmar, kana, CJK ideographs: the spaces between such characters are dropped);
+ * `word`: words, with `Intl.Segmenter` words for scripts without spaces; `char`: every code point.
+ */
+export type ShingleUnit = "auto" | "word" | "char";
 
 export interface ShinglerOptions {
 	/** Shingle length in units (default 5, as GPT-3's fuzzy dedup and datatrove). */
 	ngram?: number;
-	/** `word` (default): word n-grams; `char`: code-point n-grams. */
+	/** `auto` (default), `word` or `char` (see `ShingleUnit`). */
 	unit?: ShingleUnit;
 	/** Language code of the corpus; scripts without spaces (th, lo, km, my, zh, ja) are word-segmented. */
 	lang?: string;
@@ -27,6 +31,22 @@ export interface ShingleCount {
 // Scripts written without spaces between words: Thai, Lao, Myanmar, Khmer, kana, CJK ideographs.
 const UNSPACED_SCRIPT = /[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/;
 const SPACE = 0x20;
+// A space between two such characters: a phrase break in Thai, typed differently by every copy of a text.
+const SPACE_IN_UNSPACED = /(?<=[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]|[\ud840-\ud87f][\udc00-\udfff]) (?=[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ud840-\ud87f])/g;
+
+/** Whether a code point belongs to a script written without spaces (the ranges of UNSPACED_SCRIPT, and CJK Ext. B–F). */
+function isUnspacedCodePoint(cp: number): boolean {
+	return (
+		(cp >= 0x0e00 && cp <= 0x0eff) ||
+		(cp >= 0x1000 && cp <= 0x109f) ||
+		(cp >= 0x1780 && cp <= 0x17ff) ||
+		(cp >= 0x3040 && cp <= 0x30ff) ||
+		(cp >= 0x3400 && cp <= 0x4dbf) ||
+		(cp >= 0x4e00 && cp <= 0x9fff) ||
+		(cp >= 0xf900 && cp <= 0xfaff) ||
+		(cp >= 0x20000 && cp <= 0x2ffff)
+	);
+}
 
 /** Whether `text[start, end)` is a non-empty run of ASCII letters and digits or Latin-1 letters. */
 function isPlainWord(text: string, start: number, end: number): boolean {
@@ -55,10 +75,11 @@ export class Shingler {
 	private readonly encoder = new TextEncoder();
 	private bytes = new Uint8Array(16384);
 	private starts = new Int32Array(4096);
+	private ends = new Int32Array(4096);
 
 	constructor(options: ShinglerOptions = {}) {
 		this.ngram = options.ngram ?? 5;
-		this.unit = options.unit ?? "word";
+		this.unit = options.unit ?? "auto";
 		this.seed = options.seed ?? 0;
 		if (!Number.isInteger(this.ngram) || this.ngram < 1) throw new RangeError(`ngram must be a positive integer, got ${this.ngram}`);
 		const language = options.lang === undefined ? undefined : getLanguage(options.lang);
@@ -96,9 +117,19 @@ export class Shingler {
 		pushWordLikeSegments(text, this.lang, words);
 	}
 
+	/**
+	 * The text `auto` shingles: the normalised text without the spaces between two characters of scripts written
+	 * without spaces. Its units are each such character and each run of other characters between spaces; a
+	 * shingle is the text from the start of its first unit to the end of its last.
+	 */
+	static autoCanonical(normalized: string): string {
+		return UNSPACED_SCRIPT.test(normalized) ? normalized.replace(SPACE_IN_UNSPACED, "") : normalized;
+	}
+
 	/** Shingles `text` into `hashes`. Documents shorter than one shingle report `shingles: 0`. */
 	shingle(text: string): ShingleCount {
 		const normalized = normalizeText(text);
+		if (this.unit === "auto") return this.shingleAuto(Shingler.autoCanonical(normalized));
 		const canonical = this.unit === "word" ? this.canonicalWords(normalized) : normalized;
 		if (canonical.length === 0) return { shingles: 0, units: 0 };
 		if (this.bytes.length < canonical.length * 3) this.bytes = new Uint8Array(canonical.length * 3 + 1024);
@@ -123,6 +154,58 @@ export class Shingler {
 		for (let i = 0; i < shingles; i++) {
 			hashes[i] = murmur3Bytes(bytes, starts[i] as number, (starts[i + this.ngram] as number) - separator, this.seed);
 		}
+		return { shingles, units };
+	}
+
+	/** `auto` shingles of an `autoCanonical` text: units found on its UTF-8 bytes, each shingle one byte range. */
+	private shingleAuto(canonical: string): ShingleCount {
+		if (canonical.length === 0) return { shingles: 0, units: 0 };
+		if (this.bytes.length < canonical.length * 3) this.bytes = new Uint8Array(canonical.length * 3 + 1024);
+		const byteLength = this.encoder.encodeInto(canonical, this.bytes).written;
+		const bytes = this.bytes;
+		if (this.starts.length < byteLength + 2) {
+			this.starts = new Int32Array(byteLength + 1024);
+			this.ends = new Int32Array(byteLength + 1024);
+		}
+		const { starts, ends } = this;
+		let units = 0;
+		let inWord = false;
+		for (let i = 0; i < byteLength; ) {
+			const b = bytes[i] as number;
+			if (b === SPACE) {
+				if (inWord) ends[units - 1] = i;
+				inWord = false;
+				i += 1;
+				continue;
+			}
+			let width = 1;
+			let cp = b;
+			if (b >= 0xf0) {
+				width = 4;
+				cp = ((b & 0x07) << 18) | (((bytes[i + 1] as number) & 0x3f) << 12) | (((bytes[i + 2] as number) & 0x3f) << 6) | ((bytes[i + 3] as number) & 0x3f);
+			} else if (b >= 0xe0) {
+				width = 3;
+				cp = ((b & 0x0f) << 12) | (((bytes[i + 1] as number) & 0x3f) << 6) | ((bytes[i + 2] as number) & 0x3f);
+			} else if (b >= 0xc0) width = 2;
+			if (isUnspacedCodePoint(cp)) {
+				if (inWord) ends[units - 1] = i;
+				starts[units] = i;
+				ends[units] = i + width;
+				units += 1;
+				inWord = false;
+			} else if (!inWord) {
+				starts[units] = i;
+				units += 1;
+				inWord = true;
+			}
+			i += width;
+		}
+		if (inWord) ends[units - 1] = byteLength;
+		const n = this.ngram;
+		const shingles = Math.max(0, units - n + 1);
+		if (this.hashes.length < shingles) this.hashes = new Uint32Array(shingles + 1024);
+		const hashes = this.hashes;
+		for (let i = 0; i < shingles; i++) hashes[i] = murmur3Bytes(bytes, starts[i] as number, ends[i + n - 1] as number, this.seed);
 		return { shingles, units };
 	}
 }

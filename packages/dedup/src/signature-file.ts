@@ -25,12 +25,14 @@ export interface SignatureParams {
  * | 12–15 | uint32 ngram |
  * | 16–19 | uint32 seed |
  * | 20 | uint8 scheme (0 oph, 1 kperm) |
- * | 21 | uint8 unit (0 word, 1 char) |
+ * | 21 | uint8 unit (0 word, 1 char, 2 auto) |
  * | 22 | uint8 shingle hash (0 = MurmurHash3 x86-32 of the UTF-8 of the n-gram, words joined by one space) |
  * | 24–31 | float64 number of records |
  */
 export const SIGNATURE_FORMAT_VERSION = 1;
 export const SIGNATURE_HEADER_BYTES = 64;
+/** Header byte 21 → shingle unit. */
+const UNIT_CODES: readonly ShingleUnit[] = ["word", "char", "auto"];
 const MAGIC = 0x484d4c54; // "TLMH" read as little-endian uint32
 
 export function encodeSignatureHeader(params: SignatureParams, count: number): Uint8Array {
@@ -43,7 +45,7 @@ export function encodeSignatureHeader(params: SignatureParams, count: number): U
 	view.setUint32(12, params.ngram, true);
 	view.setUint32(16, params.seed >>> 0, true);
 	view.setUint8(20, params.scheme === "oph" ? 0 : 1);
-	view.setUint8(21, params.unit === "word" ? 0 : 1);
+	view.setUint8(21, UNIT_CODES.indexOf(params.unit));
 	view.setUint8(22, 0);
 	view.setFloat64(24, count, true);
 	return header;
@@ -63,7 +65,7 @@ export function decodeSignatureHeader(header: Uint8Array, path: string): Signatu
 		ngram: view.getUint32(12, true),
 		seed: view.getUint32(16, true),
 		scheme: view.getUint8(20) === 0 ? "oph" : "kperm",
-		unit: view.getUint8(21) === 0 ? "word" : "char",
+		unit: UNIT_CODES[view.getUint8(21)] ?? "word",
 		count: view.getFloat64(24, true),
 	};
 }

@@ -17,7 +17,7 @@ import {
 	sCurve,
 	uniqueSorted,
 } from "../src/index.js";
-import { jaccardOfSets, shingleStrings, udhrWords } from "../bench/generate-corpus.js";
+import { jaccardOfSets, outOfDictionaryThaiWords, shingleStrings, udhrWords } from "../bench/generate-corpus.js";
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
@@ -41,7 +41,7 @@ describe("Shingler", () => {
 	const thai = udhrWords("th").slice(0, 120);
 	it("should segment Thai words with Intl.Segmenter (whitespace shingling finds none)", () => {
 		const text = thai.join("");
-		const shingler = new Shingler({ ngram: 5 });
+		const shingler = new Shingler({ ngram: 5, unit: "word" });
 		const { shingles, units } = shingler.shingle(text);
 		expect(units).toBeGreaterThan(80);
 		expect(shingles).toBe(units - 4);
@@ -49,7 +49,7 @@ describe("Shingler", () => {
 		expect(text.split(" ").length).toBeLessThan(5);
 	});
 	it("should give a one-word Thai edit a high Jaccard, and report short documents", () => {
-		const shingler = new Shingler({ ngram: 5, lang: "th" });
+		const shingler = new Shingler({ ngram: 5, lang: "th", unit: "word" });
 		const a = thai.join("");
 		const b = [...thai.slice(0, 60), "แมว", ...thai.slice(61)].join("");
 		expect(jaccardOfSets(shingleStrings(a, shingler), shingleStrings(b, shingler))).toBeGreaterThan(0.85);
@@ -64,6 +64,43 @@ describe("Shingler", () => {
 		expect(Array.from(shingler.hashes.subarray(0, 2))).toEqual(first);
 		// word shingle = MurmurHash3 of the UTF-8 words joined by one space
 		expect(first[0]).toBe(murmur3Bytes(utf8("one two three"), 0, 13, 0));
+	});
+	it("should shingle words, and characters of scripts without spaces, by default (auto), as the string ground truth does", () => {
+		const shingler = new Shingler({ ngram: 5, seed: 3 });
+		const english = udhrWords("en").slice(0, 40).join(" ");
+		const texts = [
+			english,
+			thai.join(""),
+			thai.slice(0, 60).join(" "),
+			`${thai.slice(0, 20).join("")} Human Rights, ${thai.slice(20, 40).join("")} 1948 café ไทยabc123ไทย`,
+			`東京都に住んでいます ｶﾀｶﾅ and 𠀋𠀌 ${udhrWords("zh").slice(0, 30).join("")}`,
+			`😀 word😀word \u0e31กขค ${udhrWords("km").slice(0, 20).join("")} ${udhrWords("lo").slice(0, 20).join(" ")}`,
+		];
+		for (const text of texts) {
+			const { shingles } = shingler.shingle(text);
+			const ours = [...new Set(shingler.hashes.subarray(0, shingles))].sort((a, b) => a - b);
+			const truth = [...shingleStrings(text, shingler)].map((shingle) => murmur3Bytes(utf8(shingle), 0, utf8(shingle).length, 3)).sort((a, b) => a - b);
+			expect(ours, text.slice(0, 30)).toEqual(truth);
+		}
+		// English is word 5-grams, the same hashes as --unit word.
+		const word = new Shingler({ ngram: 5, seed: 3, unit: "word" });
+		const count = word.shingle(english).shingles;
+		expect(Array.from(shingler.hashes.subarray(0, shingler.shingle(english).shingles))).toEqual(Array.from(word.hashes.subarray(0, count)));
+		// Thai is character 5-grams of the text without its spaces: phrase spacing does not matter.
+		const thaiOnly = thai.filter((word) => /^[\u0e00-\u0e7f]+$/.test(word)).join(" ");
+		expect(shingler.shingle(thaiOnly).shingles).toBe([...normalizeText(thaiOnly).replaceAll(" ", "")].length - 4);
+	});
+	it("should keep a small edit of out-of-dictionary Thai similar by default, where ICU words are unstable", () => {
+		const words = outOfDictionaryThaiWords(400, "test").slice(0, 150);
+		const a = words.join("");
+		const b = words.map((word, i) => (i % 25 === 7 ? (words[(i + 200) % words.length] as string) : word)).join(""); // 4% of words edited
+		const auto = new Shingler({ ngram: 5 });
+		const icu = new Shingler({ ngram: 5, lang: "th", unit: "word" });
+		const jAuto = jaccardOfSets(shingleStrings(a, auto), shingleStrings(b, auto));
+		const jIcu = jaccardOfSets(shingleStrings(a, icu), shingleStrings(b, icu));
+		// A near-duplicate at J ≥ 0.8 by default; ICU's words put it below the threshold.
+		expect(jAuto).toBeGreaterThan(0.85);
+		expect(jIcu).toBeLessThan(0.8);
 	});
 	it("should make character n-grams on request", () => {
 		const shingler = new Shingler({ ngram: 3, unit: "char" });

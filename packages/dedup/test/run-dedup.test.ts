@@ -20,11 +20,11 @@ describe("runDedup", () => {
 	let corpus: Corpus;
 	const input = join(root, "corpus.jsonl");
 	beforeAll(() => {
-		corpus = generateCorpus({ families: 1400, seed: "test-corpus" });
+		corpus = generateCorpus({ families: 1400, seed: "test-corpus", languages: ["en", "th", "th-ood", "zh"] });
 		writeCorpus(input, corpus.documents);
 	});
 
-	it("should reach recall ≥ 0.95 and precision ≥ 0.99 at J ≥ 0.8 on planted Thai and English near-duplicates, spilling band runs", async () => {
+	it("should reach recall ≥ 0.95 and precision ≥ 0.99 at J ≥ 0.8 on planted English, Thai (dictionary and out-of-dictionary words) and Chinese near-duplicates, spilling band runs", async () => {
 		const outDir = join(root, "run");
 		const result = await runDedup({ inputs: [input], outDir, idField: "id", workers: 0, memoryLimitMb: 0.05, progress: false });
 		const stats = result.stats!;
@@ -34,9 +34,9 @@ describe("runDedup", () => {
 		expect(accuracy.truePairs).toBeGreaterThan(300);
 		expect(accuracy.recall).toBeGreaterThanOrEqual(0.95);
 		expect(accuracy.precision).toBeGreaterThanOrEqual(0.99);
-		// Thai duplicates are found, not only English ones.
+		// Duplicates are found in every language, out-of-dictionary Thai included (ICU words found none there).
 		const removedIds = new Set(lines(result.outputs.removed[0]!).map((line) => (JSON.parse(line) as RemovedDocument).id));
-		expect(corpus.documents.some((d) => d.lang === "th" && removedIds.has(d.id))).toBe(true);
+		for (const lang of ["en", "th", "th-ood", "zh"]) expect(corpus.documents.filter((d) => d.lang === lang && removedIds.has(d.id)).length, lang).toBeGreaterThan(20);
 		// Every document is either kept or in the manifest; short documents are kept and counted.
 		const kept = lines(result.outputs.kept[0]!).map((line) => JSON.parse(line) as { id: string });
 		expect(kept.length + removedIds.size).toBe(corpus.documents.length);
