@@ -9,7 +9,7 @@ import { createLocalGenerationBackend } from "./local-generation-backend.js";
 import { loadLocalModel } from "./load-local-model.js";
 import { createOpenAiGenerationBackend } from "./openai-generation-backend.js";
 import { startOpenAiCompatibleServer } from "./openai-compatible-server.js";
-import { GOOGLE_KEY_VARIABLES, OPENAI_KEY_VARIABLES, apiKeyFromEnv, requireApiKey } from "./secrets.js";
+import { GOOGLE_KEY_DEFAULTS, OPENAI_KEY_DEFAULTS, apiKeyFromEnv, keyForEndpoint } from "./secrets.js";
 
 function policy(values: CliValues): "error" | "skip" {
 	const value = optionalString(values, "on-bad-record") ?? "error";
@@ -44,15 +44,38 @@ const jobOptions = {
 	quiet: { type: "boolean", description: "No progress output" },
 } as const;
 
-/** A remote chat backend from --endpoint/--model-name, keys from the environment. */
-function remoteBackend(values: CliValues, concurrencyDefault: number): GenerationBackend {
+const keyOptions = {
+	"api-key-env": {
+		type: "string",
+		valueName: "<VAR>",
+		description: "Environment variable whose key is sent to this endpoint (default keys go only to their own service or to this machine)",
+	},
+} as const;
+
+/** The key for `url`, saying on stderr which variable was used (never the key). */
+function endpointKey(values: CliValues, url: string, defaults: typeof OPENAI_KEY_DEFAULTS | typeof GOOGLE_KEY_DEFAULTS, context: CliContext): string | undefined {
+	const { key, note } = keyForEndpoint(url, defaults, optionalString(values, "api-key-env"));
+	if (note) context.stderr.write(`${note}\n`);
+	return key?.value;
+}
+
+/** The Google key for --google-endpoint: required. */
+function googleKey(values: CliValues, context: CliContext): string {
+	const endpoint = optionalString(values, "google-endpoint") ?? GOOGLE_TRANSLATE_V2_ENDPOINT;
+	const key = endpointKey(values, endpoint, GOOGLE_KEY_DEFAULTS, context);
+	if (key === undefined) throw new ConfigError(`--google needs an API key: set ${GOOGLE_KEY_DEFAULTS.map((v) => v.name).join(" or ")}, or name the variable with --api-key-env`);
+	return key;
+}
+
+/** A remote chat backend from --endpoint/--model-name, its key from the environment. */
+function remoteBackend(values: CliValues, concurrencyDefault: number, context: CliContext): GenerationBackend {
 	const endpoint = stringOption(values, "endpoint");
 	const modelName = optionalString(values, "model-name");
 	if (!modelName) throw new ConfigError("--endpoint needs --model-name (the name the server knows the model by)");
 	return createOpenAiGenerationBackend({
 		endpoint,
 		model: modelName,
-		apiKey: apiKeyFromEnv(OPENAI_KEY_VARIABLES)?.value,
+		apiKey: endpointKey(values, endpoint, OPENAI_KEY_DEFAULTS, context),
 		concurrency: numberOption(values, "concurrency", concurrencyDefault, { min: 1, integer: true }),
 		timeoutMs: numberOption(values, "timeout", 300, { min: 0.001 }) * 1000,
 		retry: { retries: numberOption(values, "retries", 6, { min: 0, integer: true }) },
@@ -88,7 +111,7 @@ export const kdCommands: CommandTable = {
 			queries: { type: "string", valueName: "<file>", required: true, description: "English queries, JSONL: Alpaca shape {instruction, input?} or {id, query}" },
 			out: { type: "string", valueName: "<file>", required: true, description: "Output JSONL {id, query_en, response_en, model, params, finish_reason}; .manifest.json and .rejects.jsonl beside it" },
 			model: { type: "string", valueName: "<dir>", description: "Local model directory (loaded with @transllm/runtime; its chat template applies)" },
-			endpoint: { type: "string", valueName: "<url>", description: "OpenAI-compatible API base URL (vLLM, TGI, llama.cpp, Ollama, transllm serve), e.g. http://127.0.0.1:8000/v1; key from TRANSLLM_API_KEY or OPENAI_API_KEY" },
+			endpoint: { type: "string", valueName: "<url>", description: "OpenAI-compatible API base URL (vLLM, TGI, llama.cpp, Ollama, transllm serve), e.g. http://127.0.0.1:8000/v1; key from --api-key-env, else TRANSLLM_API_KEY (this machine only) or OPENAI_API_KEY (api.openai.com or this machine)" },
 			"model-name": { type: "string", valueName: "<name>", description: "Model name at the endpoint (required with --endpoint); with --model, the name written into records" },
 			concurrency: { type: "string", valueName: "<n>", description: "Requests in flight at once (remote)", default: "8" },
 			"batch-size": { type: "string", valueName: "<n>", description: "Queries per forward pass (local)", default: "8" },
@@ -99,6 +122,7 @@ export const kdCommands: CommandTable = {
 			system: { type: "string", valueName: "<text>", description: "System prompt (none by default)" },
 			limit: { type: "string", valueName: "<n>", description: "Use only the first n queries (the paper: 50000 of Alpaca's 52K)" },
 			"execution-provider": { type: "string", valueName: "<auto|cpu|cuda>", description: "onnxruntime execution provider (local)", default: "auto" },
+			...keyOptions,
 			...retryOptions,
 			...jobOptions,
 		},
@@ -106,7 +130,7 @@ export const kdCommands: CommandTable = {
 			"Examples:\n  transllm kd generate --queries alpaca.jsonl --limit 50000 --endpoint http://127.0.0.1:8000/v1 --model-name llama-2-7b-chat --out kd.jsonl\n  transllm kd generate --queries alpaca.jsonl --model ./llama-2-7b-chat-onnx --out kd.jsonl --resume\nEvery answer is kept, safety refusals included; empty and truncated answers are flagged, not dropped.",
 		async run({ values }, context) {
 			const which = oneOf(values, ["model", "endpoint"]);
-			const backend = which === "model" ? await localBackend(values) : remoteBackend(values, 8);
+			const backend = which === "model" ? await localBackend(values) : remoteBackend(values, 8, context);
 			const interrupt = interruptSignal();
 			try {
 				const temperature = numberOption(values, "temperature", 0, { min: 0, max: 2 });
@@ -141,7 +165,7 @@ export const kdCommands: CommandTable = {
 			input: { type: "string", valueName: "<file>", required: true, description: "Output of `kd generate` ({id, query_en, response_en} JSONL)" },
 			lang: { type: "string", valueName: "<code>", required: true, description: "Target language (th, ar, pt, te, tr …)" },
 			out: { type: "string", valueName: "<file>", required: true, description: "Output JSONL {id, query_en, response_en, query_t, response_t, lang}; .manifest.json (with the report of flagged ids) beside it" },
-			google: { type: "boolean", description: "Google Cloud Translation v2 (the paper's engine); key from GOOGLE_TRANSLATE_API_KEY or GOOGLE_API_KEY" },
+			google: { type: "boolean", description: "Google Cloud Translation v2 (the paper's engine); key from --api-key-env, else GOOGLE_TRANSLATE_API_KEY or GOOGLE_API_KEY (Google's host or this machine only)" },
 			"google-endpoint": { type: "string", valueName: "<url>", description: "Translation v2 endpoint (a proxy or a loopback server)", default: GOOGLE_TRANSLATE_V2_ENDPOINT },
 			endpoint: { type: "string", valueName: "<url>", description: "OpenAI-compatible endpoint of a chat or MT model that translates through translation prompts" },
 			"model-name": { type: "string", valueName: "<name>", description: "Model name at --endpoint" },
@@ -153,6 +177,7 @@ export const kdCommands: CommandTable = {
 			"min-script-ratio": { type: "string", valueName: "<r>", description: "Share of letters in the target script below which a field is a language mismatch", default: "0.5" },
 			"skip-lang-check": { type: "boolean", description: "Do not check the language of translated fields" },
 			"execution-provider": { type: "string", valueName: "<auto|cpu|cuda>", description: "onnxruntime execution provider (local)", default: "auto" },
+			...keyOptions,
 			...retryOptions,
 			...jobOptions,
 		},
@@ -163,7 +188,7 @@ export const kdCommands: CommandTable = {
 			const backend =
 				which === "google"
 					? createGoogleTranslateBackend({
-							apiKey: requireApiKey(GOOGLE_KEY_VARIABLES, "--google").value,
+							apiKey: googleKey(values, context),
 							endpoint: optionalString(values, "google-endpoint"),
 							concurrency: numberOption(values, "concurrency", 8, { min: 1, integer: true }),
 							maxRequestChars: numberOption(values, "max-request-chars", 5000, { min: 1, integer: true }),
@@ -171,7 +196,7 @@ export const kdCommands: CommandTable = {
 							retry: { retries: numberOption(values, "retries", 6, { min: 0, integer: true }) },
 						})
 					: createChatTranslationBackend({
-							generator: which === "model" ? await localBackend(values) : remoteBackend(values, 8),
+							generator: which === "model" ? await localBackend(values) : remoteBackend(values, 8, context),
 							maxTokens: numberOption(values, "max-tokens", 2048, { min: 1, integer: true }),
 						});
 			const interrupt = interruptSignal();
