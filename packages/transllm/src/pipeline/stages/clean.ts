@@ -12,7 +12,7 @@ import {
 	loadWordLists,
 	minhashDedupStage,
 } from "@transllm/corpus";
-import type { CleanCorpusParams, CorpusDocument, Filter } from "@transllm/corpus";
+import type { CleanCorpusParams, CorpusDocument, DedupStage, Filter } from "@transllm/corpus";
 import type { PipelineConfig } from "../config.js";
 import { missingPaths } from "../stage.js";
 import type { Stage, StageContext } from "../stage.js";
@@ -82,7 +82,11 @@ export const cleanStage: Stage = {
 	sharded: {
 		async runRank(context, rank, worldSize) {
 			for (const lang of Object.keys(context.config.languages)) {
-				await cleanCorpus({ ...(await params(context, lang)), dedup: undefined, rank, worldSize, filterWorkers: 1 });
+				const all = await params(context, lang);
+				// Dedup runs once, in the finishing step over every rank's shards: a rank that happens to finish last
+				// must not start it (the same configuration, so that the finishing step resumes this folder).
+				const later: DedupStage | undefined = all.dedup && (async ({ inputs }) => ({ outputs: [...inputs], stats: {} }));
+				await cleanCorpus({ ...all, dedup: later, rank, worldSize, filterWorkers: 1, resume: true });
 			}
 		},
 	},
