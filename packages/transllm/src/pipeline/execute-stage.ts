@@ -59,9 +59,11 @@ export async function executeRank(config: PipelineConfig, stage: Stage, deps: re
 	if (!stage.sharded) throw new StageError(stage.name, "the stage is not sharded", stageLogPath(config.workdir, stage.name));
 	const worldSize = config.executor.world_size;
 	if (!(Number.isInteger(rank) && rank >= 0 && rank < worldSize)) throw new StageError(stage.name, `rank ${rank} is outside 0…${worldSize - 1}`, "");
+	// The log opens after the stage folder is ready: the first rank of a new key clears the old ranks' logs.
+	const { context } = await contextFor(config, stage, deps, process.stderr);
 	const log = await openLog(stageLogPath(config.workdir, stage.name, rank));
+	context.log = log;
 	try {
-		const { context } = await contextFor(config, stage, deps, log);
 		if ((await finishedRanks(config.workdir, stage.name)).has(rank)) {
 			log.write(`rank ${rank}/${worldSize}: already finished\n`);
 			return;
