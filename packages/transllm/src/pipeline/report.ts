@@ -58,8 +58,8 @@ export function barChart(title: string, bars: readonly [string, number][]): stri
 	if (bars.length === 0) return "";
 	const max = Math.max(1, ...bars.map(([, n]) => n));
 	const row = 22;
-	const label = 230;
-	const width = 620;
+	const label = Math.min(420, 12 + 7 * Math.max(...bars.map(([name]) => name.length)));
+	const width = label + 400;
 	const height = 28 + bars.length * row;
 	const rows = bars
 		.map(([name, n], i) => {
@@ -110,6 +110,14 @@ async function stageDetails(stage: ReportStage, report: PipelineReport): Promise
 				const sets = [...new Set(points.flatMap((p) => Object.keys(p.tokensPerWord)))];
 				parts.push(table(["language", "K", "added", ...sets.map((s) => `tokens/word (${s})`)], points.map((p) => [lang, p.k, p.added, ...sets.map((s) => p.tokensPerWord[s])])));
 			}
+			break;
+		case "extend":
+			parts.push(table(["language", "added tokens", "special tokens", "vocabulary"], [[f.lang, f.added, ((f.specialTokens ?? []) as string[]).join(" "), f.vocabSize]]));
+			parts.push(table(["check", "ok"], ((f.checks ?? []) as { name: string; ok: boolean }[]).map((c) => [c.name, c.ok ? "yes" : "NO"])));
+			break;
+		case "pretraining":
+			parts.push(table(["language", "pairs read", "kept", "sampled", "English documents", "pre-training records"], perLanguage(f, langs).map(([lang, c]) => [lang, c.read, c.kept, c.sampled, c.english ?? 0, c.pretrainingRecords ?? 0])));
+			for (const [lang, c] of perLanguage(f, langs)) parts.push(barChart(`pairs dropped per filter (${lang})`, Object.entries((c.dropped ?? {}) as Record<string, number>)));
 			break;
 		case "kd-generate":
 			parts.push(barChart("finish reasons", Object.entries((f.finishReasons ?? {}) as Record<string, number>)));
