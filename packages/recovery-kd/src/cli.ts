@@ -235,8 +235,19 @@ export const serveCommand: CommandTable = {
 			"max-batch": { type: "string", valueName: "<n>", description: "Concurrent requests batched into one forward pass", default: "8" },
 			"max-tokens": { type: "string", valueName: "<n>", description: "max_tokens of requests that give none", default: "512" },
 			"execution-provider": { type: "string", valueName: "<auto|cpu|cuda>", description: "onnxruntime execution provider", default: "auto" },
+			tcot: { type: "boolean", description: "Serve as a TransLLM TCOT model (default when the vocabulary has <EN>, <RESPONSE> and a language-ID token): the target-language answer as content, the English parts as reasoning_content, English-only history" },
+			"no-tcot": { type: "boolean", description: "Serve a TCOT model's raw output (markers and all), as a plain model" },
+			lang: { type: "string", valueName: "<code>", description: "TCOT target language (default: the model's only language-ID token)" },
+			"tcot-cache": { type: "string", valueName: "<file>", description: "Persist the English-history cache (turn hash → English query and answer) to this JSON file, loaded at start" },
+			"tcot-cache-size": { type: "string", valueName: "<n>", description: "Turns the English-history cache holds (least recently used leave first)", default: "10000" },
+			"tcot-target-reserve": { type: "string", valueName: "<share>", description: "Share of max_tokens kept for the target answer; the English part stops at the rest and the paper's fallback continues", default: "0.25" },
+			"log-prompts": { type: "boolean", description: "Write every prompt given to the model (TCOT answer, translation, fallback continuation) to stderr" },
+			"max-body-bytes": { type: "string", valueName: "<n>", description: "Largest request body (413 beyond)", default: "1048576" },
+			"max-choices": { type: "string", valueName: "<n>", description: "Largest n (choices per request)", default: "8" },
 		},
-		details: "Set TRANSLLM_API_KEY to require `Authorization: Bearer <key>`. Runs until SIGINT/SIGTERM.",
+		details:
+			"Set TRANSLLM_API_KEY to require `Authorization: Bearer <key>`. Runs until SIGINT/SIGTERM. Routes: /v1/models, /v1/chat/completions, /v1/completions, /tokenize, /detokenize, /health. " +
+			"With a TCOT model, each response carries `transllm` (history sources, fallback, hidden tokens) and usage.completion_tokens_details.reasoning_tokens counts the hidden English tokens.",
 		async run({ values }, context) {
 			const loaded = await loadLocalModel(stringOption(values, "model"), { executionProvider: executionProvider(values) });
 			const server = await startOpenAiCompatibleServer({
@@ -248,8 +259,21 @@ export const serveCommand: CommandTable = {
 				host: optionalString(values, "host"),
 				port: numberOption(values, "port", 8000, { min: 0, max: 65535, integer: true }),
 				onRequest: (entry) => context.stderr.write(`${entry.method} ${entry.path} ${entry.status} ${entry.ms}ms\n`),
+				maxBodyBytes: numberOption(values, "max-body-bytes", 1048576, { min: 1, integer: true }),
+				maxChoices: numberOption(values, "max-choices", 8, { min: 1, integer: true }),
+				tcot:
+					values["no-tcot"] === true
+						? false
+						: {
+								...(optionalString(values, "lang") !== undefined ? { lang: optionalString(values, "lang") } : {}),
+								...(optionalString(values, "tcot-cache") !== undefined ? { cacheFile: optionalString(values, "tcot-cache") } : {}),
+								cacheSize: numberOption(values, "tcot-cache-size", 10000, { min: 1, integer: true }),
+								targetReserve: numberOption(values, "tcot-target-reserve", 0.25, { min: 0, max: 0.9 }),
+								...(values["log-prompts"] === true ? { onPrompt: (prompt: string, purpose: string) => void context.stderr.write(`[${purpose} prompt] ${JSON.stringify(prompt)}\n`) } : {}),
+								...(values.tcot === true ? { require: true } : {}),
+							},
 			});
-			context.stdout.write(`serving ${optionalString(values, "model-name") ?? loaded.name} at ${server.baseUrl}\n`);
+			context.stdout.write(`serving ${optionalString(values, "model-name") ?? loaded.name} at ${server.baseUrl}${server.tcot.enabled ? ` (TCOT, target language ${server.tcot.lang ?? "any"})` : ""}\n`);
 			await new Promise<void>((resolve) => {
 				process.once("SIGINT", resolve);
 				process.once("SIGTERM", resolve);

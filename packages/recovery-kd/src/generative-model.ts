@@ -23,9 +23,24 @@ export interface GenerativeModel {
 		topK?: number;
 		seed?: number | string;
 		stopStrings?: readonly string[];
+		stopTokenIds?: readonly number[];
+		/** Special tokens kept in the text (runtime default: the TCOT markers). */
+		keepSpecialTokens?: readonly string[];
+		/** Raw text prompts get BOS unless false (a prompt that already holds the rendered template). */
+		addSpecialTokens?: boolean;
 		batchSize?: number;
 		onToken?(index: number, text: string): void;
 	}): Promise<GenerativeModelResult[]>;
+	/** The model's tokenizer (TCOT serving looks up the markers, /tokenize counts tokens). */
+	readonly tokenizer?: {
+		encode(text: string, options?: { addSpecialTokens?: boolean }): number[];
+		decode(ids: readonly number[], options?: { skipSpecialTokens?: boolean }): string;
+		tokenToId(token: string): number | undefined;
+		idToToken(id: number): string | undefined;
+	};
+	/** The chat template of tokenizer_config.json and the config itself (special token names for rendering). */
+	readonly chatTemplate?: string;
+	readonly tokenizerConfig?: Record<string, unknown>;
 }
 
 /** OpenAI's name for why generation ended ("eos" of the runtime is the end of the turn: "stop"). */

@@ -25,4 +25,6 @@ export * from "./fault-injection.js";
 export * from "./fault-injecting-proxy.js";
 export * from "./google-translate-loopback-server.js";
 export * from "./openai-compatible-server.js";
+export * from "./tcot-history-cache.js";
+export * from "./tcot-responder.js";
 export * from "./cli.js";

@@ -7,7 +7,11 @@ import type { RunningServer } from "./fault-injection.js";
 import type { KdChatMessage } from "./generation-backend.js";
 import { openAiFinishReason } from "./generative-model.js";
 import type { GenerativeModel, GenerativeModelResult } from "./generative-model.js";
+import { renderChat } from "@transllm/tcot";
 import { MicroBatcher } from "./micro-batcher.js";
+import { TcotHistoryCache } from "./tcot-history-cache.js";
+import { TcotResponder, detectTcotModel } from "./tcot-responder.js";
+import type { PreparedTcotPrompt, TcotResponse } from "./tcot-responder.js";
 
 export interface OpenAiServerOptions {
 	/** The model behind the API: a loaded @transllm/runtime ChatModel. */
@@ -24,6 +28,30 @@ export interface OpenAiServerOptions {
 	port?: number;
 	/** Called for each finished request (method, path, status, ms): a log line without bodies or keys. */
 	onRequest?: (entry: { method: string; path: string; status: number; ms: number }) => void;
+	/**
+	 * TCOT serving (`../shared/papers/000_1ce36f3811662daf.txt` Sec. 2.3): `"auto"` (default) when the model's
+	 * vocabulary has the TCOT markers, `true` to require it, `false` to serve the raw output.
+	 */
+	tcot?: boolean | "auto" | TcotServeOptions;
+	/** Largest request body in bytes (default 1 MiB); larger requests get 413. */
+	maxBodyBytes?: number;
+	/** Most choices per request (`n`, default 8). */
+	maxChoices?: number;
+}
+
+export interface TcotServeOptions {
+	/** Target language β (default: the model's only language-ID token). */
+	lang?: string;
+	/** Persist the English-history cache to this JSON file (loaded at start). */
+	cacheFile?: string;
+	/** Turns the history cache holds (default 10000, least recently used leave first). */
+	cacheSize?: number;
+	/** Share of max_tokens kept for the target answer (default 0.25; see TcotResponderOptions). */
+	targetReserve?: number;
+	/** Called with every prompt given to the model (answer, translation of an unknown turn, fallback continuation). */
+	onPrompt?: (prompt: string, purpose: "answer" | "translate" | "continue") => void;
+	/** Fail at start when the model is not a TCOT model (`--tcot`), instead of serving it plainly. */
+	require?: boolean;
 }
 
 export interface OpenAiCompatibleServer extends RunningServer {
@@ -31,6 +59,8 @@ export interface OpenAiCompatibleServer extends RunningServer {
 	baseUrl: string;
 	/** Requests served and generate calls made (a call can serve a batch of requests). */
 	readonly stats: { requests: number; generateCalls: number; batchedPrompts: number };
+	/** Whether the server answers as a TCOT model, and in which target language. */
+	readonly tcot: { enabled: boolean; lang?: string };
 }
 
 interface SamplingRequest {
@@ -40,6 +70,10 @@ interface SamplingRequest {
 	topP?: number;
 	seed?: number;
 	stop: string[];
+	/** Token ids that end generation (TCOT translation stops at the next marker). */
+	stopTokenIds?: number[];
+	/** A raw prompt that already holds its rendered chat template and BOS. */
+	rendered?: boolean;
 	onToken?: (text: string) => void;
 }
 
@@ -117,15 +151,47 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 				...(first.topP !== undefined ? { topP: first.topP } : {}),
 				...(first.seed !== undefined ? { seed: first.seed } : {}),
 				...(first.stop.length ? { stopStrings: first.stop } : {}),
+				...(first.stopTokenIds?.length ? { stopTokenIds: first.stopTokenIds } : {}),
+				...(first.rendered ? { addSpecialTokens: false } : {}),
 				batchSize: batch.length,
 				...(batch.some((r) => r.onToken) ? { onToken: (index: number, text: string) => batch[index]?.onToken?.(text) } : {}),
 			});
 		},
 		{
 			maxBatch: options.maxBatch ?? 8,
-			keyOf: (r) => JSON.stringify([r.maxNewTokens, r.temperature, r.topP, r.seed, r.stop]),
+			keyOf: (r) => JSON.stringify([r.maxNewTokens, r.temperature, r.topP, r.seed, r.stop, r.stopTokenIds, r.rendered === true]),
 		},
 	);
+
+	const tcotOption = options.tcot ?? "auto";
+	const detected = detectTcotModel(options.model);
+	if ((tcotOption === true || (typeof tcotOption === "object" && tcotOption.require === true)) && !detected.tcot) {
+		throw new TransllmError("E_CONFIG", "--tcot: the model's vocabulary lacks the TCOT markers <EN>, <RESPONSE> and a language-ID token (was it extended with `tokenizer extend --langs` and trained on `tcot build` data?)");
+	}
+	const tcotSettings: TcotServeOptions = typeof tcotOption === "object" ? tcotOption : {};
+	const responder =
+		tcotOption !== false && detected.tcot && options.model.tokenizer
+			? new TcotResponder({
+					model: { tokenizer: options.model.tokenizer, chatTemplate: options.model.chatTemplate, tokenizerConfig: options.model.tokenizerConfig },
+					cache: await TcotHistoryCache.open({ ...(tcotSettings.cacheFile !== undefined ? { file: tcotSettings.cacheFile } : {}), ...(tcotSettings.cacheSize !== undefined ? { maxEntries: tcotSettings.cacheSize } : {}) }),
+					...(tcotSettings.lang !== undefined ? { lang: tcotSettings.lang } : {}),
+					...(tcotSettings.targetReserve !== undefined ? { targetReserve: tcotSettings.targetReserve } : {}),
+					...(tcotSettings.onPrompt ? { onPrompt: tcotSettings.onPrompt } : {}),
+					generate: (request) =>
+						batcher.submit({
+							prompt: request.prompt,
+							rendered: true,
+							maxNewTokens: request.maxNewTokens,
+							temperature: request.temperature,
+							...(request.topP !== undefined ? { topP: request.topP } : {}),
+							...(request.seed !== undefined ? { seed: request.seed } : {}),
+							stop: request.stop,
+							stopTokenIds: request.stopTokenIds,
+							...(request.onToken ? { onToken: request.onToken } : {}),
+						}),
+				})
+			: undefined;
+	const maxChoices = options.maxChoices ?? 8;
 
 	const authorized = (request: IncomingMessage): boolean => {
 		if (options.apiKey === undefined) return true;
@@ -136,7 +202,6 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 	};
 
 	const sampling = (body: Record<string, unknown>, prompt: SamplingRequest["prompt"]): SamplingRequest => {
-		if (body.n !== undefined && body.n !== 1) throw new HttpError(400, "only n = 1 is supported", "invalid_request_error", "n");
 		const maxTokens = number(body.max_completion_tokens ?? body.max_tokens, "max_tokens", defaultMaxTokens, [1, 1_000_000]) as number;
 		return {
 			prompt,
@@ -156,28 +221,103 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 		};
 	};
 
+	/** `n`: choices per request; each choice draws from its own seed (seed + index) when a seed is given. */
+	const choicesOf = (body: Record<string, unknown>): number => {
+		const n = number(body.n, "n", 1, [1, maxChoices]) as number;
+		if (!Number.isInteger(n)) throw new HttpError(400, `'n' must be an integer in [1, ${maxChoices}]`, "invalid_request_error", "n");
+		return n;
+	};
+	const seedOf = (request: SamplingRequest, index: number): SamplingRequest => (request.seed !== undefined ? { ...request, seed: request.seed + index } : { ...request });
+	const includeUsage = (body: Record<string, unknown>): boolean => (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+
 	const chatCompletion = async (body: Record<string, unknown>, response: ServerResponse): Promise<void> => {
-		const request = sampling(body, messagesOf(body.messages));
+		const messages = messagesOf(body.messages);
+		const request = sampling(body, messages);
+		const n = choicesOf(body);
 		const id = `chatcmpl-${++counter}`;
 		const created = Math.floor(Date.now() / 1000);
 		const base = { id, created, model: options.modelName };
+		if (responder) return tcotChatCompletion(body, messages, request, n, base, response);
+		const requests = Array.from({ length: n }, (_, index) => seedOf(request, index));
 		if (body.stream === true) {
 			const send = stream(response);
-			send({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null, logprobs: null }] });
-			request.onToken = (text) => send({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: { content: text }, finish_reason: null, logprobs: null }] });
-			const result = await batcher.submit(request);
-			send({ ...base, object: "chat.completion.chunk", choices: [{ index: 0, delta: {}, finish_reason: openAiFinishReason(result.finishReason), logprobs: null }] });
-			if ((body.stream_options as { include_usage?: boolean } | undefined)?.include_usage) send({ ...base, object: "chat.completion.chunk", choices: [], usage: usageOf(result) });
+			requests.forEach((r, index) => {
+				send({ ...base, object: "chat.completion.chunk", choices: [{ index, delta: { role: "assistant", content: "" }, finish_reason: null, logprobs: null }] });
+				r.onToken = (text) => send({ ...base, object: "chat.completion.chunk", choices: [{ index, delta: { content: text }, finish_reason: null, logprobs: null }] });
+			});
+			const results = await Promise.all(requests.map((r) => batcher.submit(r)));
+			results.forEach((result, index) => send({ ...base, object: "chat.completion.chunk", choices: [{ index, delta: {}, finish_reason: openAiFinishReason(result.finishReason), logprobs: null }] }));
+			if (includeUsage(body)) send({ ...base, object: "chat.completion.chunk", choices: [], usage: sumUsage(results.map(usageOf)) });
 			send("[DONE]");
 			response.end();
 			return;
 		}
-		const result = await batcher.submit(request);
+		const results = await Promise.all(requests.map((r) => batcher.submit(r)));
 		sendJson(response, 200, {
 			...base,
 			object: "chat.completion",
-			choices: [{ index: 0, message: { role: "assistant", content: result.text }, finish_reason: openAiFinishReason(result.finishReason), logprobs: null }],
-			usage: usageOf(result),
+			choices: results.map((result, index) => ({ index, message: { role: "assistant", content: result.text }, finish_reason: openAiFinishReason(result.finishReason), logprobs: null })),
+			usage: sumUsage(results.map(usageOf)),
+		});
+	};
+
+	/**
+	 * A chat completion from a TCOT model: the English-only prompt (TransLLM Sec. 2.3), the target-language answer as
+	 * `content`, the English query and answer as `reasoning_content` (the field vLLM's reasoning parsers fill), and
+	 * what happened (history sources, fallback, hidden tokens) under `transllm`.
+	 */
+	const tcotChatCompletion = async (
+		body: Record<string, unknown>,
+		messages: KdChatMessage[],
+		request: SamplingRequest,
+		n: number,
+		base: { id: string; created: number; model: string },
+		response: ServerResponse,
+	): Promise<void> => {
+		const tcot = responder as TcotResponder;
+		const prepared = await tcot.prepare(messages);
+		const query = (messages.at(-1) as KdChatMessage).content;
+		const sampling = (index: number) => ({
+			maxTokens: request.maxNewTokens,
+			temperature: request.temperature,
+			...(request.topP !== undefined ? { topP: request.topP } : {}),
+			...(request.seed !== undefined ? { seed: request.seed + index * 1000 } : {}),
+			stop: request.stop,
+		});
+		if (body.stream === true) {
+			const send = stream(response);
+			const chunk = (index: number, delta: Record<string, unknown>, finish: string | null = null, extra: Record<string, unknown> = {}) =>
+				send({ ...base, object: "chat.completion.chunk", choices: [{ index, delta, finish_reason: finish, logprobs: null }], ...extra });
+			for (let index = 0; index < n; index++) chunk(index, { role: "assistant", content: "" });
+			const results = await Promise.all(
+				Array.from({ length: n }, (_, index) =>
+					tcot.answer(prepared, {
+						...sampling(index),
+						onReasoning: (text) => chunk(index, { reasoning_content: text }),
+						onContent: (text) => chunk(index, { content: text }),
+					}),
+				),
+			);
+			for (const result of results) await tcot.remember(query, result);
+			results.forEach((result, index) => chunk(index, {}, openAiFinishReason(result.finishReason), { transllm: tcotMetadata(prepared, [result]) }));
+			if (includeUsage(body)) send({ ...base, object: "chat.completion.chunk", choices: [], usage: tcotUsage(prepared, results) });
+			send("[DONE]");
+			response.end();
+			return;
+		}
+		const results = await Promise.all(Array.from({ length: n }, (_, index) => tcot.answer(prepared, sampling(index))));
+		for (const result of results) await tcot.remember(query, result);
+		sendJson(response, 200, {
+			...base,
+			object: "chat.completion",
+			choices: results.map((result, index) => ({
+				index,
+				message: { role: "assistant", content: result.content, reasoning_content: result.reasoningContent },
+				finish_reason: openAiFinishReason(result.finishReason),
+				logprobs: null,
+			})),
+			usage: tcotUsage(prepared, results),
+			transllm: tcotMetadata(prepared, results),
 		});
 	};
 
@@ -185,7 +325,9 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 		const prompts = typeof body.prompt === "string" ? [body.prompt] : Array.isArray(body.prompt) && body.prompt.every((p) => typeof p === "string") ? (body.prompt as string[]) : undefined;
 		if (!prompts || prompts.length === 0) throw new HttpError(400, "'prompt' must be a string or a non-empty list of strings", "invalid_request_error", "prompt");
 		// OpenAI's default for /v1/completions is 16 tokens.
-		const requests = prompts.map((prompt) => sampling({ max_tokens: 16, ...body }, prompt));
+		const n = choicesOf(body);
+		// OpenAI orders the choices prompt by prompt, n per prompt.
+		const requests = prompts.flatMap((prompt) => Array.from({ length: n }, (_, index) => seedOf(sampling({ max_tokens: 16, ...body }, prompt), index)));
 		const id = `cmpl-${++counter}`;
 		const base = { id, created: Math.floor(Date.now() / 1000), model: options.modelName };
 		if (body.stream === true) {
@@ -200,17 +342,39 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 			return;
 		}
 		const results = await Promise.all(requests.map((request) => batcher.submit(request)));
-		const usage = results.map(usageOf).reduce((a, b) => ({
-			prompt_tokens: a.prompt_tokens + b.prompt_tokens,
-			completion_tokens: a.completion_tokens + b.completion_tokens,
-			total_tokens: a.total_tokens + b.total_tokens,
-		}));
+		const usage = sumUsage(results.map(usageOf));
 		sendJson(response, 200, {
 			...base,
 			object: "text_completion",
 			choices: results.map((result, index) => ({ index, text: result.text, finish_reason: openAiFinishReason(result.finishReason), logprobs: null })),
 			usage,
 		});
+	};
+
+	const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+	const tokenizerOf = (): NonNullable<GenerativeModel["tokenizer"]> => {
+		if (!options.model.tokenizer) throw new HttpError(501, "this model exposes no tokenizer", "server_error");
+		return options.model.tokenizer;
+	};
+
+	/** vLLM's /tokenize: `{ prompt }` (raw text, BOS added unless add_special_tokens is false) or `{ messages }` (the chat template, and for a TCOT model the English-only TCOT prompt). */
+	const tokenize = (body: Record<string, unknown>, response: ServerResponse): void => {
+		const tokenizer = tokenizerOf();
+		let tokens: number[];
+		if (body.messages !== undefined) {
+			const messages = messagesOf(body.messages);
+			if (options.model.chatTemplate === undefined) throw new HttpError(400, "the model has no chat template: tokenize a 'prompt' instead", "invalid_request_error", "messages");
+			const text = renderChat({ messages, chatTemplate: options.model.chatTemplate, ...(options.model.tokenizerConfig ? { tokenizerConfig: options.model.tokenizerConfig } : {}), addGenerationPrompt: body.add_generation_prompt !== false });
+			tokens = tokenizer.encode(text, { addSpecialTokens: false });
+		} else if (typeof body.prompt === "string") tokens = tokenizer.encode(body.prompt, { addSpecialTokens: body.add_special_tokens !== false });
+		else throw new HttpError(400, "give 'prompt' (a string) or 'messages'", "invalid_request_error", "prompt");
+		sendJson(response, 200, { count: tokens.length, max_model_len: null, tokens });
+	};
+
+	const detokenize = (body: Record<string, unknown>, response: ServerResponse): void => {
+		const tokens = body.tokens;
+		if (!Array.isArray(tokens) || !tokens.every((t) => Number.isInteger(t) && t >= 0)) throw new HttpError(400, "'tokens' must be a list of token ids", "invalid_request_error", "tokens");
+		sendJson(response, 200, { prompt: tokenizerOf().decode(tokens as number[]) });
 	};
 
 	const server = createServer((request, response) => {
@@ -224,10 +388,19 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 				return sendJson(response, 200, { object: "list", data: [{ id: options.modelName, object: "model", created: 0, owned_by: "transllm" }] });
 			}
 			if (request.method === "GET" && path === "/health") return sendJson(response, 200, { status: "ok" });
-			if (request.method !== "POST" || (path !== "/v1/chat/completions" && path !== "/v1/completions")) throw new HttpError(404, `no route ${request.method} ${path}`, "invalid_request_error", null, "not_found");
+			const routes = ["/v1/chat/completions", "/v1/completions", "/tokenize", "/detokenize"];
+			if (request.method !== "POST" || !routes.includes(path)) throw new HttpError(404, `no route ${request.method} ${path}`, "invalid_request_error", null, "not_found");
+			const declared = Number(request.headers["content-length"] ?? 0);
+			if (declared > maxBodyBytes) throw new HttpError(413, `the request body is ${declared} bytes; this server accepts at most ${maxBodyBytes}`, "invalid_request_error", null, "request_too_large");
+			let text: string;
+			try {
+				text = await readBody(request, maxBodyBytes);
+			} catch {
+				throw new HttpError(413, `the request body is over ${maxBodyBytes} bytes, the most this server accepts`, "invalid_request_error", null, "request_too_large");
+			}
 			let body: Record<string, unknown>;
 			try {
-				const parsed: unknown = JSON.parse(await readBody(request));
+				const parsed: unknown = JSON.parse(text);
 				if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw new Error("not an object");
 				body = parsed as Record<string, unknown>;
 			} catch {
@@ -237,14 +410,16 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 				throw new HttpError(404, `The model \`${String(body.model)}\` does not exist; this server serves \`${options.modelName}\``, "invalid_request_error", "model", "model_not_found");
 			}
 			if (path === "/v1/chat/completions") await chatCompletion(body, response);
-			else await completion(body, response);
+			else if (path === "/v1/completions") await completion(body, response);
+			else if (path === "/tokenize") tokenize(body, response);
+			else detokenize(body, response);
 		})().catch((error: unknown) => {
 			// The model's refusal of one input (an empty prompt …) is the client's error; anything else is the server's.
 			const http =
 				error instanceof HttpError
 					? error
 					: TransllmError.isInstance(error) && (error.code === "E_INPUT" || error.code === "E_CONFIG")
-						? new HttpError(400, error.message)
+						? new HttpError(400, (error as { reason?: string }).reason ?? error.message, "invalid_request_error", (error as { field?: string }).field ?? null)
 						: new HttpError(500, (error as Error)?.message ?? String(error), "server_error");
 			const body = { error: { message: http.message, type: http.type, param: http.param, code: http.errorCode } };
 			if (!response.headersSent) sendJson(response, http.status, body);
@@ -256,10 +431,51 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 		});
 	});
 	const running = await listen(server, options);
-	return { ...running, baseUrl: `${running.url}/v1`, stats };
+	return { ...running, baseUrl: `${running.url}/v1`, stats, tcot: { enabled: responder !== undefined, ...(responder?.targetLanguage !== undefined ? { lang: responder.targetLanguage } : {}) } };
 }
 
-function usageOf(result: GenerativeModelResult): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
+interface Usage {
+	prompt_tokens: number;
+	completion_tokens: number;
+	total_tokens: number;
+}
+
+function usageOf(result: GenerativeModelResult): Usage {
 	const prompt = result.promptTokens ?? 0;
 	return { prompt_tokens: prompt, completion_tokens: result.tokenIds.length, total_tokens: prompt + result.tokenIds.length };
+}
+
+function sumUsage(usages: Usage[]): Usage {
+	return usages.reduce((a, b) => ({ prompt_tokens: a.prompt_tokens + b.prompt_tokens, completion_tokens: a.completion_tokens + b.completion_tokens, total_tokens: a.total_tokens + b.total_tokens }));
+}
+
+/**
+ * Usage of a TCOT answer: the prompt once (choices share it, as OpenAI counts), every generated token including the
+ * hidden English ones, which OpenAI's reasoning models report as completion_tokens_details.reasoning_tokens.
+ */
+function tcotUsage(prepared: PreparedTcotPrompt, results: TcotResponse[]): Usage & { completion_tokens_details: { reasoning_tokens: number } } {
+	const completion = results.reduce((sum, r) => sum + r.completionTokens, 0);
+	return {
+		prompt_tokens: prepared.promptTokens,
+		completion_tokens: completion,
+		total_tokens: prepared.promptTokens + completion,
+		completion_tokens_details: { reasoning_tokens: results.reduce((sum, r) => sum + r.hiddenTokens, 0) },
+	};
+}
+
+/** What the TCOT server did, under `transllm` in the response: per earlier turn where its English came from, per choice the parse. */
+function tcotMetadata(prepared: PreparedTcotPrompt, results: TcotResponse[]): Record<string, unknown> {
+	return {
+		history: prepared.history,
+		translated_turns: prepared.history.filter((source) => source === "translated").length,
+		translation_tokens: prepared.translationTokens,
+		choices: results.map((r) => ({
+			mode: r.mode,
+			lang: r.lang,
+			english_query: r.queryEn,
+			english_response: r.responseEn,
+			fallback: r.fallback,
+			hidden_tokens: r.hiddenTokens,
+		})),
+	};
 }

@@ -11,6 +11,11 @@ export interface PromptOptions {
 	chat?: boolean;
 	/** A system message put before the user turn when `chat` renders a text prompt. */
 	system?: string;
+	/**
+	 * Whether a raw text prompt gets the tokenizer's special tokens (Llama's BOS; default true). False for text that
+	 * already holds a rendered chat template and its BOS (a TCOT fallback continuing a rendered prompt).
+	 */
+	addSpecialTokens?: boolean;
 }
 
 export interface PromptContext {
@@ -48,5 +53,5 @@ export function renderPrompt(prompt: PromptInput, context: PromptContext, option
  */
 export function promptTokenIds(prompt: PromptInput, context: PromptContext, options: PromptOptions = {}): number[] {
 	const rendered = renderPrompt(prompt, context, options);
-	return context.tokenizer.encode(rendered.text, { addSpecialTokens: !rendered.chat });
+	return context.tokenizer.encode(rendered.text, { addSpecialTokens: !rendered.chat && options.addSpecialTokens !== false });
 }
