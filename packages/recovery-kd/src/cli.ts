@@ -232,7 +232,8 @@ export const serveCommand: CommandTable = {
 			"model-name": { type: "string", valueName: "<name>", description: "Name clients send as `model` (default: the directory's name)" },
 			host: { type: "string", valueName: "<host>", description: "Address to listen on", default: "127.0.0.1" },
 			port: { type: "string", valueName: "<port>", description: "Port (0 picks a free one)", default: "8000" },
-			"max-batch": { type: "string", valueName: "<n>", description: "Concurrent requests batched into one forward pass", default: "8" },
+			"max-batch": { type: "string", valueName: "<n>", description: "Sequences decoded together in one forward pass", default: "8" },
+			batching: { type: "string", valueName: "<continuous|micro>", description: "continuous: a request joins the running batch at the next decode step and leaves when done; micro: requests that arrive while the model is busy run as one batch to the end", default: "continuous" },
 			"max-tokens": { type: "string", valueName: "<n>", description: "max_tokens of requests that give none", default: "512" },
 			"execution-provider": { type: "string", valueName: "<auto|cpu|cuda>", description: "onnxruntime execution provider", default: "auto" },
 			tcot: { type: "boolean", description: "Serve as a TransLLM TCOT model (default when the vocabulary has <EN>, <RESPONSE> and a language-ID token): the target-language answer as content, the English parts as reasoning_content, English-only history" },
@@ -249,12 +250,16 @@ export const serveCommand: CommandTable = {
 			"Set TRANSLLM_API_KEY to require `Authorization: Bearer <key>`. Runs until SIGINT/SIGTERM. Routes: /v1/models, /v1/chat/completions, /v1/completions, /tokenize, /detokenize, /health. " +
 			"With a TCOT model, each response carries `transllm` (history sources, fallback, hidden tokens) and usage.completion_tokens_details.reasoning_tokens counts the hidden English tokens.",
 		async run({ values }, context) {
-			const loaded = await loadLocalModel(stringOption(values, "model"), { executionProvider: executionProvider(values) });
+			const maxBatch = numberOption(values, "max-batch", 8, { min: 1, integer: true });
+			const batching = optionalString(values, "batching") ?? "continuous";
+			if (batching !== "continuous" && batching !== "micro") throw new ConfigError(`--batching must be continuous or micro, got "${batching}"`);
+			const loaded = await loadLocalModel(stringOption(values, "model"), { executionProvider: executionProvider(values), maxBatch });
 			const server = await startOpenAiCompatibleServer({
+				batching,
 				model: loaded.model,
 				modelName: optionalString(values, "model-name") ?? loaded.name,
 				apiKey: apiKeyFromEnv(["TRANSLLM_API_KEY"])?.value,
-				maxBatch: numberOption(values, "max-batch", 8, { min: 1, integer: true }),
+				maxBatch,
 				defaultMaxTokens: numberOption(values, "max-tokens", 512, { min: 1, integer: true }),
 				host: optionalString(values, "host"),
 				port: numberOption(values, "port", 8000, { min: 0, max: 65535, integer: true }),

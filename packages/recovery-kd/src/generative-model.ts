@@ -31,6 +31,18 @@ export interface GenerativeModel {
 		batchSize?: number;
 		onToken?(index: number, text: string): void;
 	}): Promise<GenerativeModelResult[]>;
+	/** Continuous batching (runtime's ChatModel.submit): one prompt joins the running batch; cancel() ends it early. */
+	submit?(params: {
+		prompt: string | readonly KdChatMessage[];
+		maxNewTokens?: number;
+		temperature?: number;
+		topP?: number;
+		seed?: number | string;
+		stopStrings?: readonly string[];
+		stopTokenIds?: readonly number[];
+		addSpecialTokens?: boolean;
+		onToken?(text: string): void;
+	}): { result: Promise<GenerativeModelResult>; cancel(): void };
 	/** The model's tokenizer (TCOT serving looks up the markers, /tokenize counts tokens). */
 	readonly tokenizer?: {
 		encode(text: string, options?: { addSpecialTokens?: boolean }): number[];

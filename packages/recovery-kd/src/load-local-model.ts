@@ -11,9 +11,9 @@ export interface LoadedLocalModel {
 }
 
 /** Loads a model directory (config.json, tokenizer files, model.onnx) through @transllm/runtime's loadModel. */
-export async function loadLocalModel(dir: string, options: { executionProvider?: "auto" | "cpu" | "cuda" } = {}): Promise<LoadedLocalModel> {
+export async function loadLocalModel(dir: string, options: { executionProvider?: "auto" | "cpu" | "cuda"; maxBatch?: number } = {}): Promise<LoadedLocalModel> {
 	// Loaded on demand: a remote-only run never loads onnxruntime's native binaries.
 	const { loadModel } = await import("@transllm/runtime");
-	const model = await loadModel(dir, { executionProvider: options.executionProvider ?? "auto" });
+	const model = await loadModel(dir, { executionProvider: options.executionProvider ?? "auto", ...(options.maxBatch !== undefined ? { maxBatch: options.maxBatch } : {}) });
 	return { model, name: basename(resolve(dir)), location: resolve(dir), dispose: () => model.dispose() };
 }

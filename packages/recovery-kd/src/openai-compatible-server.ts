@@ -37,6 +37,11 @@ export interface OpenAiServerOptions {
 	maxBodyBytes?: number;
 	/** Most choices per request (`n`, default 8). */
 	maxChoices?: number;
+	/**
+	 * `continuous` (default when the model has submit(): a request joins the running batch at the next decode step,
+	 * finished ones leave) or `micro` (requests gathered while the model is busy run as one batch, to the end).
+	 */
+	batching?: "continuous" | "micro";
 }
 
 export interface TcotServeOptions {
@@ -74,6 +79,8 @@ interface SamplingRequest {
 	stopTokenIds?: number[];
 	/** A raw prompt that already holds its rendered chat template and BOS. */
 	rendered?: boolean;
+	/** Aborted when the client goes away: the sequence leaves the batch (continuous batching). */
+	signal?: AbortSignal;
 	onToken?: (text: string) => void;
 }
 
@@ -163,6 +170,28 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 		},
 	);
 
+	const submit = options.model.submit?.bind(options.model);
+	const continuous = (options.batching ?? "continuous") === "continuous" && submit !== undefined;
+	/** One request: joins the model's running batch (continuous batching) or waits for a micro-batch. */
+	const generateOne = (request: SamplingRequest): Promise<GenerativeModelResult> => {
+		if (!continuous) return batcher.submit(request);
+		stats.generateCalls += 1;
+		stats.batchedPrompts += 1;
+		const handle = (submit as NonNullable<GenerativeModel["submit"]>)({
+			prompt: request.prompt,
+			maxNewTokens: request.maxNewTokens,
+			temperature: request.temperature,
+			...(request.topP !== undefined ? { topP: request.topP } : {}),
+			...(request.seed !== undefined ? { seed: request.seed } : {}),
+			...(request.stop.length ? { stopStrings: request.stop } : {}),
+			...(request.stopTokenIds?.length ? { stopTokenIds: request.stopTokenIds } : {}),
+			...(request.rendered ? { addSpecialTokens: false } : {}),
+			...(request.onToken ? { onToken: request.onToken } : {}),
+		});
+		request.signal?.addEventListener("abort", () => handle.cancel(), { once: true });
+		return handle.result;
+	};
+
 	const tcotOption = options.tcot ?? "auto";
 	const detected = detectTcotModel(options.model);
 	if ((tcotOption === true || (typeof tcotOption === "object" && tcotOption.require === true)) && !detected.tcot) {
@@ -178,7 +207,7 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 					...(tcotSettings.targetReserve !== undefined ? { targetReserve: tcotSettings.targetReserve } : {}),
 					...(tcotSettings.onPrompt ? { onPrompt: tcotSettings.onPrompt } : {}),
 					generate: (request) =>
-						batcher.submit({
+						generateOne({
 							prompt: request.prompt,
 							rendered: true,
 							maxNewTokens: request.maxNewTokens,
@@ -188,6 +217,7 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 							stop: request.stop,
 							stopTokenIds: request.stopTokenIds,
 							...(request.onToken ? { onToken: request.onToken } : {}),
+							...(request.signal ? { signal: request.signal } : {}),
 						}),
 				})
 			: undefined;
@@ -201,8 +231,11 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 		return given.length === expected.length && timingSafeEqual(given, expected);
 	};
 
-	const sampling = (body: Record<string, unknown>, prompt: SamplingRequest["prompt"]): SamplingRequest => {
-		const maxTokens = number(body.max_completion_tokens ?? body.max_tokens, "max_tokens", defaultMaxTokens, [1, 1_000_000]) as number;
+	/** Aborted when the client hangs up before its response is complete. */
+	const hangUp = new WeakMap<Record<string, unknown>, AbortSignal>();
+	const sampling = (body: Record<string, unknown>, prompt: SamplingRequest["prompt"], defaultMax = defaultMaxTokens): SamplingRequest => {
+		const signal = hangUp.get(body);
+		const maxTokens = number(body.max_completion_tokens ?? body.max_tokens, "max_tokens", defaultMax, [1, 1_000_000]) as number;
 		return {
 			prompt,
 			maxNewTokens: Math.floor(maxTokens),
@@ -211,6 +244,7 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 			topP: number(body.top_p, "top_p", undefined, [0, 1]),
 			seed: number(body.seed, "seed", undefined, [-(2 ** 53), 2 ** 53]),
 			stop: stopOf(body.stop),
+			...(signal ? { signal } : {}),
 		};
 	};
 
@@ -245,14 +279,14 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 				send({ ...base, object: "chat.completion.chunk", choices: [{ index, delta: { role: "assistant", content: "" }, finish_reason: null, logprobs: null }] });
 				r.onToken = (text) => send({ ...base, object: "chat.completion.chunk", choices: [{ index, delta: { content: text }, finish_reason: null, logprobs: null }] });
 			});
-			const results = await Promise.all(requests.map((r) => batcher.submit(r)));
+			const results = await Promise.all(requests.map((r) => generateOne(r)));
 			results.forEach((result, index) => send({ ...base, object: "chat.completion.chunk", choices: [{ index, delta: {}, finish_reason: openAiFinishReason(result.finishReason), logprobs: null }] }));
 			if (includeUsage(body)) send({ ...base, object: "chat.completion.chunk", choices: [], usage: sumUsage(results.map(usageOf)) });
 			send("[DONE]");
 			response.end();
 			return;
 		}
-		const results = await Promise.all(requests.map((r) => batcher.submit(r)));
+		const results = await Promise.all(requests.map((r) => generateOne(r)));
 		sendJson(response, 200, {
 			...base,
 			object: "chat.completion",
@@ -283,6 +317,7 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 			...(request.topP !== undefined ? { topP: request.topP } : {}),
 			...(request.seed !== undefined ? { seed: request.seed + index * 1000 } : {}),
 			stop: request.stop,
+			...(request.signal ? { signal: request.signal } : {}),
 		});
 		if (body.stream === true) {
 			const send = stream(response);
@@ -327,7 +362,7 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 		// OpenAI's default for /v1/completions is 16 tokens.
 		const n = choicesOf(body);
 		// OpenAI orders the choices prompt by prompt, n per prompt.
-		const requests = prompts.flatMap((prompt) => Array.from({ length: n }, (_, index) => seedOf(sampling({ max_tokens: 16, ...body }, prompt), index)));
+		const requests = prompts.flatMap((prompt) => Array.from({ length: n }, (_, index) => seedOf(sampling(body, prompt, 16), index)));
 		const id = `cmpl-${++counter}`;
 		const base = { id, created: Math.floor(Date.now() / 1000), model: options.modelName };
 		if (body.stream === true) {
@@ -335,13 +370,13 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 			requests.forEach((request, index) => {
 				request.onToken = (text) => send({ ...base, object: "text_completion", choices: [{ index, text, finish_reason: null, logprobs: null }] });
 			});
-			const results = await Promise.all(requests.map((request) => batcher.submit(request)));
+			const results = await Promise.all(requests.map((request) => generateOne(request)));
 			results.forEach((result, index) => send({ ...base, object: "text_completion", choices: [{ index, text: "", finish_reason: openAiFinishReason(result.finishReason), logprobs: null }] }));
 			send("[DONE]");
 			response.end();
 			return;
 		}
-		const results = await Promise.all(requests.map((request) => batcher.submit(request)));
+		const results = await Promise.all(requests.map((request) => generateOne(request)));
 		const usage = sumUsage(results.map(usageOf));
 		sendJson(response, 200, {
 			...base,
@@ -406,6 +441,11 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 			} catch {
 				throw new HttpError(400, "the request body must be a JSON object");
 			}
+			const gone = new AbortController();
+			response.on("close", () => {
+				if (!response.writableFinished) gone.abort();
+			});
+			hangUp.set(body, gone.signal);
 			if (body.model !== undefined && body.model !== options.modelName) {
 				throw new HttpError(404, `The model \`${String(body.model)}\` does not exist; this server serves \`${options.modelName}\``, "invalid_request_error", "model", "model_not_found");
 			}

@@ -27,6 +27,7 @@ export interface TcotGenerateRequest {
 	stop: string[];
 	stopTokenIds: number[];
 	onToken?: (text: string) => void;
+	signal?: AbortSignal;
 }
 
 export interface TcotResponderOptions {
@@ -57,6 +58,8 @@ export interface TcotRequest {
 	onReasoning?: (text: string) => void;
 	/** Target-language (or, in English mode, English) answer pieces: the only thing a user sees. */
 	onContent?: (text: string) => void;
+	/** Ends generation early (a client hung up, Ctrl-C in chat): the answer so far is returned. */
+	signal?: AbortSignal;
 }
 
 /** A conversation's TCOT prompt, ready for answer(). */
@@ -229,6 +232,7 @@ export class TcotResponder {
 				stop: request.stop,
 				stopTokenIds: [],
 				onToken: (text) => onEvents(parser.push(text)),
+				...(request.signal ? { signal: request.signal } : {}),
 			});
 			generated += `${append}${result.text}`;
 			budget -= result.tokenIds.length;
@@ -239,7 +243,7 @@ export class TcotResponder {
 				hiddenTokens += at >= 0 ? at + 1 : inContent ? 0 : result.tokenIds.length;
 			}
 			finishReason = result.finishReason;
-			if (result.finishReason === "stop" || budget <= 0) break;
+			if (result.finishReason === "stop" || budget <= 0 || request.signal?.aborted) break;
 			const state = parser.peek();
 			const cutByCap = result.finishReason === "length" && cap < budget + result.tokenIds.length;
 			if (inContent || state.mode === "english") {

@@ -58,17 +58,35 @@ describe("startOpenAiCompatibleServer (tiny real Llama, official openai client)"
 		expect(completion.choices[0]?.text).toBe(direct?.text);
 	});
 
-	it("should batch concurrent requests into fewer forward passes", async () => {
-		const before = { ...server.stats };
-		// A long request keeps the model busy while the short ones arrive and queue up behind it.
-		const blocker = client.chat.completions.create({ model: "tiny-llama-chat", messages: MESSAGES, temperature: 0, max_tokens: 200 });
+	it("should batch concurrent requests into fewer forward passes (micro-batching)", async () => {
+		const micro = await startOpenAiCompatibleServer({ model: fixture.model, modelName: "tiny-llama-chat", batching: "micro" });
+		const microClient = new OpenAI({ baseURL: micro.baseUrl, apiKey: "unused", maxRetries: 0 });
+		try {
+			// A long request keeps the model busy while the short ones arrive and queue up behind it.
+			const blocker = microClient.chat.completions.create({ model: "tiny-llama-chat", messages: MESSAGES, temperature: 0, max_tokens: 200 });
+			await new Promise((resolve) => setTimeout(resolve, 5));
+			const questions = ["Name a planet.", "What is 2 + 2?", "Describe an atom.", "Give a tip.", "Say hello.", "Who wrote Hamlet?"];
+			const answers = await Promise.all(questions.map((q) => microClient.chat.completions.create({ model: "tiny-llama-chat", messages: [{ role: "user", content: q }], temperature: 0, max_tokens: 6 })));
+			await blocker;
+			expect(answers.every((a) => typeof a.choices[0]?.message.content === "string")).toBe(true);
+			expect(micro.stats.generateCalls).toBeLessThan(1 + questions.length);
+			expect(micro.stats.batchedPrompts).toBe(1 + questions.length);
+		} finally {
+			await micro.close();
+		}
+	});
+
+	it("should let short requests join a running long one and finish first (continuous batching), with the same text", async () => {
+		const finished: string[] = [];
+		const blocker = client.chat.completions.create({ model: "tiny-llama-chat", messages: MESSAGES, temperature: 0, max_tokens: 200 }).then((r) => (finished.push("long"), r));
 		await new Promise((resolve) => setTimeout(resolve, 5));
-		const questions = ["Name a planet.", "What is 2 + 2?", "Describe an atom.", "Give a tip.", "Say hello.", "Who wrote Hamlet?"];
-		const answers = await Promise.all(questions.map((q) => client.chat.completions.create({ model: "tiny-llama-chat", messages: [{ role: "user", content: q }], temperature: 0, max_tokens: 6 })));
-		await blocker;
-		expect(answers.every((a) => typeof a.choices[0]?.message.content === "string")).toBe(true);
-		expect(server.stats.generateCalls - before.generateCalls).toBeLessThan(1 + questions.length);
-		expect(server.stats.batchedPrompts - before.batchedPrompts).toBe(1 + questions.length);
+		const questions = ["Name a planet.", "What is 2 + 2?", "Say hello."];
+		const answers = await Promise.all(questions.map((q) => client.chat.completions.create({ model: "tiny-llama-chat", messages: [{ role: "user", content: q }], temperature: 0, max_tokens: 6 }).then((r) => (finished.push("short"), r))));
+		const long = await blocker;
+		expect(finished).toEqual(["short", "short", "short", "long"]);
+		const alone = await fixture.model.generate({ prompts: questions.map((q) => [{ role: "user" as const, content: q }]), temperature: 0, maxNewTokens: 6, batchSize: 1 });
+		expect(answers.map((a) => a.choices[0]?.message.content)).toEqual(alone.map((r) => r.text));
+		expect(long.usage?.completion_tokens).toBeGreaterThan(6);
 	});
 
 	it("should answer bad requests with OpenAI-shaped errors", async () => {

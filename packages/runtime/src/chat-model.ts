@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import { pathToFileURL } from "node:url";
 import { TransllmError } from "@transllm/core";
 import { Engine } from "./engine.js";
-import type { EngineOptions, GenerateParams, GenerationResult, ModelDescription } from "./engine.js";
+import type { EngineOptions, GenerateParams, GenerationResult, ModelDescription, SubmitParams } from "./engine.js";
 import type { ExecutionProviderChoice } from "./execution-provider.js";
 import type { ModelInfo } from "./model-info.js";
 import type { HiddenStatesParams, LogitLensParams, LogitLensResult, ScoreParams, ScoreResult } from "./engine.js";
@@ -15,7 +15,14 @@ import type { EngineMethod, WorkerReply, WorkerRequest } from "./worker-protocol
 /** Where calls go: an engine on this thread, or the worker thread that holds it. */
 interface Backend {
 	call(method: EngineMethod, params: unknown, onToken?: (index: number, text: string) => void): Promise<unknown>;
+	submit(params: Omit<SubmitParams, "onToken">, onToken?: (text: string) => void): GenerationHandle;
 	dispose(): Promise<void>;
+}
+
+/** A submitted generation: its result, and cancel() to end it early (the result then holds the text so far). */
+export interface GenerationHandle {
+	result: Promise<GenerationResult>;
+	cancel(): void;
 }
 
 /**
@@ -68,6 +75,17 @@ export class ChatModel {
 		return this.call("generate", rest, onToken);
 	}
 
+	/**
+	 * Generates one prompt with continuous batching: it joins the sequences already decoding at their next step and
+	 * leaves when done, so concurrent callers (a server) share forward passes without waiting for each other.
+	 * Same tokens as generate() of that prompt alone.
+	 */
+	submit(params: SubmitParams): GenerationHandle {
+		if (this.disposed) return { result: Promise.reject(new TransllmError("E_MODEL", "the model was disposed")), cancel: () => {} };
+		const { onToken, ...rest } = params;
+		return this.backend.submit(rest, onToken);
+	}
+
 	/** log P(response | prompt) per pair: sum, mean and per-token log-probabilities, computed in the graph. */
 	score(params: ScoreParams): Promise<ScoreResult[]> {
 		return this.call("score", params);
@@ -91,8 +109,14 @@ export class ChatModel {
 	}
 }
 
+let localHandles = 0;
+
 function localBackend(engine: Engine): Backend {
 	return {
+		submit: (params, onToken) => {
+			const handle = ++localHandles;
+			return { result: engine.submit({ ...params, ...(onToken ? { onToken } : {}) }, handle), cancel: () => engine.cancel(handle) };
+		},
 		call: (method, params, onToken) => {
 			if (method === "generate") return engine.generate({ ...(params as GenerateParams), ...(onToken ? { onToken } : {}) });
 			return (engine[method] as (p: unknown) => Promise<unknown>).call(engine, params);
@@ -157,6 +181,11 @@ async function workerBackend(dir: string, options: EngineOptions): Promise<{ bac
 		description,
 		backend: {
 			call: (method, params, onToken) => send({ type: "call", id: nextId++, method, params: method === "generate" ? { ...(params as object), stream: Boolean(onToken) } : params }, onToken),
+			submit: (params, onToken) => {
+				const id = nextId++;
+				const result = send({ type: "submit", id, params: { ...params, stream: Boolean(onToken) } }, onToken ? (_index, text) => onToken(text) : undefined) as Promise<GenerationResult>;
+				return { result, cancel: () => worker.postMessage({ type: "cancel", id } satisfies WorkerRequest) };
+			},
 			dispose: async () => {
 				await send({ type: "dispose", id: nextId++ });
 				await worker.terminate();

@@ -17,7 +17,8 @@ import type { ModelFiles } from "./model-files.js";
 import { resolveSampling } from "./sampling.js";
 import type { SamplingOptions } from "./sampling.js";
 import { SequenceState } from "./sequence-state.js";
-import type { FinishReason } from "./sequence-state.js";
+import type { FinishReason, SequenceLimits } from "./sequence-state.js";
+import { ContinuousBatcher } from "./continuous-batch.js";
 import { encodeOnnxModel, readOnnxModel } from "./onnx/index.js";
 import type { OnnxModel } from "./onnx/index.js";
 import { floatData, leftPad } from "./tensors.js";
@@ -38,6 +39,20 @@ export interface EngineOptions {
 	decodeLoop?: DecodeLoop;
 	/** Tokens per run() of the in-graph loop (default 16). */
 	chunkSteps?: number;
+	/** Most sequences in the continuously batched decode of submit() (default 16). */
+	maxBatch?: number;
+}
+
+/** One request for continuous batching (`submit`): a prompt and GenerateParams' per-sequence settings. */
+export interface SubmitParams extends SamplingOptions, PromptOptions {
+	prompt: PromptInput;
+	maxNewTokens?: number;
+	seed?: number | string;
+	stopStrings?: readonly string[];
+	stopTokenIds?: readonly number[];
+	keepSpecialTokens?: readonly string[];
+	/** Streams the new text as it is generated. */
+	onToken?(text: string): void;
 }
 
 export interface GenerateParams extends SamplingOptions, PromptOptions {
@@ -239,13 +254,7 @@ export class Engine implements PromptContext {
 		if (loop === "graph" && (sampling.temperature !== 0 || sampling.repetitionPenalty !== 1)) {
 			throw new ConfigError('decodeLoop "graph" runs greedy search in the graph: use temperature 0 and no repetition penalty, or decodeLoop "host"');
 		}
-		const limits = {
-			maxNewTokens,
-			eosTokenIds: new Set(this.description.eosTokenIds),
-			stopTokenIds: new Set(params.stopTokenIds ?? []),
-			stopStrings: params.stopStrings ?? [],
-			keepSpecialTokens: params.keepSpecialTokens === undefined ? tcotMarkerIds(this.tokenizer) : tokenIdSet(this.tokenizer, params.keepSpecialTokens),
-		};
+		const limits = this.limits(params, maxNewTokens);
 		const root = sampling.temperature > 0 ? new SeededRng(params.seed ?? 0) : undefined;
 		const prompts = this.encodePrompts(params.prompts, params);
 		const sequences = prompts.map(
@@ -260,6 +269,48 @@ export class Engine implements PromptContext {
 			else await decodeOnHost(this.decoder, this.info, batch, this.description.padTokenId);
 		}
 		return sequences.map((s) => ({ ...s.result, promptTokens: s.promptIds.length, executionProvider: this.executionProvider }));
+	}
+
+	private limits(params: Pick<GenerateParams, "stopTokenIds" | "stopStrings" | "keepSpecialTokens">, maxNewTokens: number): SequenceLimits {
+		return {
+			maxNewTokens,
+			eosTokenIds: new Set(this.description.eosTokenIds),
+			stopTokenIds: new Set(params.stopTokenIds ?? []),
+			stopStrings: params.stopStrings ?? [],
+			keepSpecialTokens: params.keepSpecialTokens === undefined ? tcotMarkerIds(this.tokenizer) : tokenIdSet(this.tokenizer, params.keepSpecialTokens),
+		};
+	}
+
+	private batcher: ContinuousBatcher | undefined;
+	private readonly submitted = new Map<number, SequenceState>();
+
+	/**
+	 * Generates one prompt in the continuously batched decode loop: it joins the sequences already running at their
+	 * next step and leaves when done. Same tokens as generate({ prompts: [prompt] }) with the same settings and seed.
+	 * `handle` names the request for cancel().
+	 */
+	async submit(params: SubmitParams, handle?: number): Promise<GenerationResult> {
+		const sampling = resolveSampling(params);
+		const maxNewTokens = params.maxNewTokens ?? 256;
+		if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new ConfigError(`maxNewTokens must be an integer ≥ 0, got ${params.maxNewTokens}`);
+		const [ids] = this.encodePrompts([params.prompt], params);
+		// The stream generate() gives prompt 0, so a submitted prompt samples as it would alone.
+		const rng = sampling.temperature > 0 ? new SeededRng(params.seed ?? 0).fork("sequence/0") : undefined;
+		const onToken = params.onToken;
+		const sequence = new SequenceState(0, ids as number[], this.tokenizer, this.limits(params, maxNewTokens), sampling, rng, onToken ? (_index, text) => onToken(text) : undefined);
+		this.batcher ??= new ContinuousBatcher(this.decoder, this.info, this.description.padTokenId, this.options.maxBatch ?? 16);
+		if (handle !== undefined) this.submitted.set(handle, sequence);
+		try {
+			await this.batcher.submit(sequence);
+		} finally {
+			if (handle !== undefined) this.submitted.delete(handle);
+		}
+		return { ...sequence.result, promptTokens: sequence.promptIds.length, executionProvider: this.executionProvider };
+	}
+
+	/** Ends a submitted request now; it resolves with the text so far (finish reason "stop"). */
+	cancel(handle: number): void {
+		this.submitted.get(handle)?.cancel();
 	}
 
 	/**

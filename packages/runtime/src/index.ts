@@ -9,6 +9,7 @@ export * from "./chat-prompt.js";
 export * from "./sampling.js";
 export * from "./sequence-state.js";
 export * from "./generated-text.js";
+export * from "./continuous-batch.js";
 export * from "./last-token-logits.js";
 export { runtimeCommands } from "./cli.js";
 // Graph side: ONNX ModelProto I/O, the Llama fixture builder and reference forward pass, graph surgery.

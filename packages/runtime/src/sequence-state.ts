@@ -63,6 +63,11 @@ export class SequenceState {
 		if (this.tokenIds.length >= this.limits.maxNewTokens) this.finish("length");
 	}
 
+	/** Ends the sequence now (a client went away, Ctrl-C): finish reason "stop", the text so far. */
+	cancel(): void {
+		if (!this.done) this.finish("stop");
+	}
+
 	private finish(reason: FinishReason): void {
 		this.finishReason = reason;
 		this.emit(this.text.flush());

@@ -5,7 +5,12 @@ import type { TransllmErrorCode } from "@transllm/core";
 export type EngineMethod = "generate" | "score" | "hiddenStates" | "logitLens";
 
 /** Main thread → worker. */
-export type WorkerRequest = { type: "call"; id: number; method: EngineMethod; params: unknown } | { type: "dispose"; id: number };
+export type WorkerRequest =
+	| { type: "call"; id: number; method: EngineMethod; params: unknown }
+	| { type: "dispose"; id: number }
+	/** A continuously batched generation (Engine.submit), served at once, not after queued calls. */
+	| { type: "submit"; id: number; params: unknown }
+	| { type: "cancel"; id: number };
 
 /** Worker → main thread. `token` streams generated text while a `generate` call runs. */
 export type WorkerReply =

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 import type { MessagePort } from "node:worker_threads";
 import { Engine } from "./engine.js";
-import type { EngineOptions, GenerateParams } from "./engine.js";
+import type { EngineOptions, GenerateParams, SubmitParams } from "./engine.js";
 import { serializeError, transferablesOf } from "./worker-protocol.js";
 import type { WorkerReply, WorkerRequest } from "./worker-protocol.js";
 
@@ -22,6 +22,16 @@ let queue: Promise<unknown> = Promise.resolve();
 // No top-level await: the worker is also built as CommonJS.
 function serve(engine: Engine): void {
 	port.on("message", (request: WorkerRequest) => {
+		if (request.type === "cancel") return engine.cancel(request.id);
+		if (request.type === "submit") {
+			const { stream, ...params } = request.params as SubmitParams & { stream?: boolean };
+			if (stream) params.onToken = (text) => post({ type: "token", id: request.id, index: 0, text });
+			engine.submit(params, request.id).then(
+				(value) => post({ type: "result", id: request.id, value }),
+				(error: unknown) => post({ type: "error", id: request.id, error: serializeError(error) }),
+			);
+			return;
+		}
 		queue = queue.then(async () => {
 			try {
 				if (request.type === "dispose") {
