@@ -1,8 +1,8 @@
 // `pnpm bench`: runs each scenario in its own process (peak RSS per scenario) against the built dist/, and the
 // Python in-memory peer of the interleaving in the same run; writes bench/results/tcot.json.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { alignedArticles } from "../test/udhr.js";
@@ -25,13 +25,26 @@ function python(...args: string[]): Record<string, unknown> | { skipped: string 
 
 const articlesFile = join(tmpdir(), `tcot-bench-articles-${process.pid}.json`);
 writeFileSync(articlesFile, JSON.stringify(alignedArticles()));
+// Build: ours and the Python peer on the same records file, alternated twice (the machine is shared: per
+// CPU-second figures, and the better of two runs of each).
+const BUILD_RECORDS = Number(process.env.TCOT_BENCH_BUILD_RECORDS ?? 50_000);
+const recordsFile = join(tmpdir(), `tcot-bench-records-${process.pid}.jsonl`);
+scenario("records", String(BUILD_RECORDS), recordsFile);
+const buildRuns: { ours: Record<string, unknown>[]; peer: Record<string, unknown>[] } = { ours: [], peer: [] };
+for (let round = 0; round < 2; round++) {
+	buildRuns.ours.push({ ...scenario("build", recordsFile), loadAverage: loadavg()[0] });
+	buildRuns.peer.push({ ...python(join(here, "peer_build.py"), recordsFile, join(here, "..", "src", "translation-templates.json"), join(tmpdir(), `tcot-bench-peer-${process.pid}`)), loadAverage: loadavg()[0] });
+}
+const best = (runs: Record<string, unknown>[]) => Math.max(...runs.map((run) => Number(run.instancesPerCpuSecond ?? 0)));
 const results = {
-	machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
-	build50k: scenario("build", "50000"),
+	machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: loadavg() },
+	build: { records: BUILD_RECORDS, ours: buildRuns.ours, pythonPeer: buildRuns.peer, ratioInstancesPerCpuSecond: best(buildRuns.ours) / best(buildRuns.peer) },
 	interleave1m: scenario("interleave", String(PAIRS), String(ENGLISH)),
 	interleave1mPythonInMemory: python(join(here, "peer_interleave.py"), String(PAIRS), String(ENGLISH), articlesFile),
 	parse: scenario("parse", "200000", "4"),
 };
+rmSync(recordsFile, { force: true });
+rmSync(join(tmpdir(), `tcot-bench-peer-${process.pid}`), { recursive: true, force: true });
 mkdirSync(join(here, "results"), { recursive: true });
 writeFileSync(join(here, "results", "tcot.json"), `${JSON.stringify(results, null, 2)}\n`);
 console.log(JSON.stringify(results, null, 2));

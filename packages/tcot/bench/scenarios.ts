@@ -9,23 +9,31 @@ import { alignedArticles } from "../test/udhr.js";
 const articles = alignedArticles();
 const article = (index: number) => articles[index % articles.length] as [number, string, string];
 
-async function buildScenario(records: number) {
-	const dir = await mkdtemp(join(tmpdir(), "tcot-bench-"));
-	const input = join(dir, "translated.jsonl");
+/** Writes the translated KD records of the build benchmark (UDHR articles, English and Thai) to `path`. */
+async function recordsScenario(records: number, path: string) {
 	const lines: string[] = [];
 	for (let index = 0; index < records; index++) {
 		const [number, english, thai] = article(index);
 		lines.push(JSON.stringify({ id: `r${index}`, query_en: `Question ${index}: what does Article ${number} say?`, response_en: english, query_t: `คำถาม ${index}: ข้อ ${number}`, response_t: thai, lang: "th" }));
 	}
-	await writeFile(input, `${lines.join("\n")}\n`);
+	await writeFile(path, `${lines.join("\n")}\n`);
+	return { records, path };
+}
+
+async function buildScenario(input: string) {
+	const dir = await mkdtemp(join(tmpdir(), "tcot-bench-"));
+	const cpu = process.cpuUsage();
 	const start = performance.now();
 	const result = await buildTrainingFiles({ translated: [input], outDir: join(dir, "out"), progress: null });
 	const seconds = (performance.now() - start) / 1000;
+	const used = process.cpuUsage(cpu);
+	const cpuSeconds = (used.user + used.system) / 1e6;
 	await rm(dir, { recursive: true, force: true });
 	const instances = [result.counts.instances.train, result.counts.instances.validation]
 		.flatMap((split) => Object.values(split).flatMap((byLang) => Object.values(byLang ?? {})))
 		.reduce((sum, n) => sum + n, 0);
-	return { records, instances, seconds, recordsPerSecond: records / seconds };
+	const records = result.counts.records.translated;
+	return { records, instances, seconds, cpuSeconds, recordsPerSecond: records / seconds, instancesPerCpuSecond: instances / cpuSeconds };
 }
 
 async function interleaveScenario(pairs: number, english: number) {
@@ -80,7 +88,8 @@ function parseScenario(outputs: number, chunkSize: number) {
 const [name, ...args] = process.argv.slice(2);
 const numbers = args.map(Number);
 let result: unknown;
-if (name === "build") result = await buildScenario(numbers[0] ?? 50_000);
+if (name === "records") result = await recordsScenario(numbers[0] ?? 50_000, args[1] as string);
+else if (name === "build") result = await buildScenario(args[0] as string);
 else if (name === "interleave") result = await interleaveScenario(numbers[0] ?? 1_000_000, numbers[1] ?? 1_000_000);
 else if (name === "parse") result = parseScenario(numbers[0] ?? 200_000, numbers[1] ?? 4);
 else throw new Error(`unknown scenario ${name}`);
