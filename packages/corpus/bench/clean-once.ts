@@ -17,9 +17,12 @@ const filters: Filter<CorpusDocument>[] =
 				new WordListFilter({ words: ["ทาส", "การพนัน", "ยาเสพติด"], lang: "th" }),
 			];
 const start = performance.now();
+const cpu = process.cpuUsage();
 const threads = mode === "io" || mode === "filters-1" ? 1 : filterWorkers;
 const summary = await cleanCorpus({ inputs, outDir, filters, dedup: mode === "dedup" ? minhashDedupStage({ lang: "th" }) : undefined, force: true, silent: true, filterWorkers: threads });
 const seconds = (performance.now() - start) / 1000;
+const used = process.cpuUsage(cpu); // every thread of the process: the filter workers and dedup's hash workers too
+const cpuSeconds = (used.user + used.system) / 1e6;
 process.stdout.write(
-	`${JSON.stringify({ mode, filterWorkers: threads, documents: summary.read, filtered: summary.filtered, kept: summary.kept, dropped: summary.dropped, dedup: summary.dedup, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
+	`${JSON.stringify({ mode, filterWorkers: threads, documents: summary.read, filtered: summary.filtered, kept: summary.kept, dropped: summary.dropped, dedup: summary.dedup, seconds, cpuSeconds, docsPerCpuSecond: summary.read / cpuSeconds, peakRssMb: process.resourceUsage().maxRSS / 1024 })}\n`,
 );

@@ -12,11 +12,14 @@ import { generateCorpus } from "./generate-corpus.js";
 // `pnpm bench` → documents/s of the clean pipeline (read-only floor, filters, filters + MinHash dedup) on a
 // generated Thai corpus of --size-mb (default 1024), each run in its own process for its peak memory, and
 // pairs/s of LLaMAX code-switch augmentation. The filters run once in one thread and once on --filter-workers
-// threads (default: available cores), one input shard per thread. No peer runs here: datatrove (Python) cannot be installed on this
-// machine (npm and Debian only), and no npm package implements these filters or LLaMAX's augmentation.
+// threads (default: available cores), one input shard per thread. The peer, in the same run, is a short Python
+// script with the same filters minus segmentation and language ID (bench/peer_clean.py): datatrove cannot be
+// installed on this machine (npm and Debian only), and no npm package implements these filters or LLaMAX's
+// augmentation. Per CPU-second figures count every thread of the process (process.cpuUsage).
 const { values } = parseArgs({
 	options: {
 		"size-mb": { type: "string", default: "1024" },
+		"shard-mb": { type: "string", default: "64" },
 		pairs: { type: "string", default: "100000" },
 		modes: { type: "string", default: "io,filters-1,filters,dedup" },
 		"filter-workers": { type: "string", default: String(availableParallelism()) },
@@ -24,17 +27,18 @@ const { values } = parseArgs({
 	},
 });
 const sizeMb = Number(values["size-mb"]);
+const shardMb = Number(values["shard-mb"]);
 const pairCount = Number(values.pairs);
 const dir = values.dir as string;
 const here = import.meta.dirname;
 
 async function corpus(): Promise<{ files: string[]; documents: number; bytes: number }> {
-	const marker = join(dir, `corpus-${sizeMb}.json`);
+	const marker = join(dir, `corpus-${sizeMb}-${shardMb}.json`);
 	try {
 		return JSON.parse(await readFile(marker, "utf8")) as { files: string[]; documents: number; bytes: number };
 	} catch {
 		await rm(join(dir, "in"), { recursive: true, force: true });
-		const generated = await generateCorpus({ dir: join(dir, "in"), bytes: sizeMb * 1024 * 1024 });
+		const generated = await generateCorpus({ dir: join(dir, "in"), bytes: sizeMb * 1024 * 1024, shardBytes: shardMb * 1024 * 1024 });
 		await writeFile(marker, JSON.stringify(generated));
 		return generated;
 	}
@@ -58,6 +62,20 @@ for (const mode of (values.modes as string).split(",")) {
 	process.stderr.write(`${mode}: ${JSON.stringify(run)}\n`);
 	await rm(join(dir, `out-${mode}`), { recursive: true, force: true });
 }
+
+// The peer on the same shards, in this run.
+const loadAtPeer = loadavg()[0];
+const peerLine = execFileSync("python3", [join(here, "peer_clean.py"), join(dir, "peer-out.jsonl"), ...generated.files], { encoding: "utf8", maxBuffer: 1 << 24 });
+const peerResult = JSON.parse(peerLine.trim().split("\n").pop() as string) as { documents: number; kept: number; seconds: number; cpuSeconds: number };
+const peer = { ...peerResult, docsPerCpuSecond: Math.round(peerResult.documents / peerResult.cpuSeconds), loadAverage: [loadAtPeer, loadavg()[0]] };
+await rm(join(dir, "peer-out.jsonl"), { force: true });
+process.stderr.write(`python peer: ${JSON.stringify(peer)}\n`);
+const one = runs.find((run) => run.mode === "filters-1") as { docsPerCpuSecond?: number; seconds?: number } | undefined;
+const two = runs.find((run) => run.mode === "filters") as { seconds?: number } | undefined;
+const ratios = {
+	filtersOneThreadPerCpuSecondOverPeer: one?.docsPerCpuSecond !== undefined ? one.docsPerCpuSecond / peer.docsPerCpuSecond : undefined,
+	twoWorkersOverOneWall: one?.seconds !== undefined && two?.seconds !== undefined ? one.seconds / two.seconds : undefined,
+};
 
 // Augmentation: the 30 article-aligned UDHR en–th pairs, repeated to --pairs pairs (distinct ids), with the
 // hand-checked UDHR lexicon (en-fr, en-de, en-es, en-th), both directions, rate 0.3.
@@ -102,6 +120,9 @@ await writeJsonAtomic(join(here, "results", "corpus.json"), {
 	machine: { cpus: cpus().length, model: cpus()[0]?.model, node: process.version, loadAverageAtStart: loadBefore },
 	corpus: { sizeMb, documents: generated.documents, bytes: generated.bytes, shards: generated.files.length },
 	clean: runs,
+	pythonPeer: peer,
+	ratios,
 	augmentation,
-	command: `pnpm --filter @transllm/corpus bench -- --size-mb ${sizeMb} --pairs ${pairCount}`,
+	machineLoadAtEnd: loadavg(),
+	command: `pnpm --filter @transllm/corpus bench -- --size-mb ${sizeMb} --shard-mb ${shardMb} --pairs ${pairCount}`,
 });
