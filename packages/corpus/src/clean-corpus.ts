@@ -145,7 +145,7 @@ export async function cleanCorpus(params: CleanCorpusParams): Promise<CleanSumma
 		results.push(done);
 		if (done) progress.tick(done.stats.counters["read/documents"] ?? 0);
 		else if (rank !== undefined && index % worldSize !== rank) pending += 1;
-		else jobs.push({ index, input, outPath, auditDir: join(params.outDir, "audit", shard) });
+		else jobs.push({ index, input, outPath, auditDir: join(params.outDir, "audit", shard), progress: !params.silent });
 	}
 	const reading: ShardReadOptions = {
 		format: params.format,

@@ -1,4 +1,4 @@
-import { JsonlWriter, RejectsWriter, Stats } from "@transllm/core";
+import { JsonlWriter, RejectsWriter, Stats, createProgress, setSegmentationProgress } from "@transllm/core";
 import type { BadRecordPolicy, StatsJson } from "@transllm/core";
 import type { CorpusDocument } from "./document.js";
 import type { Filter } from "./filter.js";
@@ -30,7 +30,12 @@ export interface ShardJob {
 	outPath: string;
 	/** `audit/<shard>/`. */
 	auditDir: string;
+	/** Show the progress of each long document (over `LONG_DOCUMENT` characters) through word segmentation. */
+	progress?: boolean;
 }
+
+/** A document this long (UTF-16 units) gets its own progress line while the filters segment it. */
+export const LONG_DOCUMENT = 1 << 20;
 
 /** What a filtered shard leaves in its completion marker. */
 export interface ShardResult {
@@ -65,7 +70,19 @@ export async function filterShard(job: ShardJob, read: ShardReadOptions, filters
 			for await (const document of documents) {
 				stats.count("read/documents");
 				onDocuments(1);
-				yield document;
+				if (!job.progress || document.text.length <= LONG_DOCUMENT) {
+					yield document;
+					continue;
+				}
+				// The filters run on it before the next one is asked for: until then, segmentation reports here.
+				const progress = createProgress({ label: `clean: ${document.file}:${document.line}`, unit: "chars", total: document.text.length });
+				const previous = setSegmentationProgress((units) => progress.tick(units));
+				try {
+					yield document;
+				} finally {
+					setSegmentationProgress(previous);
+					progress.done();
+				}
 			}
 		})();
 		for await (const document of applyFilters(counted, filters, { stats, audit })) {

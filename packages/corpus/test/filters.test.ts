@@ -1,4 +1,4 @@
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Stats } from "@transllm/core";
@@ -18,6 +18,7 @@ import {
 } from "../src/index.js";
 import { identifyLanguage } from "@transllm/core";
 import type { FilterVerdict } from "../src/index.js";
+import { LONG_DOCUMENT, filterShard } from "../src/filter-shard.js";
 import { udhrArticles, udhrParagraphs } from "./udhr.js";
 
 const thaiArticles = udhrArticles("tha");
@@ -229,5 +230,28 @@ describe("long documents", () => {
 		expect(one.filter({ ...document, text: declaration })).toBe(true);
 		expect(new LengthFilter({ lang: "th", maxWords: copies * splitWords(declaration, "th").length }).filter(document)).toBe(true);
 		expect(new LengthFilter({ lang: "th", maxWords: copies * splitWords(declaration, "th").length - 1 }).filter(document)).not.toBe(true);
+	});
+
+	it("shows the progress of a long document through segmentation, in characters", { timeout: 60_000 }, async () => {
+		const declaration = udhrParagraphs("tha").join(" ");
+		const text = Array.from({ length: Math.ceil((LONG_DOCUMENT + 1) / declaration.length) }, () => declaration).join(" ");
+		const dir = await mkdtemp(join(tmpdir(), "transllm-long-"));
+		const input = join(dir, "long.jsonl");
+		await writeFile(input, `${JSON.stringify({ text: "สั้น ๆ" })}\n${JSON.stringify({ text })}\n`);
+		const lines: string[] = [];
+		const write = process.stderr.write.bind(process.stderr);
+		process.stderr.write = ((chunk: string | Uint8Array) => {
+			lines.push(String(chunk));
+			return true;
+		}) as typeof process.stderr.write;
+		try {
+			const job = { index: 0, input, outPath: join(dir, "out.jsonl"), auditDir: join(dir, "audit"), progress: true };
+			await filterShard(job, {}, [new NgramRepetitionFilter({ lang: "th" })], () => {});
+		} finally {
+			process.stderr.write = write;
+		}
+		// One line for the long document only (line 2), ending at its length.
+		expect(lines.join("")).toContain(`long.jsonl:2: ${text.length}/${text.length} chars (100.0%)`);
+		expect(lines.join("")).not.toContain("long.jsonl:1");
 	});
 });
