@@ -5,7 +5,7 @@
  * DEDUP_BENCH_PEER_DOCS (default 1500), DEDUP_BENCH_OOC_DOCS (default 2000000), DEDUP_BENCH_OOC_MEMORY_MB (256);
  * DEDUP_BENCH_OOC=reuse quotes the last separate out-of-core run instead of starting one.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
@@ -96,9 +96,29 @@ for (const lang of ["th", "th-ood", "lo", "km", "my", "zh", "ja", "en"] as const
 		const single = new DocumentHasher({ numPerm: 128, ngram: 5, unit, lang: code, scheme: "oph", seed: 1, bands: plan.bands, rows: plan.rows, keepShingles: false });
 		single.hashBatch(languageTexts.slice(0, 200));
 		const signing = await measure(() => single.hashBatch(languageTexts));
+		let datasketchPeer: Record<string, unknown> | undefined;
+		if (unit === "auto" && (lang === "th" || lang === "th-ood" || lang === "en")) {
+			// datasketch's algorithm (NumPy re-implementation) on the same shingle strings, in this run.
+			log(`peer: datasketch algorithm on ${lang}`);
+			const peerShingles = join(work, `shingles-${lang}.jsonl`);
+			const stringShingler = new Shingler({ ngram: 5 });
+			writeFileSync(peerShingles, `${languageCorpus.documents.map((d) => JSON.stringify({ shingles: [...shingleStrings(d.text, stringShingler)] })).join("\n")}\n`);
+			const peerRun = spawnSync("python3", [join(here, "peer_datasketch.py"), peerShingles], { encoding: "utf8", maxBuffer: 1 << 28 });
+			if (peerRun.status !== 0) datasketchPeer = { skipped: `python3 peer did not run: ${peerRun.error?.message ?? peerRun.stderr}` };
+			else {
+				const out = JSON.parse(peerRun.stdout) as { docsPerCpuSecond: number; cpuSeconds: number; candidatePairs: [number, number][] };
+				const candidates = new Set(out.candidatePairs.map(([x, y]) => `${x},${y}`));
+				const truth = languageCorpus.pairs.filter((pair) => pair.jaccard >= 0.8);
+				const found = truth.filter((pair) => candidates.has(`${pair.a},${pair.b}`)).length;
+				const jaccardOf = new Map(languageCorpus.pairs.map((pair) => [`${pair.a},${pair.b}`, pair.jaccard]));
+				const good = out.candidatePairs.filter(([x, y]) => (jaccardOf.get(`${x},${y}`) ?? 0) >= 0.8).length;
+				datasketchPeer = { docsPerCpuSecond: out.docsPerCpuSecond, cpuSeconds: out.cpuSeconds, candidateRecall: found / Math.max(1, truth.length), candidatePrecision: good / Math.max(1, out.candidatePairs.length), candidatePairs: out.candidatePairs.length };
+			}
+		}
 		languages.push({
 			lang,
 			unit,
+			...(datasketchPeer ? { datasketchPeer } : {}),
 			documents: languageCorpus.documents.length,
 			meanBytes: languageTexts.reduce((sum, text) => sum + Buffer.byteLength(text), 0) / languageTexts.length,
 			truePairs: accuracy.truePairs,
