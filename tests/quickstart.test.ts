@@ -52,7 +52,7 @@ describe("examples/quickstart (pnpm demo)", () => {
 	it("runs every stage, prints the status table and the report's path, and exits 0", () => {
 		expect(first.code, `stdout:\n${first.stdout.slice(-3000)}\nstderr:\n${first.stderr.slice(-3000)}`).toBe(0);
 		const ran = [...first.stdout.matchAll(/^✓ ([a-z-]+) in /gm)].map((match) => match[1]);
-		expect(ran).toEqual(["clean", "fertility", "extend", "pretraining", "kd-generate", "kd-translate", "tcot", "probe", "clo"]);
+		expect(ran).toEqual(["clean", "fertility", "extend", "pretraining", "kd-generate", "kd-translate", "tcot", "probe", "clo", "export"]);
 		expect(first.stdout).toMatch(/weights are random/i);
 		expect(first.stdout).toMatch(/^stage\s+state\s+figures\s+outputs$/m);
 		expect(first.stdout).toMatch(/^clean\s+up to date\s+th: read 39, filtered 31, kept 28/m);
@@ -64,7 +64,7 @@ describe("examples/quickstart (pnpm demo)", () => {
 		expect(second.code).toBe(0);
 		expect(second.stdout).toContain("every stage is up to date");
 		expect(second.stdout).not.toMatch(/^▶/m);
-		expect([...second.stdout.matchAll(/^= ([a-z-]+): up to date$/gm)]).toHaveLength(9);
+		expect([...second.stdout.matchAll(/^= ([a-z-]+): up to date$/gm)]).toHaveLength(10);
 		expect(second.seconds).toBeLessThan(first.seconds);
 	});
 
@@ -139,5 +139,10 @@ describe("examples/quickstart (pnpm demo)", () => {
 		const settings = readJson<{ lambda: number; pivot_layer: number }>(out("probe/th/settings.json"));
 		expect(settings.lambda).toBe(probe.reports[0]?.decision.lambda);
 		expect(readRecords(out("probe/th/target.jsonl"))).toHaveLength(20);
+	});
+
+	it("exports the checkpoint to ONNX with int8 weights", () => {
+		for (const file of ["model.onnx", "model.onnx_data", "config.json", "tokenizer.json"]) expect(existsSync(out(`export/model/${file}`)), file).toBe(true);
+		expect(readFileSync(out("export/model/model.onnx")).includes(Buffer.from("MatMulNBits"))).toBe(true);
 	});
 });

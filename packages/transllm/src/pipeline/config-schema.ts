@@ -207,6 +207,18 @@ export const configSchema = {
 				max_examples: { ...count, description: "Probe at most this many lexicon entries" },
 			},
 		},
+		export: {
+			type: "object",
+			description: "Stage export: a trained Hugging Face checkpoint to ONNX for @transllm/runtime (TransLLM Sec. 2.3: inference)",
+			additionalProperties: false,
+			default: {},
+			properties: {
+				enabled: { type: "boolean", default: false, description: "Run the stage" },
+				checkpoint: { ...path, description: "The trained checkpoint (config.json, *.safetensors, tokenizer files; LoRA merged) — this version has no training stage to take it from" },
+				precision: { enum: ["fp32", "fp16", "int8", "int4"], default: "fp32", description: "Weights: fp32, fp16, or int8/int4 block quantization (MatMulNBits)" },
+				block_size: { type: "integer", minimum: 16, default: 32, description: "Quantization block size (int8/int4; a power of two)" },
+			},
+		},
 		clo: {
 			type: "object",
 			description: "Stage clo: cross-lingual preference pairs (CLO Sec. 3.2)",

@@ -54,5 +54,6 @@ export interface PipelineConfig {
 	};
 	tcot: { format: "llamafactory" | "trl"; val_size: number; dataset_name: string };
 	probe: { enabled: boolean; shots: number; max_examples?: number };
+	export: { enabled: boolean; checkpoint?: string; precision: "fp32" | "fp16" | "int8" | "int4"; block_size: number };
 	clo: { enabled: boolean; format: "llamafactory" | "trl"; batch_size: number; validation_pairs: number };
 }

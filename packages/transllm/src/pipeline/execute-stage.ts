@@ -48,7 +48,8 @@ async function contextFor(config: PipelineConfig, stage: Stage, deps: readonly s
 	const key = await stageKey(config, stage, upstream, cache);
 	await saveHashCache(config.workdir, cache);
 	const { resume } = await prepareStageDir(config.workdir, stage.name, key.key, fresh);
-	return { context: { config, workdir: config.workdir, dir: stageDir(config.workdir, stage.name), resume, log, upstream }, key };
+	const progress = process.stderr.isTTY ? process.stderr : log;
+	return { context: { config, workdir: config.workdir, dir: stageDir(config.workdir, stage.name), resume, log, progress, upstream }, key };
 }
 
 /**
@@ -63,6 +64,7 @@ export async function executeRank(config: PipelineConfig, stage: Stage, deps: re
 	const { context } = await contextFor(config, stage, deps, process.stderr);
 	const log = await openLog(stageLogPath(config.workdir, stage.name, rank));
 	context.log = log;
+	context.progress = log;
 	try {
 		if ((await finishedRanks(config.workdir, stage.name)).has(rank)) {
 			log.write(`rank ${rank}/${worldSize}: already finished\n`);

@@ -98,6 +98,7 @@ function resolvePaths(config: PipelineConfig, base: string): void {
 		if (lang.lexicon !== undefined) lang.lexicon = at(lang.lexicon);
 	}
 	if (config.kd) config.kd.queries = at(config.kd.queries);
+	if (config.export.checkpoint !== undefined) config.export.checkpoint = at(config.export.checkpoint);
 }
 
 /**

@@ -139,6 +139,9 @@ async function stageDetails(stage: ReportStage, report: PipelineReport): Promise
 			parts.push(await inlineSvg(join(report.workdir, "probe", "probe.svg")));
 			parts.push(table(["language", "λ", "English pivot", "pivot layer", "layers", "examples"], perLanguage(f, langs).map(([lang, c]) => [lang, c.lambda, String(c.pivoted), c.pivotLayer, c.layers, c.examples])));
 			break;
+		case "export":
+			parts.push(table(["model type", "precision", "parameters", "weight bytes"], [[f.modelType, f.precision, f.parameters, f.weightBytes]]));
+			break;
 		case "clo":
 			parts.push(table(["language", "records", "pairs", "train", "validation", "dropped", "audited", "steps"], perLanguage(f, langs).map(([lang, c]) => [lang, c.records, c.pairs, c.trainPairs, c.validationPairs, c.droppedPairs, c.audited, c.steps])));
 			break;

@@ -14,6 +14,8 @@ export interface StageContext {
 	resume: boolean;
 	/** The stage's log file: progress lines and messages of the packages. */
 	log: NodeJS.WritableStream;
+	/** Where the packages' progress goes: the terminal (their bars) when stderr is one, else the log. */
+	progress: NodeJS.WritableStream;
 	/** Lock records of the finished upstream stages (their outputs are this stage's inputs). */
 	upstream: Record<string, StageRecord>;
 }

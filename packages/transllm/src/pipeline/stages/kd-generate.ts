@@ -51,7 +51,7 @@ export const kdGenerateStage: Stage = {
 				resume: context.resume,
 				overwrite: !context.resume,
 				onBadRecord: "error",
-				progress: context.log,
+				progress: context.progress,
 			});
 			const finishReasons: Record<string, number> = {};
 			const examples: { id: string; query: string; response: string; flags: string[] }[] = [];

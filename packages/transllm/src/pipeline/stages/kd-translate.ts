@@ -61,7 +61,7 @@ export const kdTranslateStage: Stage = {
 			const backend = await translationBackend(config, t);
 			const out = join(context.dir, `${lang}.jsonl`);
 			try {
-				const summary = await translateRecoveryKd({ input, out, lang, backend, resume: context.resume, overwrite: !context.resume, onBadRecord: "error", progress: context.log });
+				const summary = await translateRecoveryKd({ input, out, lang, backend, resume: context.resume, overwrite: !context.resume, onBadRecord: "error", progress: context.progress });
 				// Flagged records are kept in <lang>.jsonl (the package never drops them); the later stages read the
 				// checked file, without the records whose translation failed its language check.
 				const examples: { id: string; flags: string[] }[] = [];

@@ -46,7 +46,7 @@ export const tcotStage: Stage = {
 			onBadRecord: "error",
 			resume: context.resume,
 			force: !context.resume,
-			progress: context.log,
+			progress: context.progress,
 		});
 		return {
 			outputs: Object.values(result.files).map((path) => relative(context.workdir, path)),
