@@ -12,7 +12,7 @@ export const cli = join(root, "packages", "transllm", "dist", "cli.js");
 const data = join(root, "examples", "quickstart", "data");
 
 /** Writes the data files and a transllm.yaml into `dir`; returns the config path. */
-export function dataPipeline(dir: string, options: { worldSize?: number; executor?: "local" | "slurm"; extra?: string; workdir?: string } = {}): string {
+export function dataPipeline(dir: string, options: { worldSize?: number; executor?: "local" | "slurm"; slurm?: string; extra?: string; workdir?: string } = {}): string {
 	mkdirSync(join(dir, "data"), { recursive: true });
 	const lines = readFileSync(join(data, "corpus.th.jsonl"), "utf8").split("\n").filter(Boolean);
 	const parts = [0, 1, 2].map((part) => lines.filter((_, index) => index % 3 === part));
@@ -35,7 +35,7 @@ executor:
   type: ${options.executor ?? "local"}
   workers: 2
   world_size: ${options.worldSize ?? 1}
-clean:
+${options.slurm ? `  slurm:\n${options.slurm}\n` : ""}clean:
   min_chars: 50
 fertility:
   enabled: false

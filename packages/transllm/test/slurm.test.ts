@@ -51,4 +51,23 @@ describe.skipIf(unavailable !== undefined)("executor: slurm", () => {
 		expect(again.stdout).toContain("every stage is up to date");
 		expect(again.stdout).not.toContain("submitted");
 	});
+
+	it("--detach submits and returns; status reads the job states from squeue", async () => {
+		// Extra #SBATCH lines from the config: the job may start only in 3 s, so that status finds it pending.
+		const config = dataPipeline(dir, { worldSize: 3, executor: "slurm", slurm: '    sbatch_lines: ["--begin=now+3"]' });
+		const detached = await transllm(["run", config, "--only", "clo", "--force", "clo", "--detach"], { env: cluster.env });
+		expect(detached.code, detached.stdout + detached.stderr).toBe(0);
+		const id = /▶ clo: submitted job (\d+)/.exec(detached.stdout)?.[1];
+		expect(id).toBeDefined();
+		const status = await transllm(["status", config], { env: cluster.env });
+		expect(status.stdout).toMatch(new RegExp(`^clo\\s+slurm ${id} (PENDING|RUNNING)`, "m"));
+		const deadline = Date.now() + 60_000;
+		let last = "";
+		while (Date.now() < deadline) {
+			last = (await transllm(["status", config], { env: cluster.env })).stdout;
+			if (/^clo\s+up to date/m.test(last)) break;
+			await new Promise((resolve) => setTimeout(resolve, 1000));
+		}
+		expect(last).toMatch(/^clo\s+up to date/m);
+	});
 });

@@ -110,7 +110,7 @@ export interface JobState {
 	state: string;
 }
 
-const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE"]);
+export const TERMINAL_STATES: ReadonlySet<string> = new Set(["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "OUT_OF_MEMORY", "NODE_FAIL", "PREEMPTED", "BOOT_FAIL", "DEADLINE"]);
 
 /** States of jobs (array tasks included) as squeue knows them, finished ones too while slurmctld keeps them. */
 export async function jobStates(ids: readonly string[]): Promise<Map<string, JobState[]>> {
@@ -136,7 +136,7 @@ export async function waitForSlurm(config: PipelineConfig, jobs: Record<string, 
 		for (const [stage, entry] of Object.entries(jobs)) {
 			for (const id of [entry.array, entry.job].filter((x): x is string => x !== undefined)) {
 				for (const job of states.get(id) ?? []) {
-					if (!TERMINAL.has(job.state)) active = true;
+					if (!TERMINAL_STATES.has(job.state)) active = true;
 					if (seen.get(job.id) !== job.state) {
 						seen.set(job.id, job.state);
 						out.write(`  ${stage}: job ${job.id} ${job.state}\n`);

@@ -6,7 +6,8 @@ import { loadConfig } from "./load-config.js";
 import { readLockFile } from "./lock-file.js";
 import { planRun } from "./plan.js";
 import { RUN_LOCK } from "./run-pipeline.js";
-import { jobStates, readSlurmJobs } from "./slurm-executor.js";
+import { TERMINAL_STATES, jobStates, readSlurmJobs } from "./slurm-executor.js";
+import type { JobState } from "./slurm-executor.js";
 import type { Stage } from "./stage.js";
 import { STAGES } from "./stages/index.js";
 
@@ -41,10 +42,11 @@ export async function pipelineStatus(configFile: string, stages: readonly Stage[
 		else if (step.action === "disabled") state = `off (${step.reason})`;
 		else if (step.action === "blocked") state = "waiting for upstream";
 		else state = step.reason === "never ran" ? "not run" : `stale (${step.reason})`;
+		// Jobs still queued or running, and the jobs of a stage that did not finish (failed, cancelled …).
 		const entry = jobs[step.stage.name];
-		if (entry && step.action !== "up to date") {
-			const list = [entry.array, entry.job].flatMap((id) => (id ? (states.get(id) ?? []) : [])) as { id: string; state: string }[];
-			if (list.length > 0) state = `slurm ${list.map((job) => `${job.id} ${job.state}`).join(", ")}`;
+		if (entry) {
+			const list = [entry.array, entry.job].flatMap((id) => (id ? (states.get(id) ?? []) : [])) as JobState[];
+			if (list.length > 0 && (step.action !== "up to date" || list.some((job) => !TERMINAL_STATES.has(job.state)))) state = `slurm ${list.map((job) => `${job.id} ${job.state}`).join(", ")}`;
 		}
 		const outputs = record ? Object.keys(record.outputs) : [];
 		return {
