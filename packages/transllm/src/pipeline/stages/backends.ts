@@ -1,3 +1,5 @@
+import { access } from "node:fs/promises";
+import { join } from "node:path";
 import { ConfigError } from "@transllm/core";
 import { createLocalGenerationBackend, createOpenAiGenerationBackend, loadLocalModel } from "@transllm/recovery-kd";
 import type { GenerationBackend } from "@transllm/recovery-kd";
@@ -39,8 +41,6 @@ export async function reachable(endpoint: string, where: string): Promise<string
 
 /** Pre-flight of a local model directory: the files @transllm/runtime loads. */
 export async function modelFilesProblems(dir: string, where: string): Promise<string[]> {
-	const { access } = await import("node:fs/promises");
-	const { join } = await import("node:path");
 	const problems: string[] = [];
 	for (const file of ["config.json", "tokenizer.json", "model.onnx"]) await access(join(dir, file)).catch(() => problems.push(`${where}: the model directory ${dir} has no ${file}`));
 	return problems;
