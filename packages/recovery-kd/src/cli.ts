@@ -9,6 +9,8 @@ import { createLocalGenerationBackend } from "./local-generation-backend.js";
 import { loadLocalModel } from "./load-local-model.js";
 import { createOpenAiGenerationBackend } from "./openai-generation-backend.js";
 import { startOpenAiCompatibleServer } from "./openai-compatible-server.js";
+import { endpointChatAnswerer, localChatAnswerer, runChatSession } from "./chat-session.js";
+import type { ChatAnswerer } from "./chat-session.js";
 import { GOOGLE_KEY_DEFAULTS, OPENAI_KEY_DEFAULTS, apiKeyFromEnv, keyForEndpoint } from "./secrets.js";
 
 function policy(values: CliValues): "error" | "skip" {
@@ -285,6 +287,56 @@ export const serveCommand: CommandTable = {
 			});
 			await server.close();
 			await loaded.dispose();
+		},
+	},
+};
+
+/** `transllm chat`: an interactive terminal chat with a local model or an endpoint (TCOT hidden, /think shows it). */
+export const chatCommand: CommandTable = {
+	chat: {
+		description: "Chat in the terminal with a local model or an OpenAI-compatible endpoint; a TCOT model's English parts stay hidden (/think shows them)",
+		options: {
+			model: { type: "string", valueName: "<dir>", description: "Local model directory (loaded with @transllm/runtime)" },
+			endpoint: { type: "string", valueName: "<url>", description: "OpenAI-compatible API base URL (e.g. transllm serve's http://127.0.0.1:8000/v1); key as for kd generate (TRANSLLM_API_KEY, OPENAI_API_KEY for api.openai.com, or --api-key-env)" },
+			"model-name": { type: "string", valueName: "<name>", description: "Model name at the endpoint (required with --endpoint)" },
+			system: { type: "string", valueName: "<text>", description: "System prompt" },
+			"max-tokens": { type: "string", valueName: "<n>", description: "Most tokens per answer (with a TCOT model, the hidden English ones included)", default: "512" },
+			temperature: { type: "string", valueName: "<t>", description: "Sampling temperature; 0 is greedy", default: "0" },
+			"top-p": { type: "string", valueName: "<p>", description: "Nucleus sampling (with temperature > 0)" },
+			seed: { type: "string", valueName: "<n>", description: "Sampling seed" },
+			lang: { type: "string", valueName: "<code>", description: "TCOT target language of a local model (default: its only language-ID token)" },
+			"no-tcot": { type: "boolean", description: "Talk to a local TCOT model's raw output (markers and all)" },
+			think: { type: "boolean", description: "Show the English parts from the start (/think toggles)" },
+			"execution-provider": { type: "string", valueName: "<auto|cpu|cuda>", description: "onnxruntime execution provider (local model)", default: "auto" },
+			...keyOptions,
+		},
+		details: "Commands: /think (show or hide the English query and answer), /history, /reset, /save <file.jsonl> (one message per line: role, content, reasoning_content), /exit. Answers stream; Ctrl-C stops the current answer (the program keeps running), Ctrl-D quits.",
+		async run({ values }, context) {
+			const source = oneOf(values, ["model", "endpoint"]);
+			const sampling = {
+				maxTokens: numberOption(values, "max-tokens", 512, { min: 1, integer: true }),
+				temperature: numberOption(values, "temperature", 0, { min: 0, max: 2 }),
+				...(optionalString(values, "top-p") !== undefined ? { topP: numberOption(values, "top-p", 1, { min: 0, max: 1 }) } : {}),
+				...(optionalString(values, "seed") !== undefined ? { seed: numberOption(values, "seed", 0, { integer: true }) } : {}),
+			};
+			let dispose = async (): Promise<void> => {};
+			let answerer: ChatAnswerer;
+			if (source === "model") {
+				const loaded = await loadLocalModel(stringOption(values, "model"), { executionProvider: executionProvider(values) });
+				dispose = loaded.dispose;
+				answerer = await localChatAnswerer(loaded.model, { ...sampling, name: loaded.name, ...(values["no-tcot"] === true ? { tcot: false } : {}), ...(optionalString(values, "lang") !== undefined ? { lang: optionalString(values, "lang") } : {}) });
+			} else {
+				const modelName = optionalString(values, "model-name");
+				if (!modelName) throw new ConfigError("--endpoint needs --model-name (the name the server knows the model by)");
+				const endpoint = stringOption(values, "endpoint");
+				const apiKey = endpointKey(values, endpoint, OPENAI_KEY_DEFAULTS, context);
+				answerer = endpointChatAnswerer({ ...sampling, endpoint, model: modelName, ...(apiKey !== undefined ? { apiKey } : {}) });
+			}
+			try {
+				await runChatSession({ answerer, input: process.stdin, output: context.stdout, ...(optionalString(values, "system") !== undefined ? { system: optionalString(values, "system") } : {}), think: values.think === true });
+			} finally {
+				await dispose();
+			}
 		},
 	},
 };

@@ -27,4 +27,5 @@ export * from "./google-translate-loopback-server.js";
 export * from "./openai-compatible-server.js";
 export * from "./tcot-history-cache.js";
 export * from "./tcot-responder.js";
+export * from "./chat-session.js";
 export * from "./cli.js";

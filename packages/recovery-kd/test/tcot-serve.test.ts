@@ -6,7 +6,7 @@ import { buildTcotChainFixture, loadModel } from "@transllm/runtime";
 import type { ChatModel, TcotChainFixture } from "@transllm/runtime";
 import { BUILTIN_CHAT_TEMPLATES, buildTcotPrompt } from "@transllm/tcot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startOpenAiCompatibleServer } from "../src/index.js";
+import { endpointChatAnswerer, startOpenAiCompatibleServer } from "../src/index.js";
 import type { OpenAiCompatibleServer, TcotServeOptions } from "../src/index.js";
 
 // Models whose vocabulary has <EN>, <RESPONSE>, <TH> as added special tokens (as `tokenizer extend` leaves them) and
@@ -171,5 +171,15 @@ describe("transllm serve --tcot (official openai client over loopback)", () => {
 		expect(huge.status).toBe(413);
 		expect(((await huge.json()) as { error: { code: string } }).error.code).toBe("request_too_large");
 		await expect(client.chat.completions.create({ model: "tiny-tcot", messages: [{ role: "assistant", content: "hi" }] })).rejects.toMatchObject({ status: 400, param: "messages[0].role" });
+	});
+
+	it("should chat through transllm chat's endpoint answerer: content and English parts apart", async () => {
+		const { server } = await start(tcot.model);
+		const answerer = endpointChatAnswerer({ endpoint: server.baseUrl, model: "tiny-tcot", maxTokens: 64, temperature: 0 });
+		const seen = { reasoning: "", content: "" };
+		const answer = await answerer.answer([{ role: "user", content: QUERY_1 }], { signal: new AbortController().signal, onReasoning: (t) => void (seen.reasoning += t), onContent: (t) => void (seen.content += t) });
+		const reasoning = `${tcot.fixture.queryEn}\n\n${tcot.fixture.responseEn}`;
+		expect(answer).toEqual({ content: tcot.fixture.responseTarget, reasoning, finishReason: "stop" });
+		expect(seen).toEqual({ content: tcot.fixture.responseTarget, reasoning });
 	});
 });

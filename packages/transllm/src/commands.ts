@@ -3,7 +3,7 @@ import { runtimeCommands } from "@transllm/runtime";
 import { dedupCommands } from "@transllm/dedup";
 import { probeCommands } from "@transllm/prom-probe";
 import { cloCommands } from "@transllm/clo";
-import { kdCommands, serveCommand } from "@transllm/recovery-kd";
+import { chatCommand, kdCommands, serveCommand } from "@transllm/recovery-kd";
 import { tcotCommands } from "@transllm/tcot";
 import { corpusCommands } from "@transllm/corpus";
 import { tokenizerCommands } from "@transllm/tokenizer";
@@ -22,6 +22,7 @@ export const commands: CommandTable = {
 	...tcotCommands,
 	kd: { description: "Recovery KD: the chat model answers its own English queries, then the pairs are machine-translated", subcommands: kdCommands },
 	...serveCommand,
+	...chatCommand,
 	...runtimeCommands,
 	clo: { description: "CLO: cross-lingual preference pairs, their batch layout, and the CLO objective", subcommands: cloCommands },
 	...probeCommands,
