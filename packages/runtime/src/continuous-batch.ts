@@ -12,6 +12,7 @@ interface Row {
 	position: number;
 	next: number;
 	done(): void;
+	retired?: boolean;
 }
 
 type CacheData = Float32Array | Uint16Array;
@@ -62,22 +63,38 @@ export class ContinuousBatcher {
 	}
 
 	private async loop(): Promise<void> {
-		while (this.rows.length > 0 || this.pending.length > 0) {
-			if (this.pending.length > 0 && this.rows.length < this.maxBatch) await this.admit(this.pending.splice(0, this.maxBatch - this.rows.length));
+		while (this.live() > 0 || this.pending.length > 0) {
+			const free = this.maxBatch - this.live();
+			if (this.pending.length > 0 && free > 0) await this.admit(this.pending.splice(0, free));
 			this.retire();
-			if (this.rows.length === 0) continue;
+			if (this.live() === 0) {
+				this.rows = [];
+				this.past = undefined;
+				continue;
+			}
 			await this.step();
 			this.retire();
 			// Let requests that arrived during the step reach the queue before the next one.
 			await new Promise<void>((resolve) => setImmediate(resolve));
 		}
+		// A sequence cancelled while the loop yielded is resolved here.
+		this.retire();
+		this.rows = [];
 		this.past = undefined;
 		this.running = false;
+	}
+
+	/** Rows still generating (finished rows stay in the batch, ignored, until the cache is rebuilt anyway). */
+	private live(): number {
+		let count = 0;
+		for (const row of this.rows) if (!row.sequence.done) count += 1;
+		return count;
 	}
 
 	/** Prefills joining sequences together and merges their cache into the batch's. */
 	private async admit(joining: Row[]): Promise<void> {
 		joining = joining.filter((row) => (row.sequence.done ? (row.done(), false) : true));
+		this.retire();
 		if (joining.length === 0) return;
 		const padded = leftPad(
 			joining.map((row) => row.sequence.promptIds),
@@ -94,12 +111,16 @@ export class ContinuousBatcher {
 			row.position = (padded.lastPosition[b] as number) + 1;
 		});
 		const cache = presentCache(this.info, outputs);
-		if (!this.past || this.rows.length === 0) {
+		const staying = this.rows.filter((row) => !row.sequence.done);
+		if (!this.past || staying.length === 0) {
 			this.rows = joining;
 			this.past = cache;
 			return;
 		}
-		this.rebuild([...this.rows, ...joining], [this.past, cache], [this.rows.length, joining.length]);
+		// One copy of the cache both drops the finished rows and adds the joining ones.
+		const index = new Map(this.rows.map((row, i) => [row, i]));
+		const count = this.rows.length;
+		this.rebuild([...staying, ...joining], [this.past, cache], [count, joining.length], (row, i) => (i < staying.length ? (index.get(row) as number) : count + i - staying.length));
 	}
 
 	/** One decode step for every running row. */
@@ -135,18 +156,27 @@ export class ContinuousBatcher {
 		this.past = presentCache(this.info, outputs);
 	}
 
-	/** Finished (or cancelled) rows leave the batch. */
+	/**
+	 * Finished (or cancelled) sequences are resolved at once; their rows leave the batch when the cache is next
+	 * rebuilt (a join), or now when they outnumber the live rows: copying the whole cache at every finish would cost
+	 * more than the rows' wasted compute.
+	 */
 	private retire(): void {
-		const keep = this.rows.filter((row) => !row.sequence.done);
-		if (keep.length === this.rows.length) return;
-		for (const row of this.rows) if (row.sequence.done) row.done();
-		if (keep.length === 0 || !this.past) {
-			this.rows = [];
-			this.past = undefined;
-			return;
+		for (const row of this.rows) {
+			if (row.sequence.done && !row.retired) {
+				row.retired = true;
+				row.done();
+			}
 		}
+		const live = this.live();
+		if (live === 0 || !this.past || this.rows.length - live <= live) return;
 		const index = new Map(this.rows.map((row, i) => [row, i]));
-		this.rebuild(keep, [this.past], [this.rows.length], (row) => index.get(row) as number);
+		this.rebuild(
+			this.rows.filter((row) => !row.sequence.done),
+			[this.past],
+			[this.rows.length],
+			(row) => index.get(row) as number,
+		);
 	}
 
 	/**
