@@ -7,6 +7,8 @@ export interface GenerativeModelResult {
 	/** "eos" (end of turn), "stop" (a stop string or token) or "length". */
 	finishReason: string;
 	promptTokens?: number;
+	/** log P(token) per token of tokenIds, when asked for (`logprobs`). */
+	tokenLogprobs?: number[];
 }
 
 /**
@@ -29,6 +31,7 @@ export interface GenerativeModel {
 		/** Raw text prompts get BOS unless false (a prompt that already holds the rendered template). */
 		addSpecialTokens?: boolean;
 		batchSize?: number;
+		logprobs?: boolean;
 		onToken?(index: number, text: string): void;
 	}): Promise<GenerativeModelResult[]>;
 	/** Continuous batching (runtime's ChatModel.submit): one prompt joins the running batch; cancel() ends it early. */
@@ -41,6 +44,7 @@ export interface GenerativeModel {
 		stopStrings?: readonly string[];
 		stopTokenIds?: readonly number[];
 		addSpecialTokens?: boolean;
+		logprobs?: boolean;
 		onToken?(text: string): void;
 	}): { result: Promise<GenerativeModelResult>; cancel(): void };
 	/** The model's tokenizer (TCOT serving looks up the markers, /tokenize counts tokens). */

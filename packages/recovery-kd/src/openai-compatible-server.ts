@@ -81,6 +81,8 @@ interface SamplingRequest {
 	rendered?: boolean;
 	/** Aborted when the client goes away: the sequence leaves the batch (continuous batching). */
 	signal?: AbortSignal;
+	/** Return the generated tokens' log-probabilities. */
+	logprobs?: boolean;
 	onToken?: (text: string) => void;
 }
 
@@ -160,13 +162,14 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 				...(first.stop.length ? { stopStrings: first.stop } : {}),
 				...(first.stopTokenIds?.length ? { stopTokenIds: first.stopTokenIds } : {}),
 				...(first.rendered ? { addSpecialTokens: false } : {}),
+				...(first.logprobs ? { logprobs: true } : {}),
 				batchSize: batch.length,
 				...(batch.some((r) => r.onToken) ? { onToken: (index: number, text: string) => batch[index]?.onToken?.(text) } : {}),
 			});
 		},
 		{
 			maxBatch: options.maxBatch ?? 8,
-			keyOf: (r) => JSON.stringify([r.maxNewTokens, r.temperature, r.topP, r.seed, r.stop, r.stopTokenIds, r.rendered === true]),
+			keyOf: (r) => JSON.stringify([r.maxNewTokens, r.temperature, r.topP, r.seed, r.stop, r.stopTokenIds, r.rendered === true, r.logprobs === true]),
 		},
 	);
 
@@ -186,6 +189,7 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 			...(request.stop.length ? { stopStrings: request.stop } : {}),
 			...(request.stopTokenIds?.length ? { stopTokenIds: request.stopTokenIds } : {}),
 			...(request.rendered ? { addSpecialTokens: false } : {}),
+			...(request.logprobs ? { logprobs: true } : {}),
 			...(request.onToken ? { onToken: request.onToken } : {}),
 		});
 		request.signal?.addEventListener("abort", () => handle.cancel(), { once: true });
@@ -218,6 +222,7 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 							stopTokenIds: request.stopTokenIds,
 							...(request.onToken ? { onToken: request.onToken } : {}),
 							...(request.signal ? { signal: request.signal } : {}),
+							...(request.logprobs ? { logprobs: true } : {}),
 						}),
 				})
 			: undefined;
@@ -245,6 +250,7 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 			seed: number(body.seed, "seed", undefined, [-(2 ** 53), 2 ** 53]),
 			stop: stopOf(body.stop),
 			...(signal ? { signal } : {}),
+			...(logprobsOf(body) ? { logprobs: true } : {}),
 		};
 	};
 
@@ -280,7 +286,7 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 				r.onToken = (text) => send({ ...base, object: "chat.completion.chunk", choices: [{ index, delta: { content: text }, finish_reason: null, logprobs: null }] });
 			});
 			const results = await Promise.all(requests.map((r) => generateOne(r)));
-			results.forEach((result, index) => send({ ...base, object: "chat.completion.chunk", choices: [{ index, delta: {}, finish_reason: openAiFinishReason(result.finishReason), logprobs: null }] }));
+			results.forEach((result, index) => send({ ...base, object: "chat.completion.chunk", choices: [{ index, delta: {}, finish_reason: openAiFinishReason(result.finishReason), logprobs: tokenLogprobs(result.tokenIds, result.tokenLogprobs) }] }));
 			if (includeUsage(body)) send({ ...base, object: "chat.completion.chunk", choices: [], usage: sumUsage(results.map(usageOf)) });
 			send("[DONE]");
 			response.end();
@@ -290,7 +296,7 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 		sendJson(response, 200, {
 			...base,
 			object: "chat.completion",
-			choices: results.map((result, index) => ({ index, message: { role: "assistant", content: result.text }, finish_reason: openAiFinishReason(result.finishReason), logprobs: null })),
+			choices: results.map((result, index) => ({ index, message: { role: "assistant", content: result.text }, finish_reason: openAiFinishReason(result.finishReason), logprobs: tokenLogprobs(result.tokenIds, result.tokenLogprobs) })),
 			usage: sumUsage(results.map(usageOf)),
 		});
 	};
@@ -318,6 +324,7 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 			...(request.seed !== undefined ? { seed: request.seed + index * 1000 } : {}),
 			stop: request.stop,
 			...(request.signal ? { signal: request.signal } : {}),
+			...(request.logprobs ? { logprobs: true } : {}),
 		});
 		if (body.stream === true) {
 			const send = stream(response);
@@ -334,7 +341,9 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 				),
 			);
 			for (const result of results) await tcot.remember(query, result);
-			results.forEach((result, index) => chunk(index, {}, openAiFinishReason(result.finishReason), { transllm: tcotMetadata(prepared, [result]) }));
+			results.forEach((result, index) =>
+				send({ ...base, object: "chat.completion.chunk", choices: [{ index, delta: {}, finish_reason: openAiFinishReason(result.finishReason), logprobs: tokenLogprobs(result.visibleTokenIds, result.visibleTokenLogprobs) }], transllm: tcotMetadata(prepared, [result]) }),
+			);
 			if (includeUsage(body)) send({ ...base, object: "chat.completion.chunk", choices: [], usage: tcotUsage(prepared, results) });
 			send("[DONE]");
 			response.end();
@@ -349,7 +358,7 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 				index,
 				message: { role: "assistant", content: result.content, reasoning_content: result.reasoningContent },
 				finish_reason: openAiFinishReason(result.finishReason),
-				logprobs: null,
+				logprobs: tokenLogprobs(result.visibleTokenIds, result.visibleTokenLogprobs),
 			})),
 			usage: tcotUsage(prepared, results),
 			transllm: tcotMetadata(prepared, results),
@@ -386,6 +395,31 @@ export async function startOpenAiCompatibleServer(options: OpenAiServerOptions):
 		});
 	};
 
+	/** OpenAI's `logprobs` / `top_logprobs` request fields (top alternatives are not computed). */
+	const logprobsOf = (body: Record<string, unknown>): boolean => {
+		if (body.top_logprobs !== undefined && body.top_logprobs !== null && body.top_logprobs !== 0) throw new HttpError(400, "top_logprobs is not supported (logprobs of the returned tokens are)", "invalid_request_error", "top_logprobs");
+		if (body.logprobs !== undefined && body.logprobs !== null && typeof body.logprobs !== "boolean") throw new HttpError(400, "'logprobs' must be a boolean", "invalid_request_error", "logprobs");
+		return body.logprobs === true;
+	};
+	/** OpenAI's chat logprobs: per returned token its text, log-probability and UTF-8 bytes. */
+	const tokenLogprobs = (ids: readonly number[], logprobs: readonly number[] | undefined): { content: { token: string; logprob: number; bytes: number[]; top_logprobs: [] }[] } | null => {
+		if (!logprobs) return null;
+		const tokenizer = options.model.tokenizer;
+		// A token's text is what it adds to the decoded prefix; a token holding part of a UTF-8 character adds nothing
+		// until the one that completes it (byte-level vocabularies), so the tokens concatenate to the content.
+		let shown = "";
+		return {
+			content: ids.map((id, i) => {
+				let token = String(id);
+				if (tokenizer) {
+					const prefix = tokenizer.decode(ids.slice(0, i + 1));
+					token = prefix.endsWith("\uFFFD") ? "" : prefix.slice(shown.length);
+					if (!prefix.endsWith("\uFFFD")) shown = prefix;
+				}
+				return { token, logprob: logprobs[i] as number, bytes: [...Buffer.from(token, "utf8")], top_logprobs: [] };
+			}),
+		};
+	};
 	const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
 	const tokenizerOf = (): NonNullable<GenerativeModel["tokenizer"]> => {
 		if (!options.model.tokenizer) throw new HttpError(501, "this model exposes no tokenizer", "server_error");

@@ -28,6 +28,7 @@ export interface TcotGenerateRequest {
 	stopTokenIds: number[];
 	onToken?: (text: string) => void;
 	signal?: AbortSignal;
+	logprobs?: boolean;
 }
 
 export interface TcotResponderOptions {
@@ -60,6 +61,8 @@ export interface TcotRequest {
 	onContent?: (text: string) => void;
 	/** Ends generation early (a client hung up, Ctrl-C in chat): the answer so far is returned. */
 	signal?: AbortSignal;
+	/** Keep the log-probabilities of the answer's tokens (visibleTokenLogprobs). */
+	logprobs?: boolean;
 }
 
 /** A conversation's TCOT prompt, ready for answer(). */
@@ -97,6 +100,9 @@ export interface TcotResponse {
 	translationTokens: number;
 	/** The rendered prompt of the answer (English-only history, the new query). */
 	prompt: string;
+	/** The generated tokens of the answer the user sees (after the opening marker), and their log-probabilities with `logprobs`. */
+	visibleTokenIds: number[];
+	visibleTokenLogprobs?: number[];
 }
 
 /** The language-ID tokens a tokenizer has, besides `<EN>`. */
@@ -216,6 +222,8 @@ export class TcotResponder {
 		let hiddenTokens = 0;
 		let finishReason = "length";
 		const fallback: TcotResponse["fallback"] = [];
+		const visibleTokenIds: number[] = [];
+		const visibleTokenLogprobs: number[] = [];
 		let append = "";
 		for (let pass = 0; pass < 3 && budget > 0; pass++) {
 			const hiddenSoFar = !inContent;
@@ -233,15 +241,20 @@ export class TcotResponder {
 				stopTokenIds: [],
 				onToken: (text) => onEvents(parser.push(text)),
 				...(request.signal ? { signal: request.signal } : {}),
+				...(request.logprobs ? { logprobs: true } : {}),
 			});
 			generated += `${append}${result.text}`;
 			budget -= result.tokenIds.length;
 			completionTokens += result.tokenIds.length;
+			let hidden = 0;
 			if (hiddenSoFar) {
 				const opening = parser.peek().mode === "english" ? this.markerIds.response : this.markerIds.target;
 				const at = opening !== undefined ? result.tokenIds.indexOf(opening) : -1;
-				hiddenTokens += at >= 0 ? at + 1 : inContent ? 0 : result.tokenIds.length;
+				hidden = at >= 0 ? at + 1 : inContent ? 0 : result.tokenIds.length;
+				hiddenTokens += hidden;
 			}
+			visibleTokenIds.push(...result.tokenIds.slice(hidden));
+			if (result.tokenLogprobs) visibleTokenLogprobs.push(...result.tokenLogprobs.slice(hidden));
 			finishReason = result.finishReason;
 			if (result.finishReason === "stop" || budget <= 0 || request.signal?.aborted) break;
 			const state = parser.peek();
@@ -284,6 +297,8 @@ export class TcotResponder {
 			history,
 			translationTokens,
 			prompt,
+			visibleTokenIds,
+			...(request.logprobs ? { visibleTokenLogprobs } : {}),
 		};
 	}
 

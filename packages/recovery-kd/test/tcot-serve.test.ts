@@ -163,6 +163,12 @@ describe("transllm serve --tcot (official openai client over loopback)", () => {
 			[0, tcot.fixture.responseTarget],
 			[1, tcot.fixture.responseTarget],
 		]);
+		// logprobs of the returned (target-language) tokens only; the hand-set model is sure of each.
+		const scored = await client.chat.completions.create({ model: "tiny-tcot", messages: [{ role: "user", content: QUERY_1 }], temperature: 0, max_tokens: 64, logprobs: true });
+		const tokens = scored.choices[0]?.logprobs?.content ?? [];
+		expect(tokens.map((t) => t.token).join("")).toBe(tcot.fixture.responseTarget);
+		expect(tokens.every((t) => t.logprob <= 0 && t.logprob > -0.01)).toBe(true);
+		await expect(client.chat.completions.create({ model: "tiny-tcot", messages: [{ role: "user", content: QUERY_1 }], logprobs: true, top_logprobs: 2 })).rejects.toMatchObject({ status: 400, param: "top_logprobs" });
 		const tokenized = (await (await fetch(`${server.url}/tokenize`, { method: "POST", body: JSON.stringify({ prompt: "<EN> hello" }) })).json()) as { count: number; tokens: number[] };
 		expect(tokenized.tokens.slice(0, 2)).toEqual([1, tcot.fixture.markerIds.get("<EN>")]);
 		expect(tokenized.count).toBe(tokenized.tokens.length);

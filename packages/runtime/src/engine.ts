@@ -51,6 +51,7 @@ export interface SubmitParams extends SamplingOptions, PromptOptions {
 	stopStrings?: readonly string[];
 	stopTokenIds?: readonly number[];
 	keepSpecialTokens?: readonly string[];
+	logprobs?: boolean;
 	/** Streams the new text as it is generated. */
 	onToken?(text: string): void;
 }
@@ -77,12 +78,16 @@ export interface GenerateParams extends SamplingOptions, PromptOptions {
 	 * `<EN>`, `<RESPONSE>` and language-ID tokens the vocabulary has (tcotMarkerIds), so that TCOT output can be parsed.
 	 */
 	keepSpecialTokens?: readonly string[];
+	/** Return each generated token's log-probability (`tokenLogprobs`). */
+	logprobs?: boolean;
 }
 
 export interface GenerationResult {
 	text: string;
 	/** Generated token ids, without the EOS/stop token that ended the sequence. */
 	tokenIds: number[];
+	/** With `logprobs`: log P(token) per token of tokenIds (the model's softmax after the repetition penalty). */
+	tokenLogprobs?: number[];
 	finishReason: FinishReason;
 	/** Prompt length in tokens. */
 	promptTokens: number;
@@ -251,6 +256,7 @@ export class Engine implements PromptContext {
 		if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new ConfigError(`maxNewTokens must be an integer ≥ 0, got ${params.maxNewTokens}`);
 		if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`batchSize must be an integer ≥ 1, got ${params.batchSize}`);
 		const loop = params.decodeLoop ?? this.options.decodeLoop ?? "host";
+		if (loop === "graph" && params.logprobs) throw new ConfigError('logprobs need decodeLoop "host" (the in-graph loop returns token ids only)');
 		if (loop === "graph" && (sampling.temperature !== 0 || sampling.repetitionPenalty !== 1)) {
 			throw new ConfigError('decodeLoop "graph" runs greedy search in the graph: use temperature 0 and no repetition penalty, or decodeLoop "host"');
 		}
@@ -271,8 +277,9 @@ export class Engine implements PromptContext {
 		return sequences.map((s) => ({ ...s.result, promptTokens: s.promptIds.length, executionProvider: this.executionProvider }));
 	}
 
-	private limits(params: Pick<GenerateParams, "stopTokenIds" | "stopStrings" | "keepSpecialTokens">, maxNewTokens: number): SequenceLimits {
+	private limits(params: Pick<GenerateParams, "stopTokenIds" | "stopStrings" | "keepSpecialTokens" | "logprobs">, maxNewTokens: number): SequenceLimits {
 		return {
+			...(params.logprobs ? { logprobs: true } : {}),
 			maxNewTokens,
 			eosTokenIds: new Set(this.description.eosTokenIds),
 			stopTokenIds: new Set(params.stopTokenIds ?? []),

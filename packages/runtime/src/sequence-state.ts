@@ -14,6 +14,8 @@ export interface SequenceLimits {
 	stopStrings: readonly string[];
 	/** Special token ids kept in the text (TCOT markers). */
 	keepSpecialTokens?: ReadonlySet<number>;
+	/** Record each generated token's log-probability. */
+	logprobs?: boolean;
 }
 
 /**
@@ -22,7 +24,10 @@ export interface SequenceLimits {
  */
 export class SequenceState {
 	readonly tokenIds: number[] = [];
+	/** log P(token) of each of tokenIds (with `logprobs`). */
+	readonly tokenLogprobs: number[] = [];
 	finishReason: FinishReason | undefined;
+	private lastLogprob = 0;
 	private readonly text: GeneratedText;
 	private readonly seen: Set<number> | undefined;
 
@@ -48,7 +53,10 @@ export class SequenceState {
 	/** Chooses the next token from this sequence's row of logits (modified in place by the penalty). */
 	choose(logits: Float32Array): number {
 		if (this.seen) applyRepetitionPenalty(logits, this.seen, this.sampling.repetitionPenalty);
-		return sampleToken(logits, this.sampling, this.rng);
+		const id = sampleToken(logits, this.sampling, this.rng);
+		// The model's distribution (after the repetition penalty, before temperature and top-k/top-p), as vLLM reports it.
+		if (this.limits.logprobs) this.lastLogprob = (logits[id] as number) - logSumExp(logits);
+		return id;
 	}
 
 	/** Takes the chosen token: streams its text and decides whether the sequence is finished. */
@@ -57,6 +65,7 @@ export class SequenceState {
 		if (this.limits.eosTokenIds.has(id)) return this.finish("eos");
 		if (this.limits.stopTokenIds.has(id)) return this.finish("stop");
 		this.tokenIds.push(id);
+		if (this.limits.logprobs) this.tokenLogprobs.push(this.lastLogprob);
 		this.seen?.add(id);
 		this.emit(this.text.push(id));
 		if (this.text.stopped) return this.finish("stop");
@@ -77,7 +86,15 @@ export class SequenceState {
 		if (delta !== "" && this.onToken) this.onToken(this.index, delta);
 	}
 
-	get result(): { text: string; tokenIds: number[]; finishReason: FinishReason } {
-		return { text: this.text.text, tokenIds: this.tokenIds, finishReason: this.finishReason ?? "length" };
+	get result(): { text: string; tokenIds: number[]; finishReason: FinishReason; tokenLogprobs?: number[] } {
+		return { text: this.text.text, tokenIds: this.tokenIds, finishReason: this.finishReason ?? "length", ...(this.limits.logprobs ? { tokenLogprobs: this.tokenLogprobs } : {}) };
 	}
+}
+
+function logSumExp(logits: Float32Array): number {
+	let max = Number.NEGATIVE_INFINITY;
+	for (let i = 0; i < logits.length; i++) if ((logits[i] as number) > max) max = logits[i] as number;
+	let sum = 0;
+	for (let i = 0; i < logits.length; i++) sum += Math.exp((logits[i] as number) - max);
+	return max + Math.log(sum);
 }
