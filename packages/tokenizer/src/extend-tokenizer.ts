@@ -259,16 +259,17 @@ export function buildExtendedTokenizer(base: BaseTokenizer, plan: ExtensionPlan,
 	}
 
 	const tokenizerConfig = base.tokenizerConfig ? updateTokenizerConfig(base.tokenizerConfig, specialTokens) : undefined;
+	// One map of the learned merges for every decomposition (built per token, it made this step quadratic in K).
+	const mergeOf = new Map(plan.merges.map((m) => [m.token, [m.left, m.right] as [string, string]]));
 	const newTokens = entries.map((entry, i) => {
-		const baseTokens = decompose(entry.token, entry.merge, plan, start);
+		const baseTokens = decompose(entry.token, entry.merge, mergeOf, start);
 		return { token: entry.token, id: newIds[i] as number, merge: entry.merge, baseTokens, baseIds: baseTokens.map((t) => start.model.vocab[t] as number), frequency: entry.frequency };
 	});
 	return { family: plan.family, tokenizerJson: json, sentencePiece, tokenizerConfig, newTokens, specialTokens, baseVocabSize, vocabSize: nextId };
 }
 
 /** A new token's base tokens: its merges expanded down to base tokens; a new character to its byte pieces. */
-function decompose(token: string, merge: [string, string] | undefined, plan: ExtensionPlan, base: TokenizerJson): string[] {
-	const byToken = new Map(plan.merges.map((m) => [m.token, [m.left, m.right] as [string, string]]));
+function decompose(token: string, merge: [string, string] | undefined, byToken: ReadonlyMap<string, [string, string]>, base: TokenizerJson): string[] {
 	const expand = (piece: string, via?: [string, string]): string[] => {
 		if (base.model.vocab[piece] !== undefined) return [piece];
 		const parts = via ?? byToken.get(piece);

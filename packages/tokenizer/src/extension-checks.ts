@@ -3,7 +3,7 @@ import { Reservoir, SeededRng, TransllmError, createProgress } from "@transllm/c
 import type { BaseTokenizer } from "./base-tokenizer.js";
 import { startingTokenizerJson } from "./extend-tokenizer.js";
 import type { ExtendedTokenizer, ExtensionPlan } from "./extend-tokenizer.js";
-import { encodeLineJs, encodeLinesRust, jsTokenizer, rustTokenizer } from "./hf-tokenizers.js";
+import { encodeIdsRust, encodeLineJs, encodeLinesRust, jsTokenizer, rustTokenizer } from "./hf-tokenizers.js";
 import { writeSentencePieceModel } from "./sentencepiece-model.js";
 
 /** One check's outcome, with a few failing examples. */
@@ -98,7 +98,7 @@ export async function checkExtension(params: CheckParams): Promise<CheckReport> 
 	let batch: string[] = [];
 	const progress = createProgress({ label: "checking new tokens on the corpus", unit: "lines", silent: params.progress?.silent ?? true, stream: params.progress?.stream });
 	const flush = async (): Promise<void> => {
-		for (const encoding of await encodeLinesRust(newRust, batch)) for (const id of encoding.ids) emitted.add(id);
+		for (const ids of await encodeIdsRust(newRust, batch)) for (const id of ids) emitted.add(id);
 		progress.tick(batch.length);
 		batch = [];
 	};
@@ -118,12 +118,14 @@ export async function checkExtension(params: CheckParams): Promise<CheckReport> 
 		const failures: CheckResult["examples"] = [];
 		let checked = 0;
 		let failed = 0;
+		// Decoded in batches: one call into Rust per list, not per line (same strings as `decode`).
+		const baseTexts = await baseRust.decodeBatch(baseEncodings.map((e) => e.ids), false);
+		const texts = await newRust.decodeBatch(encodings.map((e) => e.ids), false);
 		for (let i = 0; i < lines.length; i++) {
 			const line = lines[i] as string;
-			const baseText = await baseRust.decode((baseEncodings[i] as { ids: number[] }).ids, false);
-			if (baseText !== line) continue;
+			if (baseTexts[i] !== line) continue;
 			checked += 1;
-			const text = await newRust.decode((encodings[i] as { ids: number[] }).ids, false);
+			const text = texts[i];
 			if (text !== line) {
 				failed += 1;
 				if (failures.length < MAX_EXAMPLES) failures.push({ line, actual: text });

@@ -21,6 +21,15 @@ export function jsTokenizer(json: TokenizerJson, config: Record<string, unknown>
 }
 
 /** Encodes lines with the Rust binding (batched, its own threads), without special tokens. */
+/** Only the ids of each line (no tokens or word ids marshalled from Rust): for passes over a whole corpus. */
+export async function encodeIdsRust(tokenizer: RustTokenizer, lines: readonly string[], batchSize = 512): Promise<number[][]> {
+	const out: number[][] = [];
+	for (let start = 0; start < lines.length; start += batchSize) {
+		for (const encoding of await tokenizer.encodeBatch(lines.slice(start, start + batchSize), { addSpecialTokens: false })) out.push(encoding.getIds());
+	}
+	return out;
+}
+
 export async function encodeLinesRust(tokenizer: RustTokenizer, lines: readonly string[], batchSize = 512): Promise<EncodedLine[]> {
 	const out: EncodedLine[] = [];
 	for (let start = 0; start < lines.length; start += batchSize) {
