@@ -3,7 +3,7 @@
 // Runs the built dist/ (`pnpm build` first). Writes bench/results/tokenizer.json.
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir, totalmem } from "node:os";
+import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SentencePieceProcessor } from "@sctg/sentencepiece-js";
@@ -31,6 +31,7 @@ const here = fileURLToPath(new URL(".", import.meta.url));
 const work = join(tmpdir(), `transllm-tokenizer-bench-${process.pid}`);
 mkdirSync(work, { recursive: true });
 const REPEATS = 3;
+const loadAverageAtStart = loadavg();
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 /** CPU seconds of this process's waited-for children (utime + stime of /proc/self/stat's cutime, cstime). */
@@ -210,7 +211,7 @@ for (const [name, scoreZero] of [
 }
 
 const results = {
-	machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+	machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageAtStart, loadAverageAtEnd: loadavg() },
 	date: new Date().toISOString(),
 	timing,
 	fertility: curves,
