@@ -5,11 +5,12 @@ import { PassThrough } from "node:stream";
 import { runCli } from "@transllm/core";
 import * as ort from "onnxruntime-node";
 import { beforeAll, describe, expect, it } from "vitest";
+import { loadModel } from "../src/chat-model.js";
 import { runtimeCommands } from "../src/cli.js";
 import { exportModel } from "../src/export/index.js";
 import { type LlamaFixture, buildLlamaFixture, referenceForward } from "../src/fixture/index.js";
 import { blockDequantize, blockQuantize } from "../src/onnx/index.js";
-import { decoderFeeds, maxAbsDiff, positionsFromMask, tempDir } from "./graph-test-helpers.js";
+import { argmax, decoderFeeds, maxAbsDiff, positionsFromMask, tempDir } from "./graph-test-helpers.js";
 
 const IDS = [
 	[0, 0, 1, 75, 381, 111, 42],
@@ -103,6 +104,19 @@ describe("exportModel (fixture checkpoints)", () => {
 		// ... and it is not the unquantized model.
 		expect(maxAbsDiff(realPositions(logits, 512), realPositions(fp32Logits, 512))).toBeGreaterThan(bits === 4 ? 1e-2 : 1e-4);
 		expect(result.precision).toBe(`int${bits}`);
+
+		// The runtime loads it and still isolates the (quantized) LM head for last-position logits.
+		const model = await loadModel(out, { worker: false, executionProvider: "cpu" });
+		try {
+			expect(model.logits).toBe("last-token");
+			const prompt = (IDS[1] as number[]).slice(1);
+			const [generated] = await model.generate({ prompts: [model.tokenizer.decode(prompt)], maxNewTokens: 1 });
+			const promptIds = model.tokenizer.encode(model.tokenizer.decode(prompt));
+			const single = referenceForward({ arch: fixture.arch, weights, inputIds: [promptIds] });
+			expect(generated?.tokenIds).toEqual([argmax(single.logits, (promptIds.length - 1) * 512, 512)]);
+		} finally {
+			await model.dispose();
+		}
 	});
 
 	it("should reject another architecture by name and leave nothing behind when an export fails", async () => {

@@ -17,6 +17,7 @@ const POSITIONWISE = new Set([
 	"Cast",
 	"Identity",
 	"MatMul",
+	"MatMulNBits",
 	"Tanh",
 	"SimplifiedLayerNormalization",
 	"SkipSimplifiedLayerNormalization",
