@@ -83,7 +83,8 @@ describe("exportModel (fixture checkpoints)", () => {
 
 	it.each([8, 4] as const)("should quantize to MatMulNBits (int%i, block 32) that onnxruntime runs as the dequantized weights", async (bits) => {
 		const out = join(root, `int${bits}`);
-		const result = await exportModel({ model: fixture.dir, out, precision: bits === 8 ? "int8" : "int4", progress: false });
+		// accuracy_level 1: fp32 activations, so the graph must equal the dequantized weights' forward pass.
+		const result = await exportModel({ model: fixture.dir, out, precision: bits === 8 ? "int8" : "int4", accuracyLevel: 1, progress: false });
 		const graph = await readFile(join(out, "model.onnx"));
 		expect(graph.includes(Buffer.from("MatMulNBits"))).toBe(true);
 		// What the graph must compute: the reference forward pass on the block-dequantized linear weights.
@@ -104,6 +105,11 @@ describe("exportModel (fixture checkpoints)", () => {
 		// ... and it is not the unquantized model.
 		expect(maxAbsDiff(realPositions(logits, 512), realPositions(fp32Logits, 512))).toBeGreaterThan(bits === 4 ? 1e-2 : 1e-4);
 		expect(result.precision).toBe(`int${bits}`);
+		// The default accuracy_level 4 (int8 activations) stays close to it.
+		const fast = join(root, `int${bits}-fast`);
+		await exportModel({ model: fixture.dir, out: fast, precision: bits === 8 ? "int8" : "int4", progress: false });
+		const fastLogits = await logitsOf(fixture, join(fast, "model.onnx"));
+		expect(maxAbsDiff(realPositions(fastLogits, 512), realPositions(expected.logits, 512))).toBeLessThan(0.2); // 0.05–0.07 measured
 
 		// The runtime loads it and still isolates the (quantized) LM head for last-position logits.
 		const model = await loadModel(out, { worker: false, executionProvider: "cpu" });

@@ -1,6 +1,6 @@
 import { ConfigError, numberOption, stringOption } from "@transllm/core";
 import type { CommandTable } from "@transllm/core";
-import { DEFAULT_QUANTIZATION_BLOCK_SIZE, EXPORT_PRECISIONS, type ExportPrecision, exportModel } from "./export-model.js";
+import { DEFAULT_ACCURACY_LEVEL, DEFAULT_QUANTIZATION_BLOCK_SIZE, EXPORT_PRECISIONS, type ExportPrecision, exportModel } from "./export-model.js";
 import { EXPORT_ARCHITECTURES } from "./hf-architecture.js";
 
 /** `transllm export`: a trained Hugging Face checkpoint back into ONNX for the runtime. */
@@ -12,6 +12,7 @@ export const exportCommands: CommandTable = {
 			out: { type: "string", required: true, valueName: "<onnx dir>", description: "Output directory: model.onnx + model.onnx_data + the tokenizer and config files (written as <out>.partial, renamed when complete)" },
 			precision: { type: "string", default: "fp32", valueName: EXPORT_PRECISIONS.join("|"), description: "fp32; fp16 (bf16 weights converted; fp16 KV cache and logits); int8/int4: weight-only MatMulNBits, fp32 activations" },
 			"block-size": { type: "string", default: String(DEFAULT_QUANTIZATION_BLOCK_SIZE), valueName: "<n>", description: "int8/int4 quantization block along the input dimension (onnxruntime-genai's default 32)" },
+			"accuracy-level": { type: "string", default: String(DEFAULT_ACCURACY_LEVEL), valueName: "1|2|3|4", description: "int8/int4 MatMulNBits accuracy_level: 4 = int8 activations (fast CPU kernels), 1 = fp32 activations (exact dequantized weights)" },
 			force: { type: "boolean", description: "Replace an existing --out" },
 			quiet: { type: "boolean", description: "No progress on stderr" },
 		},
@@ -29,6 +30,7 @@ export const exportCommands: CommandTable = {
 				out: stringOption(values, "out"),
 				precision: precision as ExportPrecision,
 				blockSize: numberOption(values, "block-size", DEFAULT_QUANTIZATION_BLOCK_SIZE, { min: 16, integer: true }),
+				accuracyLevel: numberOption(values, "accuracy-level", DEFAULT_ACCURACY_LEVEL, { min: 0, max: 4, integer: true }),
 				force: Boolean(values.force),
 				progress: values.quiet ? false : { stream: context.stderr },
 			});
