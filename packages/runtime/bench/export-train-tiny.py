@@ -19,7 +19,7 @@ tokenizer = Tokenizer.from_file(f"{directory}/tokenizer.json")
 ids = []
 for line in open(f"{directory}/train.txt", encoding="utf8").read().split("\n"):
     ids += tokenizer.encode(line).ids
-CONTEXT, BATCH, STEPS = 128, 16, 600
+CONTEXT, BATCH, STEPS = 128, 16, 400
 data = torch.tensor(ids)
 config = LlamaConfig(vocab_size=512, hidden_size=128, intermediate_size=352, num_hidden_layers=4, num_attention_heads=4,
                      num_key_value_heads=2, max_position_embeddings=512, bos_token_id=1, eos_token_id=2,
