@@ -6,6 +6,7 @@
 // its decode speed. Each measured process is a child, so its peak RSS is its own.
 // Writes bench/results/export.json and the table between the export-bench markers of the package README.
 import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { open, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { cpus, freemem, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
@@ -26,6 +27,17 @@ const GiB = 2 ** 30;
 const MiB = 2 ** 20;
 
 const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
+
+/** Memory the kernel can give without swapping (MemAvailable; page cache counts), else free memory. */
+function availableMemory(): number {
+	try {
+		const line = readFileSync("/proc/meminfo", "utf8").split("\n").find((l) => l.startsWith("MemAvailable:"));
+		if (line) return Number(line.replace(/\D+/g, "")) * 1024;
+	} catch {
+		// not Linux
+	}
+	return freemem();
+}
 
 /** Runs `code` (an ES module) in a child node; returns its last stdout line as JSON. */
 function child<T>(code: string): T {
@@ -186,7 +198,7 @@ function perplexityInChild(dir: string, texts: string[]): { perplexity: number; 
 async function main(): Promise<void> {
 	const root = join(tmpdir(), `transllm-export-bench-${process.pid}`);
 	await mkdir(root, { recursive: true });
-	const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / GiB), node: process.version, loadAverageAtStart: loadavg().map((x) => round(x, 2)), freeMemoryGiBAtStart: round(freemem() / GiB) };
+	const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / GiB), node: process.version, loadAverageAtStart: loadavg().map((x) => round(x, 2)), availableMemoryGiBAtStart: round(availableMemory() / GiB) };
 	try {
 		// 1. The ~1B synthetic checkpoint.
 		const arch: LlamaArchitecture = { ...SHAPE, headDim: SHAPE.hidden / SHAPE.heads, ropeTheta: 10000, rmsNormEps: 1e-5, tiedEmbeddings: false };
@@ -230,7 +242,7 @@ async function main(): Promise<void> {
 		let peer: Record<string, unknown>;
 		const neededGiB = 4 * (exports[0]?.parameters ?? 0) * 3 / GiB;
 		if (!python.ref) peer = { skipped: python.reason };
-		else if (freemem() / GiB < neededGiB) peer = { skipped: `only ${round(freemem() / GiB)} GiB free, the peer needs about ${round(neededGiB)} GiB` };
+		else if (availableMemory() / GiB < neededGiB) peer = { skipped: `only ${round(availableMemory() / GiB)} GiB available, the peer needs about ${round(neededGiB)} GiB` };
 		else {
 			start = performance.now();
 			const run = python.ref.run([join(here, "export-peer.py"), checkpoint, join(root, "peer")], { timeoutMs: 1_800_000 });
