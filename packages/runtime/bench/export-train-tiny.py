@@ -13,13 +13,13 @@ from tokenizers import Tokenizer
 from transformers import LlamaConfig, LlamaForCausalLM
 
 torch.manual_seed(0)
-torch.set_num_threads(2)
+torch.set_num_threads(1)
 directory = sys.argv[1]
 tokenizer = Tokenizer.from_file(f"{directory}/tokenizer.json")
 ids = []
 for line in open(f"{directory}/train.txt", encoding="utf8").read().split("\n"):
     ids += tokenizer.encode(line).ids
-CONTEXT, BATCH, STEPS = 128, 16, 400
+CONTEXT, BATCH, STEPS = 64, 8, 200
 data = torch.tensor(ids)
 config = LlamaConfig(vocab_size=512, hidden_size=128, intermediate_size=352, num_hidden_layers=4, num_attention_heads=4,
                      num_key_value_heads=2, max_position_embeddings=512, bos_token_id=1, eos_token_id=2,
@@ -40,4 +40,4 @@ for step in range(STEPS):
     losses.append(loss.item())
 model.save_pretrained(directory)
 print(json.dumps({"shape": "4 layers, hidden 128, 4 heads / 2 KV heads, intermediate 352, vocab 512 (1.0M parameters)",
-                  "steps": STEPS, "tokens": len(ids), "finalLoss": round(sum(losses[-20:]) / 20, 3)}))
+                  "steps": STEPS, "tokens": len(ids), "finalLoss": round(sum(losses[-20:]) / len(losses[-20:]), 3)}))

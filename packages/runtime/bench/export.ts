@@ -198,6 +198,19 @@ function perplexityInChild(dir: string, texts: string[]): { perplexity: number; 
 async function main(): Promise<void> {
 	const root = join(tmpdir(), `transllm-export-bench-${process.pid}`);
 	await mkdir(root, { recursive: true });
+	if (process.env.BENCH_EXPORT_ONLY === "quality") {
+		// Reruns only the fixture rows, keeping the 1B rows of the last full run.
+		try {
+			const results = JSON.parse(await readFile(join(here, "results", "export.json"), "utf8"));
+			results.quality = await fixtureQuality(root, pythonRef(["torch", "transformers", "tokenizers"]));
+			results.qualityRerun = { loadAverage: loadavg().map((x) => round(x, 2)), command: "BENCH_EXPORT_ONLY=quality pnpm --filter @transllm/runtime bench:export" };
+			await writeFile(join(here, "results", "export.json"), `${JSON.stringify(results, null, 2)}\n`);
+			await updateReadme(results);
+		} finally {
+			await rm(root, { recursive: true, force: true });
+		}
+		return;
+	}
 	const machine = { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / GiB), node: process.version, loadAverageAtStart: loadavg().map((x) => round(x, 2)), availableMemoryGiBAtStart: round(availableMemory() / GiB) };
 	try {
 		// 1. The ~1B synthetic checkpoint.
@@ -252,10 +265,7 @@ async function main(): Promise<void> {
 		}
 		await rm(checkpoint, { recursive: true, force: true });
 
-		// 3. Quality and speed on fixtures: a tiny Llama trained here on UDHR text, perplexity on held-out articles.
-		const quality = await fixtureQuality(root, python.ref ? python : undefined);
-
-		const results = {
+		const results: Record<string, unknown> = {
 			machine,
 			loadAverageAtEnd: loadavg().map((x) => round(x, 2)),
 			command: "pnpm build && pnpm --filter @transllm/runtime bench:export",
@@ -267,8 +277,13 @@ async function main(): Promise<void> {
 				source: "https://github.com/huggingface/optimum/pull/1115 (fxmarty, 2023-06-16): the ONNX export's post-processing (merging the decoders) 'still uses x2 the model size in RAM'; https://github.com/huggingface/optimum-intel/issues/1708: optimum-cli's export loads the whole model with from_pretrained and traces it, peak resident set 'roughly double' the bf16 weights",
 				impliedPeakRssGiBFor1BFp32: round((2 * 4 * (exports[0]?.parameters ?? 0)) / GiB, 1),
 			},
-			quality,
 		};
+		// Written now and again below: the 1B rows survive a failure of the fixture rows.
+		await writeFile(join(here, "results", "export.json"), `${JSON.stringify({ ...results, quality: { skipped: "not run yet" } }, null, 2)}\n`);
+
+		// 3. Quality and speed on fixtures: a tiny Llama trained here on UDHR text, perplexity on held-out articles.
+		results.quality = await fixtureQuality(root, python.ref ? python : undefined);
+		results.loadAverageAtEnd = loadavg().map((x) => round(x, 2));
 		await writeFile(join(here, "results", "export.json"), `${JSON.stringify(results, null, 2)}\n`);
 		await updateReadme(results);
 	} finally {
@@ -305,11 +320,11 @@ async function fixtureQuality(root: string, python: ReturnType<typeof pythonRef>
 	for (const precision of PRECISIONS) {
 		const onnx = join(root, `mid-${precision}`);
 		const run = exportInChild(fixture.dir, onnx, precision);
-		const decode = decodeInChild(onnx, 32, 3);
+		const decode = decodeInChild(onnx, 32, 2);
 		speed.push({ precision, fileMiB: round(run.weightBytes / MiB), decodeTokensPerSecond: round(decode.decodeTokensPerSecond, 1), rssAfterLoadMiB: round(decode.rssAfterLoadMiB) });
 	}
 	const base = speed[0]?.decodeTokensPerSecond ?? 1;
-	out.decodeFixture = { shape: "8 layers, hidden 512, 8 heads / 4 KV heads, vocab 32000 (56M parameters), batch 1, greedy, 32 new tokens, best of 3", rows: speed.map((s) => ({ ...s, ratioToFp32: round(s.decodeTokensPerSecond / base, 2) })) };
+	out.decodeFixture = { shape: "8 layers, hidden 512, 8 heads / 4 KV heads, vocab 32000 (56M parameters), batch 1, greedy, 32 new tokens, best of 2", rows: speed.map((s) => ({ ...s, ratioToFp32: round(s.decodeTokensPerSecond / base, 2) })) };
 	return out;
 }
 
