@@ -6,7 +6,7 @@ export default defineConfig({
 	resolve: { conditions: ["source"] },
 	ssr: { resolve: { conditions: ["source"], externalConditions: ["source"] } },
 	test: {
-		include: ["packages/*/test/**/*.test.ts", "tests/**/*.test.ts"],
+		include: ["packages/*/test/**/*.test.ts", "tests/**/*.test.ts", "docs/test/**/*.test.ts"],
 		testTimeout: 120_000,
 		hookTimeout: 300_000,
 		pool: "forks",
