@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { defineConfig } from "vitepress";
 import type { DefaultTheme } from "vitepress";
+import { repoLinks } from "./repo-links.js";
 
 // Written by docs/generate (pnpm docs:build runs it first): the packages found in packages/ and TypeDoc's sidebar.
 const readJson = <T>(url: URL, fallback: T): T => (existsSync(url) ? (JSON.parse(readFileSync(url, "utf8")) as T) : fallback);
@@ -30,7 +31,8 @@ export default defineConfig({
 	// A dead internal link fails the build (the doc tests rely on this).
 	ignoreDeadLinks: false,
 	appearance: true,
-	markdown: { theme: { light: "github-light", dark: "github-dark" } },
+	vite: { build: { chunkSizeWarningLimit: 4096 } },
+	markdown: { theme: { light: "github-light", dark: "github-dark" }, config: (md) => md.use(repoLinks(packages)) },
 	themeConfig: {
 		search: { provider: "local" },
 		nav: [
