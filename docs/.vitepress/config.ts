@@ -31,6 +31,7 @@ export default defineConfig({
 	// A dead internal link fails the build (the doc tests rely on this).
 	ignoreDeadLinks: false,
 	appearance: true,
+	head: [["link", { rel: "icon", type: "image/svg+xml", href: `${process.env.DOCS_BASE ?? "/"}favicon.svg` }]],
 	vite: { build: { chunkSizeWarningLimit: 4096 } },
 	markdown: { theme: { light: "github-light", dark: "github-dark" }, config: (md) => md.use(repoLinks(packages)) },
 	themeConfig: {

@@ -17,7 +17,7 @@ const escape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;
 
 export function pipelineDiagram(): string {
 	const rowHeight = 64;
-	const top = 56;
+	const top = 64;
 	const width = 980;
 	const height = top + stages.length * rowHeight + 16;
 	const rows = stages.map((row, index) => {
@@ -56,7 +56,7 @@ text { font-family: ui-sans-serif, system-ui, -apple-system, "Segoe UI", sans-se
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>
 <rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>
 <text x="20" y="32" class="heading">English chat LLM → chat LLM in the target language (TransLLM, with LLaMAX, PROM and CLO)</text>
-<text x="960" y="32" text-anchor="end" class="pkg">stage · command · package → files written</text>
+<text x="20" y="48" class="pkg">each stage: the command and package that run it → the files it writes</text>
 ${rows.join("\n")}
 </svg>
 `;

@@ -83,7 +83,10 @@ describe("docs site", () => {
 			page.on("response", (response) => {
 				if (response.status() >= 400) problems.push(`${current}: ${response.status()} for ${response.url()}`);
 			});
-			page.on("requestfailed", (request) => problems.push(`${current}: request failed: ${request.url()} (${request.failure()?.errorText})`));
+			// Leaving a page aborts its link prefetches (net::ERR_ABORTED): that is navigation, not a failure.
+			page.on("requestfailed", (request) => {
+				if (request.failure()?.errorText !== "net::ERR_ABORTED") problems.push(`${current}: request failed: ${request.url()} (${request.failure()?.errorText})`);
+			});
 			for (const path of pages) {
 				current = path;
 				const response = await page.goto(`${site.url}${path}`, { waitUntil: "load" });
