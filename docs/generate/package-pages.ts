@@ -83,10 +83,21 @@ export function mapOutsideCode(markdown: string, options: { keepCodeSpans: boole
 export function escapeForVue(markdown: string): string {
 	return mapOutsideCode(markdown, { keepCodeSpans: true }, (prose) =>
 		prose
-			.replace(/<(?!\/?(?:a|b|br|code|details|div|em|i|img|kbd|p|pre|span|strong|sub|summary|sup|table|tbody|td|th|thead|tr|!--)[\s>/])/gi, "&lt;")
+			.replace(/<(\/?)([a-z][a-z0-9-]*)?/gi, (whole, slash: string, name: string | undefined, offset: number, text: string) => {
+				// An HTML element is kept when it is one (a void tag, or an element closed in the same text): the
+				// paper's `<b>` separator in prose is text, `<details>…</details>` stays an element.
+				const tag = name?.toLowerCase();
+				if (tag && VOID_TAGS.has(tag)) return whole;
+				if (tag && HTML_TAGS.has(tag) && (slash || text.includes(`</${tag}>`, offset))) return whole;
+				return `&lt;${slash}${name ?? ""}`;
+			})
+			.replace(/&lt;!--/g, "<!--")
 			.replace(/\{\{/g, "&#123;&#123;"),
 	);
 }
+
+const VOID_TAGS = new Set(["br", "img", "hr"]);
+const HTML_TAGS = new Set(["a", "b", "code", "details", "div", "em", "i", "kbd", "p", "pre", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td", "th", "thead", "tr"]);
 
 /** The site page of one package: its README, links rewritten, with an "edit the README" note. */
 export function packagePage(entry: WorkspacePackage, packages: WorkspacePackage[]): string {
