@@ -16,6 +16,7 @@ const recipes: [string, string][] = [
 	["TCOT data for three languages", "tcot-three-languages"],
 	["PROM probe: what λ means", "prom-probe"],
 	["CLO pairs and the CLO loss", "clo"],
+	["Export the trained model and serve it", "export-and-serve"],
 	["Serve the model", "serve"],
 ];
 

@@ -8,8 +8,9 @@ const stages: { stage: string; command: string; pkg: string; writes: string }[] 
 	{ stage: "6. Machine-translate the pairs", command: "transllm kd translate", pkg: "@transllm/recovery-kd", writes: "kd.th.jsonl (+ query_t, response_t)" },
 	{ stage: "7. Transfer fine-tuning data", command: "transllm tcot build", pkg: "@transllm/tcot", writes: "train.jsonl · dataset_info.json" },
 	{ stage: "7′. PROM probe, CLO pairs", command: "transllm probe / pivot-data / clo pairs", pkg: "@transllm/prom-probe · clo", writes: "report.json · probe.svg · clo_th.jsonl" },
-	{ stage: "8. Train (LoRA, LLaMA-Factory / TRL)", command: "llamafactory-cli train", pkg: "—", writes: "checkpoint → ONNX export" },
-	{ stage: "9. TCOT inference, serving", command: "transllm generate / serve / tcot parse", pkg: "@transllm/runtime · recovery-kd", writes: "answers.jsonl · /v1/chat/completions" },
+	{ stage: "8. Train (LoRA, LLaMA-Factory / TRL)", command: "llamafactory-cli train", pkg: "—", writes: "Hugging Face checkpoint (LoRA merged)" },
+	{ stage: "8′. Export to ONNX (fp32 … int4)", command: "transllm export", pkg: "@transllm/runtime", writes: "model.onnx · model.onnx_data" },
+	{ stage: "9. TCOT inference, serving, chat", command: "transllm generate / serve --tcot / chat", pkg: "@transllm/runtime · recovery-kd", writes: "answers.jsonl · /v1/chat/completions" },
 	{ stage: "10. Forgetting, CLO quantities", command: "transllm score / clo score", pkg: "@transllm/runtime · clo", writes: "scores.jsonl" },
 ];
 
@@ -56,7 +57,7 @@ text { font-family: ui-sans-serif, system-ui, -apple-system, "Segoe UI", sans-se
 <defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto"><path d="M0,0 L10,5 L0,10 z"/></marker></defs>
 <rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>
 <text x="20" y="32" class="heading">English chat LLM → chat LLM in the target language (TransLLM, with LLaMAX, PROM and CLO)</text>
-<text x="20" y="48" class="pkg">each stage: the command and package that run it → the files it writes</text>
+<text x="20" y="48" class="pkg">each stage: the command and package that run it → the files it writes; transllm run transllm.yaml runs them all, resumably</text>
 ${rows.join("\n")}
 </svg>
 `;
