@@ -76,7 +76,17 @@ export async function checkPage(file: string): Promise<PageCheck> {
 		await send("Browser.close").catch(() => undefined);
 		return { errors, brokenImages, svgs, text, png: Buffer.from(data, "base64") };
 	} finally {
-		if (browser.exitCode === null) browser.kill("SIGKILL");
-		rmSync(profile, { recursive: true, force: true });
+		// Chromium's helper processes may still write into the profile for a moment after the browser exits: wait for
+		// the exit, then remove it with retries; a leftover temporary profile is no test failure.
+		if (browser.exitCode === null && browser.signalCode === null) {
+			const exited = new Promise((resolve) => browser.once("exit", resolve));
+			browser.kill("SIGKILL");
+			await exited;
+		}
+		try {
+			rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
+		} catch {
+			// left in the temporary folder
+		}
 	}
 }
