@@ -339,4 +339,15 @@ export const chatCommand: CommandTable = {
 			}
 		},
 	},
+
+// The flag helpers other packages' commands share (`transllm eval …` reaches the same backends with the same flags).
+export {
+	policy as badRecordPolicyFromFlags,
+	executionProvider as executionProviderFromFlags,
+	interruptSignal,
+	retryOptions,
+	jobOptions,
+	remoteBackend as remoteBackendFromFlags,
+	localBackend as localBackendFromFlags,
+	oneOf as oneOfFlags,
 };

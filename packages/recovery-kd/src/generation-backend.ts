@@ -21,6 +21,8 @@ export interface GenerationResult {
 	text: string;
 	/** "stop" (end of turn), "length" (max_tokens reached) or what the server reported. */
 	finishReason: string;
+	/** Tokens the server counted (OpenAI's `usage`), when it reports them: what a judge's verdicts cost. */
+	usage?: { promptTokens: number; completionTokens: number };
 }
 
 /**

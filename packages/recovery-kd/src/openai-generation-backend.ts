@@ -110,7 +110,14 @@ export function createOpenAiGenerationBackend(options: OpenAiBackendOptions): Ge
 					if (!first || typeof first.message?.content !== "string") {
 						throw new RemoteError(`malformed response from ${redactUrl(baseURL)}: no choices[0].message.content string`, { retryable: true });
 					}
-					return { text: first.message.content, finishReason: typeof first.finish_reason === "string" ? first.finish_reason : "unknown" };
+					const usage = (response as { usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } }).usage;
+					return {
+						text: first.message.content,
+						finishReason: typeof first.finish_reason === "string" ? first.finish_reason : "unknown",
+						...(typeof usage?.prompt_tokens === "number" && typeof usage.completion_tokens === "number"
+							? { usage: { promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens } }
+							: {}),
+					};
 				},
 				{
 					...options.retry,

@@ -14,6 +14,8 @@ export interface JobItem<I> {
 }
 
 export interface OrderedJobOptions<I, O> {
+	/** The package that runs the job (default @transllm/recovery-kd). */
+	tool?: string;
 	step: RunManifest["step"];
 	/** The paper section the step implements (for the manifest). */
 	paper: string;
@@ -84,7 +86,7 @@ export async function runOrderedJob<I, O extends { id: string }>(options: Ordere
 		rejects = open;
 		manifest = await startManifestRun(
 			manifestPath,
-			{ tool: "@transllm/recovery-kd", step: options.step, paper: options.paper, input: { path: options.input, sha256: inputHash }, output: { path: options.out }, settings: options.settings },
+			{ tool: options.tool ?? "@transllm/recovery-kd", step: options.step, paper: options.paper, input: { path: options.input, sha256: inputHash }, output: { path: options.out }, settings: options.settings },
 			{ resumedRecords: writer.resumedCount, resuming: Boolean(options.resume) },
 		);
 		const total = options.progress === false ? 0 : await countRecords(options.input, options.limit);

@@ -19,8 +19,10 @@ export interface ManifestRun {
 
 /** `<output>.manifest.json`: what produced an output, from what, and how each run of it went. */
 export interface RunManifest {
-	tool: "@transllm/recovery-kd";
-	step: "generate" | "translate";
+	/** The package that ran the job (`@transllm/recovery-kd`, `@transllm/eval` …). */
+	tool: string;
+	/** `generate`, `translate`, or another package's step (`eval answer` …). */
+	step: string;
 	/** The paper section the step implements. */
 	paper: string;
 	input: { path: string; sha256: string };

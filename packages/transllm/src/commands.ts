@@ -8,6 +8,7 @@ import { tcotCommands } from "@transllm/tcot";
 import { corpusCommands } from "@transllm/corpus";
 import { tokenizerCommands } from "@transllm/tokenizer";
 import { pipelineCommands } from "./pipeline/commands.js";
+import { evalCommands } from "@transllm/eval";
 
 /**
  * The transllm command table: every package owns its subcommands in its own `src/cli.ts`; this table only
@@ -26,4 +27,5 @@ export const commands: CommandTable = {
 	...runtimeCommands,
 	clo: { description: "CLO: cross-lingual preference pairs, their batch layout, and the CLO objective", subcommands: cloCommands },
 	...probeCommands,
+	eval: { description: "Evaluation: benchmark answers, judged win rates, safety, forgetting, language fidelity, BLEU/chrF++, HTML report (TransLLM Sec. 3–4)", subcommands: evalCommands },
 };
