@@ -60,6 +60,10 @@ async function writeResult(context: CliContext, out: string, result: EvalResult<
 	context.stdout.write(`${JSON.stringify({ ...summary, result: out }, null, 2)}\n`);
 }
 
+// --on-bad-record does not apply: a bad question or answer line stops the run naming file:line.
+const { resume, force, quiet } = jobOptions;
+const evalJobOptions = { resume, force, quiet } as const;
+
 const modelOptions = {
 	model: { type: "string", valueName: "<dir>", description: "Local model directory (ONNX, loaded with @transllm/runtime; its chat template applies)" },
 	endpoint: { type: "string", valueName: "<url>", description: "OpenAI-compatible API base URL (vLLM, TGI, llama.cpp, Ollama, transllm serve, a hosted model); key from TRANSLLM_API_KEY or OPENAI_API_KEY" },
@@ -88,7 +92,7 @@ export const evalCommands: CommandTable = {
 			system: { type: "string", valueName: "<text>", description: "System prompt (none by default)" },
 			limit: { type: "string", valueName: "<n>", description: "Only the first n questions" },
 			...modelOptions,
-			...jobOptions,
+			...evalJobOptions,
 		},
 		details:
 			"Examples:\n  transllm eval answer --questions mt_bench_th/question.jsonl --model ./transllm-th-onnx --mode tcot --lang th --out mt_bench_th/answers/transllm.jsonl\n  transllm eval answer --questions alpaca_eval_th.json --endpoint http://127.0.0.1:8000/v1 --model-name gpt-4 --out alpaca/gpt-4.jsonl --resume",
@@ -190,7 +194,7 @@ export const evalCommands: CommandTable = {
 			"max-tokens": { type: "string", valueName: "<n>", description: "Most new tokens per translation", default: "512" },
 			limit: { type: "string", valueName: "<n>", description: "Only the first n sentences" },
 			...modelOptions,
-			...jobOptions,
+			...evalJobOptions,
 		},
 		async run({ values }, context) {
 			const which = oneOfFlags(values, ["model", "endpoint"]);

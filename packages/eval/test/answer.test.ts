@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { answerId, generateAnswers, loadAnswers, remoteAnswerModel } from "../src/index.js";
 import type { AnswerRecord } from "../src/index.js";
 import { lastUser, lineCount, runEvalCli, startScriptedServer, tempDir, waitFor } from "./helpers.js";
+import type { Responder } from "./helpers.js";
 
 // Thai questions with their English originals: UDHR articles, aligned by number.
 const ARTICLES = alignedArticles("en", "th").slice(1, 41);
@@ -15,7 +16,7 @@ const englishAnswer = (en: string): string => `In short: ${en.slice(0, 60)}`;
 
 // The TransLLM model's behaviour: <EN> q^α <RESPONSE> a^α <TH> a^β; for one question it stops before <TH>.
 const STOPS_EARLY = th(4);
-function tcotResponder(prompt: string | readonly { role: string; content: string }[]): string {
+function tcotResponder(prompt: Parameters<Responder>[0]): string {
 	if (typeof prompt === "string") {
 		// The fallback's continuation through /v1/completions: the prompt ends with the forced marker.
 		if (prompt.trimEnd().endsWith("<TH>")) return ` ${thaiAnswer(STOPS_EARLY)}`;

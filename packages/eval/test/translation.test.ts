@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createOpenAiGenerationBackend } from "@transllm/recovery-kd";
 import { corpusBleu, corpusChrf, evaluateTranslation, tcotTranslationPrompt, tokenize13a } from "../src/index.js";
 import { lastUser, startScriptedServer, tempDir } from "./helpers.js";
+import type { Responder } from "./helpers.js";
 
 const { ref, reason } = pythonRef(["sacrebleu"]);
 if (!ref) console.warn(`sacreBLEU comparison skipped: ${reason}`);
@@ -22,7 +23,7 @@ function damage(text: string, i: number): string {
 	if (i % 3 === 1) return `${words.slice(0, Math.ceil(words.length / 2)).join(" ")}, "quoted" & 1,000.50 -- (x)`;
 	return Array.from(text).filter((_, k) => k % 7 !== 3).join("");
 }
-function translator(prompt: string | readonly { role: string; content: string }[]): string {
+function translator(prompt: Parameters<Responder>[0]): string {
 	const user = lastUser(prompt);
 	const index = PAIRS.findIndex((p) => user.includes(p.en) || user.includes(p.th));
 	const pair = PAIRS[index];
