@@ -48,6 +48,8 @@ export const DEFAULT_ANSWER_PARAMS: GenerationParams = { temperature: 0, max_tok
 export interface GenerateAnswersOptions {
 	questions: string;
 	format: QuestionFormat;
+	/** The benchmark format of the answers (default `format`; a translated set is read as MT-Bench JSONL but answered in its source format). */
+	exportFormat?: QuestionFormat;
 	/** JSONL questions: the field holding the question. */
 	field?: string;
 	/** Output JSONL of AnswerRecords; the benchmark-format file goes beside it (see `benchmarkAnswerPath`). */
@@ -200,7 +202,8 @@ export async function generateAnswers(options: GenerateAnswersOptions): Promise<
 		progress: options.progress,
 		signal: options.signal,
 	});
-	const benchmarkFile = benchmarkAnswerPath(options.out, options.format, modelId);
-	if (benchmarkFile) await writeBenchmarkAnswers(await loadAnswers(options.out), options.format, benchmarkFile);
+	const exportFormat = options.exportFormat ?? options.format;
+	const benchmarkFile = benchmarkAnswerPath(options.out, exportFormat, modelId);
+	if (benchmarkFile) await writeBenchmarkAnswers(await loadAnswers(options.out), exportFormat, benchmarkFile);
 	return { ...summary, ...(benchmarkFile ? { benchmarkFile } : {}), generated: produced };
 }

@@ -1,9 +1,14 @@
-import { ConfigError, getLanguage, numberOption, optionalString, stringOption } from "@transllm/core";
+import { ConfigError, fileListOption, getLanguage, numberOption, optionalString, stringOption } from "@transllm/core";
 import type { CliContext, CliValues, CommandTable } from "@transllm/core";
 import {
+	GOOGLE_KEY_VARIABLES,
+	GOOGLE_TRANSLATE_V2_ENDPOINT,
 	OPENAI_KEY_VARIABLES,
 	apiKeyFromEnv,
 	createChatTranslationBackend,
+	createGoogleTranslateBackend,
+	createOpenAiGenerationBackend,
+	requireApiKey,
 	executionProviderFromFlags,
 	interruptSignal,
 	jobOptions,
@@ -12,6 +17,7 @@ import {
 	remoteBackendFromFlags,
 	retryOptions,
 } from "@transllm/recovery-kd";
+import type { GenerationBackend, TranslationBackend } from "@transllm/recovery-kd";
 import { localAnswerModel, remoteAnswerModel } from "./answer-model.js";
 import type { AnswerModel } from "./answer-model.js";
 import { generateAnswers } from "./answers.js";
@@ -19,6 +25,11 @@ import type { AnswerMode } from "./answers.js";
 import { BLEU_TOKENIZERS } from "./bleu-tokenizers.js";
 import type { BleuTokenizerName } from "./bleu-tokenizers.js";
 import { measureForgetting } from "./forgetting.js";
+import { judgeAnswers } from "./judge.js";
+import type { JudgeLanguage } from "./judge.js";
+import { writeReport } from "./report-page.js";
+import { evaluateSafety } from "./safety.js";
+import { translateQuestions } from "./translate-questions.js";
 import { languageFidelity } from "./language-fidelity.js";
 import { QUESTION_FORMATS, guessQuestionFormat } from "./questions.js";
 import type { QuestionFormat } from "./questions.js";
@@ -64,6 +75,43 @@ async function writeResult(context: CliContext, out: string, result: EvalResult<
 const { resume, force, quiet } = jobOptions;
 const evalJobOptions = { resume, force, quiet } as const;
 
+/** A judge or translator endpoint from --<endpointFlag>/--<modelFlag>, with the shared retry flags. */
+function endpointBackend(values: CliValues, endpointFlag: string, modelFlag: string): GenerationBackend {
+	const model = optionalString(values, modelFlag);
+	if (!model) throw new ConfigError(`--${endpointFlag} needs --${modelFlag}`);
+	return createOpenAiGenerationBackend({
+		endpoint: stringOption(values, endpointFlag),
+		model,
+		apiKey: apiKeyFromEnv(OPENAI_KEY_VARIABLES)?.value,
+		concurrency: numberOption(values, "concurrency", 8, { min: 1, integer: true }),
+		timeoutMs: numberOption(values, "timeout", 300, { min: 0.001 }) * 1000,
+		retry: { retries: numberOption(values, "retries", 6, { min: 0, integer: true }) },
+	});
+}
+
+const translatorOptions = {
+	"translator-endpoint": { type: "string", valueName: "<url>", description: "OpenAI-compatible endpoint that translates into English (default: the judge's)" },
+	"translator-model": { type: "string", valueName: "<name>", description: "Its model name" },
+	google: { type: "boolean", description: "Translate with Google Cloud Translation v2 (as Yong et al. and the paper did); key from GOOGLE_TRANSLATE_API_KEY or GOOGLE_API_KEY" },
+	"google-endpoint": { type: "string", valueName: "<url>", description: "Translation v2 endpoint", default: GOOGLE_TRANSLATE_V2_ENDPOINT },
+} as const;
+
+/** The back-translation engine: Google v2, a translator endpoint, or the judge itself through recovery-kd's translation prompt. */
+function translatorFromFlags(values: CliValues, fallback: GenerationBackend | undefined): TranslationBackend {
+	if (values.google === true) {
+		return createGoogleTranslateBackend({
+			apiKey: requireApiKey(GOOGLE_KEY_VARIABLES, "--google").value,
+			endpoint: optionalString(values, "google-endpoint"),
+			concurrency: numberOption(values, "concurrency", 8, { min: 1, integer: true }),
+			timeoutMs: numberOption(values, "timeout", 300, { min: 0.001 }) * 1000,
+			retry: { retries: numberOption(values, "retries", 6, { min: 0, integer: true }) },
+		});
+	}
+	const generator = values["translator-endpoint"] !== undefined ? endpointBackend(values, "translator-endpoint", "translator-model") : fallback;
+	if (!generator) throw new ConfigError("translating into English needs --translator-endpoint/--translator-model, --google or a judge endpoint");
+	return createChatTranslationBackend({ generator });
+}
+
 const modelOptions = {
 	model: { type: "string", valueName: "<dir>", description: "Local model directory (ONNX, loaded with @transllm/runtime; its chat template applies)" },
 	endpoint: { type: "string", valueName: "<url>", description: "OpenAI-compatible API base URL (vLLM, TGI, llama.cpp, Ollama, transllm serve, a hosted model); key from TRANSLLM_API_KEY or OPENAI_API_KEY" },
@@ -86,6 +134,8 @@ export const evalCommands: CommandTable = {
 			mode: { type: "string", valueName: "<tcot|plain>", description: "tcot: a TransLLM model (English-only history, TCOT parsing with fallback); plain: a baseline's answer as given", default: "plain" },
 			lang: { type: "string", valueName: "<code>", description: "Target language (tcot: whose language-ID token opens the answer)", default: "th" },
 			"model-id": { type: "string", valueName: "<name>", description: "model_id / generator written into the answers (default: the model's name)" },
+			translate: { type: "boolean", description: "The questions are English: translate them into --lang first (recovery-kd's translation with do-not-translate masking; English kept as turns_en) into <out>.questions.<lang>.jsonl, then answer those" },
+			...translatorOptions,
 			"chat-template": { type: "string", valueName: "<family|file>", description: "The endpoint model's chat template (llama-2, llama-3, chatml, mistral, gemma, a tokenizer_config.json or a Jinja file): lets the TCOT fallback continue through /v1/completions" },
 			"max-tokens": { type: "string", valueName: "<n>", description: "Most new tokens per turn (default 1024 plain, 2048 tcot)" },
 			temperature: { type: "string", valueName: "<t>", description: "Sampling temperature; 0 is greedy, as in the paper (App. A.1)", default: "0" },
@@ -100,18 +150,28 @@ export const evalCommands: CommandTable = {
 			const questions = stringOption(values, "questions");
 			const format = choice<QuestionFormat>(values, "format", QUESTION_FORMATS, guessQuestionFormat(questions));
 			const mode = choice<AnswerMode>(values, "mode", ["tcot", "plain"], "plain");
+			const lang = getLanguage(optionalString(values, "lang") ?? "th").code;
+			const out = stringOption(values, "out");
 			const model = await answerModelFromFlags(values);
 			const interrupt = interruptSignal();
 			try {
+				let source = questions;
+				if (values.translate === true) {
+					// The translator: --google, --translator-endpoint, or the answering model itself.
+					const translator = translatorFromFlags(values, model.backend);
+					source = `${out.replace(/\.jsonl$/, "")}.questions.${lang}.jsonl`;
+					await translateQuestions({ questions, format, field: optionalString(values, "field"), lang, backend: translator, out: source, limit: values.limit !== undefined ? numberOption(values, "limit", 0, { min: 1, integer: true }) : undefined, resume: values.resume === true, overwrite: values.force === true, progress: values.quiet === true ? false : context.stderr, signal: interrupt.signal });
+				}
 				const summary = await generateAnswers({
-					questions,
-					format,
+					questions: source,
+					format: source === questions ? format : "mt-bench",
+					exportFormat: format,
 					field: optionalString(values, "field"),
-					out: stringOption(values, "out"),
+					out,
 					model,
 					modelId: optionalString(values, "model-id") ?? optionalString(values, "model-name"),
 					mode,
-					lang: getLanguage(optionalString(values, "lang") ?? "th").code,
+					lang,
 					params: {
 						temperature: numberOption(values, "temperature", 0, { min: 0, max: 2 }),
 						...(values["max-tokens"] !== undefined ? { max_tokens: numberOption(values, "max-tokens", 1024, { min: 1, integer: true }) } : {}),
@@ -232,6 +292,123 @@ export const evalCommands: CommandTable = {
 				interrupt.dispose();
 				await generator.close();
 			}
+		},
+	},
+	judge: {
+		description: "Pairwise LLM-as-judge in FastChat's MT-Bench way (both orders, [[A]]/[[B]]/[[C]]) or single 1–10 grading; win/tie/loss and Δ with bootstrap 95% CI per category (Tables 1, 4)",
+		options: {
+			questions: { type: "string", valueName: "<file>", required: true, description: "The question set the answers answer (FastChat question.jsonl: categories and reference answers)" },
+			format: { type: "string", valueName: `<${QUESTION_FORMATS.join("|")}>`, description: "Question format (default: from the file name)" },
+			answers: { type: "string", valueName: "<file>", multiple: true, required: true, description: "Answer file (FastChat model_answer JSONL, eval answer JSONL or AlpacaEval JSON): twice for pairwise (first = the model under test, second = the baseline); once or twice for single" },
+			mode: { type: "string", valueName: "<pairwise|single>", description: "pairwise: judged twice with positions swapped; single: a 1–10 rating per answer (two files: win/tie/loss from the ratings)", default: "pairwise" },
+			"judge-endpoint": { type: "string", valueName: "<url>", required: true, description: "OpenAI-compatible endpoint of the judge (GPT-4 in the paper); key from TRANSLLM_API_KEY or OPENAI_API_KEY" },
+			"judge-model": { type: "string", valueName: "<name>", required: true, description: "The judge's model name at the endpoint" },
+			"judge-prompts": { type: "string", valueName: "<file>", description: "Judge prompts in FastChat's judge_prompts.jsonl shape; they replace the built-in prompts of the same name" },
+			lang: { type: "string", valueName: "<code>", description: "The answers' language", default: "en" },
+			"judge-language": { type: "string", valueName: "<direct|back-translate>", description: "direct: the judge reads the target-language answers and is told their language (App. A.4.2); back-translate: questions and answers are translated into English first", default: "direct" },
+			...translatorOptions,
+			"parse-retries": { type: "string", valueName: "<n>", description: "Retries of a judgment without a readable verdict (counted; given up: left out of the rates, never a tie)", default: "3" },
+			"max-tokens": { type: "string", valueName: "<n>", description: "The judge's max_tokens", default: "2048" },
+			bootstrap: { type: "string", valueName: "<n>", description: "Bootstrap resamples of the questions for the 95% interval of Δ", default: "1000" },
+			seed: { type: "string", valueName: "<n>", description: "Seed of the bootstrap", default: "0" },
+			limit: { type: "string", valueName: "<n>", description: "Only the first n questions" },
+			out: { type: "string", valueName: "<file>", required: true, description: "Result JSON (table, cost, report section); judgments at <out>.judgments.jsonl" },
+			concurrency: { type: "string", valueName: "<n>", description: "Judge requests in flight at once", default: "8" },
+			...retryOptions,
+			...evalJobOptions,
+		},
+		details:
+			"Examples:\n  transllm eval judge --questions mt_bench_th/question.jsonl --answers model_answer/transllm.jsonl --answers model_answer/gpt-4.jsonl --judge-endpoint https://api.openai.com/v1 --judge-model gpt-4-0613 --lang th --out judge-vs-gpt4.json\nThe judge prompts are transllm's own, with FastChat's structure (names, slots, [[A]]/[[B]]/[[C]] and [[rating]]).",
+		async run({ values }, context) {
+			const out = stringOption(values, "out");
+			const judge = endpointBackend(values, "judge-endpoint", "judge-model");
+			const lang = getLanguage(optionalString(values, "lang") ?? "en").code;
+			const judgeLanguage = choice<JudgeLanguage>(values, "judge-language", ["direct", "back-translate"], "direct");
+			const translator = judgeLanguage === "back-translate" && lang !== "en" ? translatorFromFlags(values, judge) : undefined;
+			const interrupt = interruptSignal();
+			try {
+				const result = await judgeAnswers({
+					questions: stringOption(values, "questions"),
+					format: choice<QuestionFormat>(values, "format", QUESTION_FORMATS, guessQuestionFormat(stringOption(values, "questions"))),
+					answers: fileListOption(values, "answers"),
+					mode: choice(values, "mode", ["pairwise", "single"] as const, "pairwise"),
+					judge,
+					prompts: optionalString(values, "judge-prompts"),
+					lang,
+					judgeLanguage,
+					...(translator ? { translator } : {}),
+					parseRetries: numberOption(values, "parse-retries", 3, { min: 0, integer: true }),
+					maxTokens: numberOption(values, "max-tokens", 2048, { min: 1, integer: true }),
+					samples: numberOption(values, "bootstrap", 1000, { min: 0, integer: true }),
+					seed: numberOption(values, "seed", 0, { integer: true }),
+					limit: values.limit !== undefined ? numberOption(values, "limit", 0, { min: 1, integer: true }) : undefined,
+					out: `${out.replace(/\.json$/, "")}.judgments.jsonl`,
+					resume: values.resume === true,
+					overwrite: values.force === true,
+					progress: values.quiet === true ? false : context.stderr,
+					signal: interrupt.signal,
+				});
+				const { table, ...numbers } = result.results;
+				await writeResult(context, out, result, { ...numbers, all: table?.filter((t) => t.category === "all") });
+			} finally {
+				interrupt.dispose();
+				await judge.close();
+			}
+		},
+	},
+	safety: {
+		description: "Safety (Table 3): back-translate answers to harmful instructions, label Reject/Bypass/Unclear by the refusal-marker rule and an optional judge, with their agreement",
+		options: {
+			answers: { type: "string", valueName: "<file>", required: true, description: "eval answer JSONL of an AdvBench-style set (eval answer --questions harmful_behaviors_th.csv)" },
+			lang: { type: "string", valueName: "<code>", description: "The answers' language (en: nothing to translate)", default: "th" },
+			...translatorOptions,
+			"judge-endpoint": { type: "string", valueName: "<url>", description: "OpenAI-compatible endpoint of a judge that labels each answer too" },
+			"judge-model": { type: "string", valueName: "<name>", description: "The judge's model name" },
+			"parse-retries": { type: "string", valueName: "<n>", description: "Retries of a judge label that cannot be read", default: "3" },
+			out: { type: "string", valueName: "<file>", required: true, description: "Result JSON (percentages, counts, agreement, examples, report section); labels at <out>.labels.jsonl" },
+			concurrency: { type: "string", valueName: "<n>", description: "Requests in flight at once", default: "8" },
+			...retryOptions,
+			...evalJobOptions,
+		},
+		details: "The refusal markers and the rule's known weaknesses are listed in the @transllm/eval README.",
+		async run({ values }, context) {
+			const out = stringOption(values, "out");
+			const lang = getLanguage(optionalString(values, "lang") ?? "th").code;
+			const judge = values["judge-endpoint"] !== undefined ? endpointBackend(values, "judge-endpoint", "judge-model") : undefined;
+			const translator = lang !== "en" ? translatorFromFlags(values, judge) : undefined;
+			const interrupt = interruptSignal();
+			try {
+				const result = await evaluateSafety({
+					answers: stringOption(values, "answers"),
+					lang,
+					...(translator ? { translator } : {}),
+					...(judge ? { judge } : {}),
+					parseRetries: numberOption(values, "parse-retries", 3, { min: 0, integer: true }),
+					out: `${out.replace(/\.json$/, "")}.labels.jsonl`,
+					resume: values.resume === true,
+					overwrite: values.force === true,
+					progress: values.quiet === true ? false : context.stderr,
+					signal: interrupt.signal,
+				});
+				const { examples, ...numbers } = result.results;
+				await writeResult(context, out, result, { ...numbers, examples: examples.length });
+			} finally {
+				interrupt.dispose();
+				await judge?.close();
+				await translator?.close();
+			}
+		},
+	},
+	report: {
+		description: "Collect eval result JSON files into one self-contained HTML page (tables shaped like the paper's, inline SVG charts)",
+		options: {
+			out: { type: "string", valueName: "<file>", required: true, description: "The HTML page" },
+			title: { type: "string", valueName: "<text>", description: "Page title", default: "TransLLM evaluation report" },
+		},
+		positionals: [{ name: "results", description: "Result JSON files written by eval judge/safety/forgetting/language/translate", required: true, variadic: true }],
+		async run({ values, positionals }, context) {
+			const summary = await writeReport(positionals, stringOption(values, "out"), { title: optionalString(values, "title") });
+			context.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
 		},
 	},
 };

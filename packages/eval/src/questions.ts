@@ -64,6 +64,8 @@ async function* mtBench(file: string): AsyncGenerator<EvalQuestion> {
 			turns: value.turns,
 			...(value.reference !== undefined ? { reference: value.reference as string[] } : {}),
 			...(value.turns_en !== undefined ? { turnsEn: value.turns_en as string[] } : {}),
+			// A translated set (eval answer --translate) carries the source format's extra fields.
+			...(typeof value.extra === "object" && value.extra !== null ? { extra: value.extra as Record<string, unknown> } : {}),
 			file,
 			line,
 		};

@@ -2,7 +2,8 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { alignedArticles } from "@transllm/udhr-text";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { answerId, generateAnswers, loadAnswers, remoteAnswerModel } from "../src/index.js";
+import { createChatTranslationBackend, createOpenAiGenerationBackend } from "@transllm/recovery-kd";
+import { answerId, generateAnswers, loadAnswers, remoteAnswerModel, translateQuestions } from "../src/index.js";
 import type { AnswerRecord } from "../src/index.js";
 import { lastUser, lineCount, runEvalCli, startScriptedServer, tempDir, waitFor } from "./helpers.js";
 import type { Responder } from "./helpers.js";
@@ -105,6 +106,31 @@ describe("eval answer against an answering server", () => {
 			expect(JSON.parse(await readFile(summary.benchmarkFile as string, "utf8"))).toEqual([{ instruction: th(3), output: `answer 1: ${th(3).slice(0, 20)}`, generator: "gpt-4", dataset: "helpful_base" }]);
 		} finally {
 			await plain.close();
+		}
+	});
+
+	it("should translate an English set first (--translate), keep the English beside each turn, and answer it", async () => {
+		const english = join(dir, "question_en.jsonl");
+		await writeFile(english, `${[0, 1].map((i) => JSON.stringify({ question_id: i + 1, category: "writing", turns: [EN_OF.get(th(2 * i)), EN_OF.get(th(2 * i + 1))] })).join("\n")}\n`);
+		const TH_OF = new Map([...EN_OF].map(([t, e]) => [e, t]));
+		const mt = await startScriptedServer((p) => {
+			const user = lastUser(p);
+			const source = [...TH_OF.keys()].find((e) => user.includes(e));
+			return source ? (TH_OF.get(source) as string) : "?";
+		}, { name: "mt" });
+		try {
+			const translated = join(dir, "translated", "questions.th.jsonl");
+			const backend = createChatTranslationBackend({ generator: createOpenAiGenerationBackend({ endpoint: mt.baseUrl, model: "mt" }) });
+			await translateQuestions({ questions: english, format: "mt-bench", lang: "th", backend, out: translated, progress: false });
+			const lines = (await readFile(translated, "utf8")).trim().split("\n").map((l) => JSON.parse(l));
+			expect(lines[0]).toMatchObject({ id: "1", question_id: 1, turns: [th(0), th(1)], turns_en: [EN_OF.get(th(0)), EN_OF.get(th(1))] });
+			const model = await remoteAnswerModel({ endpoint: served.baseUrl, model: "transllm-th" });
+			await generateAnswers({ questions: translated, format: "mt-bench", out: join(dir, "translated", "answers.jsonl"), model, mode: "tcot", lang: "th", progress: false });
+			const [record] = await loadAnswers(join(dir, "translated", "answers.jsonl"));
+			expect(record?.turns_en).toEqual([EN_OF.get(th(0)), EN_OF.get(th(1))]);
+			expect(record?.turns[0]?.answer).toBe(thaiAnswer(th(0)));
+		} finally {
+			await mt.close();
 		}
 	});
 });
