@@ -90,7 +90,7 @@ function endpointBackend(values: CliValues, endpointFlag: string, modelFlag: str
 }
 
 const translatorOptions = {
-	"translator-endpoint": { type: "string", valueName: "<url>", description: "OpenAI-compatible endpoint that translates into English (default: the judge's)" },
+	"translator-endpoint": { type: "string", valueName: "<url>", description: "OpenAI-compatible endpoint of the translating model (default: the judge for judge/safety, the answering model for answer --translate)" },
 	"translator-model": { type: "string", valueName: "<name>", description: "Its model name" },
 	google: { type: "boolean", description: "Translate with Google Cloud Translation v2 (as Yong et al. and the paper did); key from GOOGLE_TRANSLATE_API_KEY or GOOGLE_API_KEY" },
 	"google-endpoint": { type: "string", valueName: "<url>", description: "Translation v2 endpoint", default: GOOGLE_TRANSLATE_V2_ENDPOINT },
