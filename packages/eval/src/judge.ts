@@ -94,6 +94,8 @@ export interface JudgeResults {
 	ratings?: { model: string; turn: number; category: string; n: number; mean: number }[];
 	/** Verdicts given up on after every retry (left out of the rates). */
 	errors: number;
+	/** Question turns the judge's server refused on their own (a 4xx such as a prompt too long): in `<out>.rejects.jsonl`, left out. */
+	rejected: number;
 	/** Judgments that could not be parsed (each retried). */
 	unparsable: number;
 	/** Pairwise: question turns whose two orders disagreed (counted as ties). */
@@ -190,7 +192,7 @@ export async function judgeAnswers(options: JudgeOptions): Promise<EvalResult<Ju
 		return found;
 	};
 	const judge = options.judge;
-	await runOrderedJob<{ question: EvalQuestion; turn: number }, JudgeRecord>({
+	const job = await runOrderedJob<{ question: EvalQuestion; turn: number }, JudgeRecord>({
 		tool: "@transllm/eval",
 		step: "judge",
 		paper: "TransLLM (../shared/papers/000_1ce36f3811662daf.txt) Sec. 3.1 and App. A.4.2 LLM-as-a-judge (Zheng et al. 2024); Tables 1, 4",
@@ -256,11 +258,11 @@ export async function judgeAnswers(options: JudgeOptions): Promise<EvalResult<Ju
 	});
 	const records: JudgeRecord[] = [];
 	for await (const { value } of readJsonl<JudgeRecord>(options.out)) records.push(value);
-	return summariseJudgments(records, { mode: options.mode, models: models.map((m) => m.model), judge: judge.model, judgeLanguage, lang, samples: options.samples, seed: options.seed });
+	return summariseJudgments(records, { rejected: job.rejected, mode: options.mode, models: models.map((m) => m.model), judge: judge.model, judgeLanguage, lang, samples: options.samples, seed: options.seed });
 }
 
 /** The results and report section of judged records (Table 1's shape: per turn, win / tie / loss / Δ per category). */
-export function summariseJudgments(records: readonly JudgeRecord[], meta: { mode: "pairwise" | "single"; models: string[]; judge: string; judgeLanguage: JudgeLanguage; lang: string; samples?: number; seed?: number }): EvalResult<JudgeResults> {
+export function summariseJudgments(records: readonly JudgeRecord[], meta: { rejected?: number; mode: "pairwise" | "single"; models: string[]; judge: string; judgeLanguage: JudgeLanguage; lang: string; samples?: number; seed?: number }): EvalResult<JudgeResults> {
 	const turns = [...new Set(records.map((r) => r.turn))].sort((a, b) => a - b);
 	const categories = ["all", ...[...new Set(records.map((r) => r.category ?? "general"))].sort()];
 	const inCategory = (r: JudgeRecord, category: string): boolean => category === "all" || (r.category ?? "general") === category;
@@ -270,6 +272,7 @@ export function summariseJudgments(records: readonly JudgeRecord[], meta: { mode
 		judge: meta.judge,
 		judgeLanguage: meta.judgeLanguage,
 		lang: meta.lang,
+		rejected: meta.rejected ?? 0,
 		errors: records.filter((r) => r.winner === "error" || Object.values(r.ratings ?? {}).some((g) => g.verdict === null)).length,
 		unparsable: records.reduce((s, r) => s + r.unparsable, 0),
 		inconsistent: records.filter((r) => r.inconsistent).length,
@@ -322,7 +325,7 @@ export function summariseJudgments(records: readonly JudgeRecord[], meta: { mode
 	if (results.ratings) {
 		parts.push(htmlTable(["Model", "Turn", "Category", "Answers", "Mean rating"], results.ratings.map((r) => [r.model, r.turn, r.category, r.n, fixed(r.mean)]), "Single-answer ratings (1–10)"));
 	}
-	parts.push(`<p>Judge ${escapeHtml(meta.judge)} (${meta.judgeLanguage === "direct" ? `answers in ${escapeHtml(getLanguage(meta.lang).englishName)}` : "answers back-translated into English"}): ${results.cost.requests} requests, ${results.cost.promptTokens} prompt + ${results.cost.completionTokens} completion tokens; ${results.unparsable} unparsable judgments (retried), ${results.errors} verdicts given up on (left out), ${results.inconsistent} order-inconsistent pairs (ties).</p>`);
+	parts.push(`<p>Judge ${escapeHtml(meta.judge)} (${meta.judgeLanguage === "direct" ? `answers in ${escapeHtml(getLanguage(meta.lang).englishName)}` : "answers back-translated into English"}): ${results.cost.requests} requests, ${results.cost.promptTokens} prompt + ${results.cost.completionTokens} completion tokens; ${results.unparsable} unparsable judgments (retried), ${results.errors} verdicts given up on (left out), ${results.inconsistent} order-inconsistent pairs (ties)${results.rejected ? `; ${results.rejected} question turns refused by the judge's server (see the rejects file)` : ""}.</p>`);
 	return {
 		tool: "@transllm/eval",
 		kind: meta.mode === "single" ? "single" : "judge",
