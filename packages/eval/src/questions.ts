@@ -42,11 +42,14 @@ function strings(value: unknown): value is string[] {
 	return Array.isArray(value) && value.length > 0 && value.every((turn) => typeof turn === "string");
 }
 
-/** Guesses the format from the file name: `.csv` AdvBench, `.json` AlpacaEval, `question.jsonl` MT-Bench. */
+/**
+ * Guesses the format from the file name: `.csv` AdvBench, `.json` AlpacaEval, a `.jsonl` named like FastChat's
+ * `question.jsonl` or MT-Bench (`mt_bench_th.jsonl`) MT-Bench, any other `.jsonl` plain JSONL.
+ */
 export function guessQuestionFormat(path: string): QuestionFormat {
 	if (/\.csv$/i.test(path)) return "advbench";
 	if (/\.json$/i.test(path)) return "alpaca-eval";
-	if (/question\.jsonl$/i.test(path)) return "mt-bench";
+	if (/(question|mt[-_]?bench)[^/\\]*\.jsonl$/i.test(path)) return "mt-bench";
 	return "jsonl";
 }
 

@@ -4,7 +4,7 @@ import { Writable } from "node:stream";
 import { runCli } from "@transllm/core";
 import { udhrParagraphs } from "@transllm/udhr-text";
 import { describe, expect, it } from "vitest";
-import { evalCommands } from "../src/index.js";
+import { evalCommands, guessQuestionFormat } from "../src/index.js";
 import { tempDir } from "./helpers.js";
 
 function sink(): { stream: Writable; text: () => string } {
@@ -29,6 +29,7 @@ describe("transllm eval (command table)", () => {
 		const bad = await transllm(["eval", "judge", "--questions", "q.jsonl", "--answers", "a.jsonl", "--judge-endpoint", "http://127.0.0.1:9/v1", "--judge-model", "j", "--mode", "triple", "--out", "x.json"]);
 		expect(bad.code).toBe(2);
 		expect(bad.stderr).toContain("--mode must be one of pairwise, single");
+		expect(["data/question.jsonl", "mt_bench_th.jsonl", "queries.jsonl", "harmful_behaviors.csv", "alpaca_eval.json"].map(guessQuestionFormat)).toEqual(["mt-bench", "mt-bench", "jsonl", "advbench", "alpaca-eval"]);
 	});
 
 	it("should write a language result and gather results into one self-contained page", async () => {
