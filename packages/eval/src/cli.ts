@@ -20,7 +20,8 @@ import {
 import type { GenerationBackend, TranslationBackend } from "@transllm/recovery-kd";
 import { localAnswerModel, remoteAnswerModel } from "./answer-model.js";
 import type { AnswerModel } from "./answer-model.js";
-import { generateAnswers } from "./answers.js";
+import { generateAnswers, loadAnswers } from "./answers.js";
+import { summariseAnswers } from "./answer-summary.js";
 import type { AnswerMode } from "./answers.js";
 import { BLEU_TOKENIZERS } from "./bleu-tokenizers.js";
 import type { BleuTokenizerName } from "./bleu-tokenizers.js";
@@ -130,7 +131,7 @@ export const evalCommands: CommandTable = {
 			questions: { type: "string", valueName: "<file>", required: true, description: "Question set: FastChat question.jsonl, AlpacaEval JSON, AdvBench CSV (goal,target) or JSONL" },
 			format: { type: "string", valueName: `<${QUESTION_FORMATS.join("|")}>`, description: "Question format (default: from the file name: .csv advbench, .json alpaca-eval, question.jsonl mt-bench, else jsonl)" },
 			field: { type: "string", valueName: "<name>", description: "JSONL: the field holding the question", default: "query" },
-			out: { type: "string", valueName: "<file>", required: true, description: "Output JSONL of answer records (English TCOT parts included); MT-Bench answers also go to model_answer/<model>.jsonl beside it, AlpacaEval's to <out>.alpaca_eval.json" },
+			out: { type: "string", valueName: "<file>", required: true, description: "Output JSONL of answer records (English TCOT parts included); MT-Bench answers also go to model_answer/<model>.jsonl beside it, AlpacaEval's to <out>.alpaca_eval.json; the run's summary for the report to <out>.result.json" },
 			mode: { type: "string", valueName: "<tcot|plain>", description: "tcot: a TransLLM model (English-only history, TCOT parsing with fallback); plain: a baseline's answer as given", default: "plain" },
 			lang: { type: "string", valueName: "<code>", description: "Target language (tcot: whose language-ID token opens the answer)", default: "th" },
 			"model-id": { type: "string", valueName: "<name>", description: "model_id / generator written into the answers (default: the model's name)" },
@@ -183,7 +184,10 @@ export const evalCommands: CommandTable = {
 					progress: values.quiet === true ? false : context.stderr,
 					signal: interrupt.signal,
 				});
-				context.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
+				// The run's summary for the report (TCOT completeness, flags) beside the answers.
+				const result = `${out.replace(/\.jsonl$/, "")}.result.json`;
+				await writeEvalResult(result, summariseAnswers(await loadAnswers(out)));
+				context.stdout.write(`${JSON.stringify({ ...summary, result }, null, 2)}\n`);
 			} finally {
 				interrupt.dispose();
 				await model.close();

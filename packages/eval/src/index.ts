@@ -3,6 +3,7 @@ export * from "./csv.js";
 export * from "./answer-model.js";
 export * from "./tcot-turn.js";
 export * from "./answers.js";
+export * from "./answer-summary.js";
 export * from "./translate-questions.js";
 export * from "./language-fidelity.js";
 export * from "./forgetting.js";

@@ -8,7 +8,7 @@ import type { AnswerRecord } from "../src/index.js";
 import { lastUser, lineCount, runEvalCli, startScriptedServer, tempDir, waitFor } from "./helpers.js";
 import type { Responder } from "./helpers.js";
 
-// Thai questions with their English originals: UDHR articles, aligned by number.
+// Thai questions with their English originals: the 30 UDHR articles, aligned by number (reused past 30).
 const ARTICLES = alignedArticles("en", "th").slice(1, 41);
 const EN_OF = new Map(ARTICLES.map((a) => [a.b.split("\n")[0] as string, a.a.split("\n")[0] as string]));
 const th = (i: number): string => ARTICLES[i % ARTICLES.length]?.b.split("\n")[0] as string;
@@ -154,6 +154,9 @@ describe("transllm eval answer (child process)", () => {
 			expect(resumed.code, resumed.stderr).toBe(0);
 			expect(await readFile(out, "utf8")).toBe(await readFile(clean, "utf8"));
 			expect(await readFile(join(dir, "killed", "model_answer", "transllm-th.jsonl"), "utf8")).toBe(await readFile(join(dir, "clean", "model_answer", "transllm-th.jsonl"), "utf8"));
+			const summary = JSON.parse(await readFile(join(dir, "clean", "answers.result.json"), "utf8"));
+			expect(summary.results).toMatchObject({ questions: 20, turns: 40, tcot: { complete: 38, completedByFallback: 2, incomplete: 0 } });
+			expect(await readFile(join(dir, "killed", "answers.result.json"), "utf8")).toBe(await readFile(join(dir, "clean", "answers.result.json"), "utf8"));
 		} finally {
 			await served.close();
 		}
