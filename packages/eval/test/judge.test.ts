@@ -1,6 +1,6 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { createOpenAiGenerationBackend } from "@transllm/recovery-kd";
+import { createChatTranslationBackend, createOpenAiGenerationBackend } from "@transllm/recovery-kd";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { judgeAnswers, parsePairwiseVerdict, parseRating, winTieLoss } from "../src/index.js";
 import type { JudgeRecord } from "../src/index.js";
@@ -124,6 +124,39 @@ describe("eval judge against a judge server with malformed verdicts, 429s and ti
 		// Ratings: q0 8>5, q1 3<6, q2 5=5, q3 9>2, q4 7>4, q5 2<9, q6 6>1.
 		expect(turn1).toMatchObject({ n: 7, win: 400 / 7, tie: 100 / 7, loss: 200 / 7 });
 		expect(result.results.ratings?.find((x) => x.model === "transllm" && x.turn === 1 && x.category === "all")?.mean).toBeCloseTo((8 + 3 + 5 + 9 + 7 + 2 + 6) / 7, 10);
+	});
+});
+
+describe("eval judge --judge-language back-translate", () => {
+	it("should translate questions and answers into English before judging, with English prompts", async () => {
+		// The "translator" marks what it translated; scores pass through, so the verdicts stay the same.
+		const mt = await startScriptedServer((p) => {
+			const text = (typeof p === "string" ? p : (p[p.length - 1]?.content ?? "")).split("\n\n").slice(1).join("\n\n");
+			return `EN(${text})`;
+		}, { name: "mt" });
+		const judge = await startScriptedServer(judgeResponder, { name: "judge" });
+		try {
+			const result = await judgeAnswers({
+				questions,
+				answers: [answersA, answersB],
+				mode: "pairwise",
+				judge: createOpenAiGenerationBackend({ endpoint: judge.baseUrl, model: "judge" }),
+				lang: "th",
+				judgeLanguage: "back-translate",
+				translator: createChatTranslationBackend({ generator: createOpenAiGenerationBackend({ endpoint: mt.baseUrl, model: "mt" }) }),
+				out: join(dir, "back.jsonl"),
+				samples: 100,
+				progress: false,
+				limit: 3,
+			});
+			const prompts = judge.prompts.filter((p) => typeof p !== "string") as { role: string; content: string }[][];
+			expect(prompts.every((p) => !p[0]?.content.includes("written in Thai"))).toBe(true);
+			expect(prompts.every((p) => p[1]?.content.includes("EN(turn 1: score="))).toBe(true);
+			expect(result.results.table?.find((x) => x.turn === 1 && x.category === "all")?.stats).toMatchObject({ n: 3, win: 100 / 3, tie: 100 / 3, loss: 100 / 3 });
+		} finally {
+			await mt.close();
+			await judge.close();
+		}
 	});
 });
 
