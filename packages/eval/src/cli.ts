@@ -1,15 +1,15 @@
 import { ConfigError, fileListOption, getLanguage, numberOption, optionalString, stringOption } from "@transllm/core";
 import type { CliContext, CliValues, CommandTable } from "@transllm/core";
 import {
-	GOOGLE_KEY_VARIABLES,
 	GOOGLE_TRANSLATE_V2_ENDPOINT,
-	OPENAI_KEY_VARIABLES,
-	apiKeyFromEnv,
+	OPENAI_KEY_DEFAULTS,
 	createChatTranslationBackend,
 	createGoogleTranslateBackend,
 	createOpenAiGenerationBackend,
-	requireApiKey,
+	endpointKeyFromFlags,
 	executionProviderFromFlags,
+	googleKeyFromFlags,
+	keyOptions,
 	interruptSignal,
 	jobOptions,
 	localBackendFromFlags,
@@ -45,7 +45,7 @@ function choice<T extends string>(values: CliValues, name: string, choices: read
 }
 
 /** The answering model of `eval answer` from --model or --endpoint/--model-name (keys from the environment). */
-async function answerModelFromFlags(values: CliValues): Promise<AnswerModel> {
+async function answerModelFromFlags(values: CliValues, context: CliContext): Promise<AnswerModel> {
 	const which = oneOfFlags(values, ["model", "endpoint"]);
 	if (which === "model") {
 		return localAnswerModel(stringOption(values, "model"), {
@@ -56,10 +56,11 @@ async function answerModelFromFlags(values: CliValues): Promise<AnswerModel> {
 	}
 	const modelName = optionalString(values, "model-name");
 	if (!modelName) throw new ConfigError("--endpoint needs --model-name (the name the server knows the model by)");
+	const endpoint = stringOption(values, "endpoint");
 	return remoteAnswerModel({
-		endpoint: stringOption(values, "endpoint"),
+		endpoint,
 		model: modelName,
-		apiKey: apiKeyFromEnv(OPENAI_KEY_VARIABLES)?.value,
+		apiKey: endpointKeyFromFlags(values, endpoint, OPENAI_KEY_DEFAULTS, context),
 		concurrency: numberOption(values, "concurrency", 8, { min: 1, integer: true }),
 		timeoutMs: numberOption(values, "timeout", 300, { min: 0.001 }) * 1000,
 		retry: { retries: numberOption(values, "retries", 6, { min: 0, integer: true }) },
@@ -77,13 +78,15 @@ const { resume, force, quiet } = jobOptions;
 const evalJobOptions = { resume, force, quiet } as const;
 
 /** A judge or translator endpoint from --<endpointFlag>/--<modelFlag>, with the shared retry flags. */
-function endpointBackend(values: CliValues, endpointFlag: string, modelFlag: string): GenerationBackend {
+function endpointBackend(values: CliValues, endpointFlag: string, modelFlag: string, context: CliContext): GenerationBackend {
 	const model = optionalString(values, modelFlag);
 	if (!model) throw new ConfigError(`--${endpointFlag} needs --${modelFlag}`);
+	const endpoint = stringOption(values, endpointFlag);
 	return createOpenAiGenerationBackend({
-		endpoint: stringOption(values, endpointFlag),
+		endpoint,
 		model,
-		apiKey: apiKeyFromEnv(OPENAI_KEY_VARIABLES)?.value,
+		// recovery-kd's key rule: default keys go only to their own service or this machine, else --api-key-env.
+		apiKey: endpointKeyFromFlags(values, endpoint, OPENAI_KEY_DEFAULTS, context),
 		concurrency: numberOption(values, "concurrency", 8, { min: 1, integer: true }),
 		timeoutMs: numberOption(values, "timeout", 300, { min: 0.001 }) * 1000,
 		retry: { retries: numberOption(values, "retries", 6, { min: 0, integer: true }) },
@@ -93,34 +96,35 @@ function endpointBackend(values: CliValues, endpointFlag: string, modelFlag: str
 const translatorOptions = {
 	"translator-endpoint": { type: "string", valueName: "<url>", description: "OpenAI-compatible endpoint of the translating model (default: the judge for judge/safety, the answering model for answer --translate)" },
 	"translator-model": { type: "string", valueName: "<name>", description: "Its model name" },
-	google: { type: "boolean", description: "Translate with Google Cloud Translation v2 (as Yong et al. and the paper did); key from GOOGLE_TRANSLATE_API_KEY or GOOGLE_API_KEY" },
+	google: { type: "boolean", description: "Translate with Google Cloud Translation v2 (as Yong et al. and the paper did); key from --api-key-env, else GOOGLE_TRANSLATE_API_KEY or GOOGLE_API_KEY (translation.googleapis.com only)" },
 	"google-endpoint": { type: "string", valueName: "<url>", description: "Translation v2 endpoint", default: GOOGLE_TRANSLATE_V2_ENDPOINT },
 } as const;
 
 /** The back-translation engine: Google v2, a translator endpoint, or the judge itself through recovery-kd's translation prompt. */
-function translatorFromFlags(values: CliValues, fallback: GenerationBackend | undefined): TranslationBackend {
+function translatorFromFlags(values: CliValues, fallback: GenerationBackend | undefined, context: CliContext): TranslationBackend {
 	if (values.google === true) {
 		return createGoogleTranslateBackend({
-			apiKey: requireApiKey(GOOGLE_KEY_VARIABLES, "--google").value,
+			apiKey: googleKeyFromFlags(values, context),
 			endpoint: optionalString(values, "google-endpoint"),
 			concurrency: numberOption(values, "concurrency", 8, { min: 1, integer: true }),
 			timeoutMs: numberOption(values, "timeout", 300, { min: 0.001 }) * 1000,
 			retry: { retries: numberOption(values, "retries", 6, { min: 0, integer: true }) },
 		});
 	}
-	const generator = values["translator-endpoint"] !== undefined ? endpointBackend(values, "translator-endpoint", "translator-model") : fallback;
+	const generator = values["translator-endpoint"] !== undefined ? endpointBackend(values, "translator-endpoint", "translator-model", context) : fallback;
 	if (!generator) throw new ConfigError("translating into English needs --translator-endpoint/--translator-model, --google or a judge endpoint");
 	return createChatTranslationBackend({ generator });
 }
 
 const modelOptions = {
 	model: { type: "string", valueName: "<dir>", description: "Local model directory (ONNX, loaded with @transllm/runtime; its chat template applies)" },
-	endpoint: { type: "string", valueName: "<url>", description: "OpenAI-compatible API base URL (vLLM, TGI, llama.cpp, Ollama, transllm serve, a hosted model); key from TRANSLLM_API_KEY or OPENAI_API_KEY" },
+	endpoint: { type: "string", valueName: "<url>", description: "OpenAI-compatible API base URL (vLLM, TGI, llama.cpp, Ollama, transllm serve, a hosted model); key from --api-key-env, else TRANSLLM_API_KEY (this machine only) or OPENAI_API_KEY (api.openai.com or this machine)" },
 	"model-name": { type: "string", valueName: "<name>", description: "Model name at --endpoint (required with it); with --model, the name written as model_id" },
 	concurrency: { type: "string", valueName: "<n>", description: "Requests in flight at once (remote)", default: "8" },
 	"batch-size": { type: "string", valueName: "<n>", description: "Prompts per forward pass (local)", default: "8" },
 	"execution-provider": { type: "string", valueName: "<auto|cpu|cuda>", description: "onnxruntime execution provider (local)", default: "auto" },
 	...retryOptions,
+	...keyOptions,
 } as const;
 
 /** `transllm eval …`: TransLLM's evaluation (paper Sec. 3–4, Tables 1–4, 8, 9). */
@@ -153,13 +157,13 @@ export const evalCommands: CommandTable = {
 			const mode = choice<AnswerMode>(values, "mode", ["tcot", "plain"], "plain");
 			const lang = getLanguage(optionalString(values, "lang") ?? "th").code;
 			const out = stringOption(values, "out");
-			const model = await answerModelFromFlags(values);
+			const model = await answerModelFromFlags(values, context);
 			const interrupt = interruptSignal();
 			try {
 				let source = questions;
 				if (values.translate === true) {
 					// The translator: --google, --translator-endpoint, or the answering model itself.
-					const translator = translatorFromFlags(values, model.backend);
+					const translator = translatorFromFlags(values, model.backend, context);
 					source = `${out.replace(/\.jsonl$/, "")}.questions.${lang}.jsonl`;
 					await translateQuestions({ questions, format, field: optionalString(values, "field"), lang, backend: translator, out: source, limit: values.limit !== undefined ? numberOption(values, "limit", 0, { min: 1, integer: true }) : undefined, resume: values.resume === true, overwrite: values.force === true, progress: values.quiet === true ? false : context.stderr, signal: interrupt.signal });
 				}
@@ -262,7 +266,7 @@ export const evalCommands: CommandTable = {
 		},
 		async run({ values }, context) {
 			const which = oneOfFlags(values, ["model", "endpoint"]);
-			const generator = which === "model" ? await localBackendFromFlags(values) : remoteBackendFromFlags(values, 8);
+			const generator = which === "model" ? await localBackendFromFlags(values) : remoteBackendFromFlags(values, 8, context);
 			const prompt = choice(values, "prompt", ["tcot", "chat"] as const, "tcot");
 			const direction = choice(values, "direction", ["both", "forward", "backward"] as const, "both");
 			const source = getLanguage(optionalString(values, "source") ?? "en").code;
@@ -305,7 +309,7 @@ export const evalCommands: CommandTable = {
 			format: { type: "string", valueName: `<${QUESTION_FORMATS.join("|")}>`, description: "Question format (default: from the file name)" },
 			answers: { type: "string", valueName: "<file>", multiple: true, required: true, description: "Answer file (FastChat model_answer JSONL, eval answer JSONL or AlpacaEval JSON): twice for pairwise (first = the model under test, second = the baseline); once or twice for single" },
 			mode: { type: "string", valueName: "<pairwise|single>", description: "pairwise: judged twice with positions swapped; single: a 1–10 rating per answer (two files: win/tie/loss from the ratings)", default: "pairwise" },
-			"judge-endpoint": { type: "string", valueName: "<url>", required: true, description: "OpenAI-compatible endpoint of the judge (GPT-4 in the paper); key from TRANSLLM_API_KEY or OPENAI_API_KEY" },
+			"judge-endpoint": { type: "string", valueName: "<url>", required: true, description: "OpenAI-compatible endpoint of the judge (GPT-4 in the paper); key from --api-key-env, else TRANSLLM_API_KEY (this machine only) or OPENAI_API_KEY (api.openai.com or this machine)" },
 			"judge-model": { type: "string", valueName: "<name>", required: true, description: "The judge's model name at the endpoint" },
 			"judge-prompts": { type: "string", valueName: "<file>", description: "Judge prompts in FastChat's judge_prompts.jsonl shape; they replace the built-in prompts of the same name" },
 			lang: { type: "string", valueName: "<code>", description: "The answers' language", default: "en" },
@@ -319,16 +323,17 @@ export const evalCommands: CommandTable = {
 			out: { type: "string", valueName: "<file>", required: true, description: "Result JSON (table, cost, report section); judgments at <out>.judgments.jsonl" },
 			concurrency: { type: "string", valueName: "<n>", description: "Judge requests in flight at once", default: "8" },
 			...retryOptions,
+			...keyOptions,
 			...evalJobOptions,
 		},
 		details:
 			"Examples:\n  transllm eval judge --questions mt_bench_th/question.jsonl --answers model_answer/transllm.jsonl --answers model_answer/gpt-4.jsonl --judge-endpoint https://api.openai.com/v1 --judge-model gpt-4-0613 --lang th --out judge-vs-gpt4.json\nThe judge prompts are transllm's own, with FastChat's structure (names, slots, [[A]]/[[B]]/[[C]] and [[rating]]).",
 		async run({ values }, context) {
 			const out = stringOption(values, "out");
-			const judge = endpointBackend(values, "judge-endpoint", "judge-model");
+			const judge = endpointBackend(values, "judge-endpoint", "judge-model", context);
 			const lang = getLanguage(optionalString(values, "lang") ?? "en").code;
 			const judgeLanguage = choice<JudgeLanguage>(values, "judge-language", ["direct", "back-translate"], "direct");
-			const translator = judgeLanguage === "back-translate" && lang !== "en" ? translatorFromFlags(values, judge) : undefined;
+			const translator = judgeLanguage === "back-translate" && lang !== "en" ? translatorFromFlags(values, judge, context) : undefined;
 			const interrupt = interruptSignal();
 			try {
 				const result = await judgeAnswers({
@@ -372,14 +377,15 @@ export const evalCommands: CommandTable = {
 			out: { type: "string", valueName: "<file>", required: true, description: "Result JSON (percentages, counts, agreement, examples, report section); labels at <out>.labels.jsonl" },
 			concurrency: { type: "string", valueName: "<n>", description: "Requests in flight at once", default: "8" },
 			...retryOptions,
+			...keyOptions,
 			...evalJobOptions,
 		},
 		details: "The refusal markers and the rule's known weaknesses are listed in the @transllm/eval README.",
 		async run({ values }, context) {
 			const out = stringOption(values, "out");
 			const lang = getLanguage(optionalString(values, "lang") ?? "th").code;
-			const judge = values["judge-endpoint"] !== undefined ? endpointBackend(values, "judge-endpoint", "judge-model") : undefined;
-			const translator = lang !== "en" ? translatorFromFlags(values, judge) : undefined;
+			const judge = values["judge-endpoint"] !== undefined ? endpointBackend(values, "judge-endpoint", "judge-model", context) : undefined;
+			const translator = lang !== "en" ? translatorFromFlags(values, judge, context) : undefined;
 			const interrupt = interruptSignal();
 			try {
 				const result = await evaluateSafety({

@@ -350,4 +350,7 @@ export {
 	remoteBackend as remoteBackendFromFlags,
 	localBackend as localBackendFromFlags,
 	oneOf as oneOfFlags,
+	keyOptions,
+	endpointKey as endpointKeyFromFlags,
+	googleKey as googleKeyFromFlags,
 };
