@@ -339,6 +339,7 @@ export const chatCommand: CommandTable = {
 			}
 		},
 	},
+};
 
 // The flag helpers other packages' commands share (`transllm eval …` reaches the same backends with the same flags).
 export {
