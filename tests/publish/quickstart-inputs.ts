@@ -60,6 +60,7 @@ export const quickStartInputs: Record<string, (dir: string, cache: string) => Pr
 		await put(dir, "th.txt", `${(await thaiLines()).join("\n")}\n${await readFile(bundled("fertility.th.txt"), "utf8")}`);
 	},
 	tcot: async () => {},
+	eval: async () => {},
 	runtime: async (dir, cache) => putModel(dir, "out", cache),
 	"recovery-kd": async (dir, cache) => {
 		await putModel(dir, "llama-2-7b-chat-onnx", cache, { stopEarly: true });
