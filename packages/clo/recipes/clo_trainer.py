@@ -15,11 +15,12 @@ alternate English (even positions) / target (odd positions), the sampler is sequ
 batch size is even, so rows 2k and 2k+1 of every batch are one pair. Each batch is checked for this.
 
 L_SFT is the per-token mean NLL of each target answer (what `pref_ftx` uses), averaged over the pairs.
-lam is derived from `pref_ftx` (LLaMA-Factory) or `rpo_alpha` (TRL) as gamma / (1 + gamma), so the
-exported pref_ftx = 1.0 gives the paper's lam = 0.5.
+Under LLaMA-Factory lam is derived from `pref_ftx` as gamma / (1 + gamma), so the exported pref_ftx = 1.0 gives the
+paper's lam = 0.5; the TRL trainer takes lam directly (`clo_lambda`).
 
-LLaMA-Factory:  python train_clo.py clo_<lang>_dpo.yaml      (multi-GPU: torchrun --nproc_per_node N train_clo.py ...)
-TRL:            CLODPOTrainer(model=..., ref_model=..., args=DPOConfig(beta=0.1, rpo_alpha=1.0, ...), train_dataset=...)
+LLaMA-Factory (>= 0.9.3):  python train_clo.py clo_<lang>_dpo.yaml   (multi-GPU: torchrun --nproc_per_node N train_clo.py ...)
+TRL (>= 1.0):              CLODPOTrainer(model=..., args=DPOConfig(beta=0.1, ...), clo_lambda=0.5, train_dataset=...)
+                           or `python transllm_train.py clo` from @transllm/train, which builds it from the settings.
 """
 
 import torch
@@ -104,37 +105,72 @@ def llamafactory_clo_trainer(base):
     return CLOTrainer
 
 
+def sequence_logps(logits, input_ids, completion_mask):
+    """Per-row sum of the completion tokens' log-probabilities and their count (TRL's DPO convention: shift by one)."""
+    logps = torch.gather(logits[..., :-1, :].float().log_softmax(-1), 2, input_ids[..., 1:].unsqueeze(-1)).squeeze(-1)
+    mask = completion_mask[..., 1:].to(logps.dtype)
+    return (logps * mask).sum(-1), mask.sum(-1)
+
+
 def _trl_trainer():
+    import json
+
     from torch.utils.data import SequentialSampler
     from trl import DPOTrainer
 
     class CLODPOTrainer(DPOTrainer):
-        """TRL's DPOTrainer (concatenated_forward / compute_ref_log_probs API) with a sequential sampler and Eq. 8-12."""
+        """TRL's DPOTrainer (TRL >= 1.0) with a sequential sampler and the exact CLO loss, Eq. 8-12.
+
+        TRL 1.x computes the loss in `_compute_loss(model, inputs, return_outputs)`, called by `compute_loss` for
+        training and evaluation alike (`get_batch_loss_metrics`, `concatenated_forward` and `rpo_alpha` are gone), so
+        that is the method replaced here. lam is CLO's lambda (App. B: 0.5); `clo_log` names a JSONL file that gets,
+        per batch, the four log-probability sums of every pair and the loss that ran (an audit trail, and what the
+        test compares with @transllm/clo's `cloObjective`).
+        """
+
+        def __init__(self, *args, clo_lambda=0.5, clo_log=None, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.clo_lambda = float(clo_lambda)
+            self.clo_log = clo_log
 
         def _get_train_sampler(self, train_dataset=None):
             return SequentialSampler(train_dataset if train_dataset is not None else self.train_dataset)
 
-        def get_batch_loss_metrics(self, model, batch, train_eval="train"):
-            chosen = [ids[mask.bool()] for ids, mask in zip(batch["chosen_input_ids"], batch["chosen_attention_mask"])]
-            rejected = [ids[mask.bool()] for ids, mask in zip(batch["rejected_input_ids"], batch["rejected_attention_mask"])]
-            check_pair_layout(chosen, rejected)
-            outputs = self.concatenated_forward(model, batch)
-            if "ref_chosen_logps" in batch:
-                reference_chosen_logps, reference_rejected_logps = batch["ref_chosen_logps"], batch["ref_rejected_logps"]
+        def _compute_loss(self, model, inputs, return_outputs):
+            mode = "train" if self.model.training else "eval"
+            input_ids, completion_mask = inputs["input_ids"], inputs["completion_mask"]
+            rows = input_ids.shape[0] // 2  # the collator stacks [chosen rows; rejected rows]
+            answers = [ids[mask.bool()] for ids, mask in zip(input_ids, completion_mask)]
+            check_pair_layout(answers[:rows], answers[rows:])
+            model_kwargs = {k: v for k, v in inputs.items() if k not in ("completion_mask", "ref_chosen_logps", "ref_rejected_logps")}
+            outputs = model(**model_kwargs, use_cache=False)
+            logps, tokens = sequence_logps(outputs.logits, input_ids, completion_mask)
+            policy_chosen, policy_rejected = logps[:rows], logps[rows:]
+            if "ref_chosen_logps" in inputs:
+                reference_chosen, reference_rejected = inputs["ref_chosen_logps"], inputs["ref_rejected_logps"]
             else:
-                reference_chosen_logps, reference_rejected_logps = self.compute_ref_log_probs(batch)
-            tokens = batch["chosen_attention_mask"].sum(-1).clamp(min=1)
-            gamma = float(self.args.rpo_alpha if self.args.rpo_alpha is not None else 1.0)
+                reference_chosen, reference_rejected = self.compute_ref_log_probs(model, inputs)
+            chosen_tokens = tokens[:rows].clamp(min=1)
             loss, l_sft, l_cl, z_en, z_t = clo_loss(
-                outputs["chosen_logps"],
-                outputs["rejected_logps"],
-                reference_chosen_logps,
-                reference_rejected_logps,
-                -outputs["chosen_logps"] / tokens,
-                beta=self.beta,
-                lam=gamma / (1.0 + gamma),
+                policy_chosen, policy_rejected, reference_chosen, reference_rejected, -policy_chosen / chosen_tokens, beta=self.beta, lam=self.clo_lambda
             )
-            return loss, _metrics("eval_" if train_eval == "eval" else "", l_sft, l_cl, z_en, z_t)
+            for key, value in _metrics("", l_sft, l_cl, z_en, z_t).items():
+                self._metrics[mode][key].append(value)
+            if self.clo_log and self.accelerator.is_main_process:
+                with open(self.clo_log, "a", encoding="utf8") as log:
+                    log.write(json.dumps({
+                        "mode": mode,
+                        "step": self.state.global_step,
+                        "beta": self.beta,
+                        "lambda": self.clo_lambda,
+                        "policy_chosen": policy_chosen.detach().tolist(),
+                        "policy_rejected": policy_rejected.detach().tolist(),
+                        "reference_chosen": reference_chosen.detach().tolist(),
+                        "reference_rejected": reference_rejected.detach().tolist(),
+                        "chosen_tokens": tokens[:rows].tolist(),
+                        "l_clo": loss.detach().item(),
+                    }) + "\n")
+            return (loss, outputs) if return_outputs else loss
 
     return CLODPOTrainer
 

@@ -86,16 +86,16 @@ export function exportReadme(params: ExportReadmeParams): string {
 			'model = AutoModelForCausalLM.from_pretrained("meta-llama/Meta-Llama-3-8B-Instruct", torch_dtype="bfloat16")',
 			'tokenizer = AutoTokenizer.from_pretrained("meta-llama/Meta-Llama-3-8B-Instruct")',
 			'train = load_dataset("json", data_files="trl_conversational.jsonl", split="train")',
-			`args = DPOConfig(output_dir="clo-${params.lang}", beta=${params.beta}, rpo_alpha=${params.lambda / (1 - params.lambda)}, per_device_train_batch_size=${b},`,
+			`args = DPOConfig(output_dir="clo-${params.lang}", beta=${params.beta}, per_device_train_batch_size=${b},`,
 			"                 learning_rate=5e-5, lr_scheduler_type=\"cosine_with_min_lr\", lr_scheduler_kwargs={\"min_lr\": 1.1e-6},",
 			"                 num_train_epochs=1, max_length=3000)",
-			"peft_config = LoraConfig(target_modules=[\"q_proj\", \"k_proj\", \"v_proj\", \"o_proj\"], task_type=\"CAUSAL_LM\")",
-			"CLODPOTrainer(model=model, args=args, train_dataset=train, processing_class=tokenizer, peft_config=peft_config).train()",
+			"peft_config = LoraConfig(r=64, lora_alpha=128, lora_dropout=0.05, target_modules=[\"q_proj\", \"k_proj\", \"v_proj\", \"o_proj\"], task_type=\"CAUSAL_LM\")",
+			`CLODPOTrainer(model=model, args=args, clo_lambda=${params.lambda}, train_dataset=train, processing_class=tokenizer, peft_config=peft_config).train()`,
 			"```",
 			"",
-			"`CLODPOTrainer` is written against TRL's `DPOTrainer` API with `concatenated_forward` and `compute_ref_log_probs`",
-			"(TRL 0.13–0.19); λ = rpo_alpha / (1 + rpo_alpha). A stock `DPOTrainer` with `rpo_alpha` gives the NLL on every",
-			"chosen answer and shuffles rows, which breaks the pairs.",
+			"`CLODPOTrainer` replaces `_compute_loss`, the method TRL ≥ 1.0's `DPOTrainer.compute_loss` calls, with Eq. 8–12",
+			"(λ = `clo_lambda`); `@transllm/train` runs it from its settings (`transllm train plan --clo …`). A stock `DPOTrainer`",
+			"with the `sft` loss gives the NLL on every chosen answer and shuffles rows, which breaks the pairs.",
 		);
 	}
 	return `${lines.join("\n")}\n`;

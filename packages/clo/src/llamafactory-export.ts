@@ -63,13 +63,18 @@ export function prefFtxFor(lambda: number): number {
  */
 export function llamaFactoryDpoConfig(params: LlamaFactoryDpoConfigParams): string {
 	const sections: Array<[string, Record<string, unknown>]> = [
-		["model", { model_name_or_path: params.model, trust_remote_code: true }],
+		["model", { model_name_or_path: params.model }],
 		[
 			"method — CLO (../shared/papers/004_804f498cca6890cb.txt Eq. 8–12, App. B)",
 			{
 				stage: "dpo",
 				do_train: true,
 				finetuning_type: "lora",
+				// CLO names no rank (App. B); TransLLM's LoRA (000_… App. A.1: r 64, α 128, dropout 0.05) instead of
+				// LLaMA-Factory's default r 8, so the CLO option trains at the same capacity as the TransLLM stages.
+				lora_rank: 64,
+				lora_alpha: 128,
+				lora_dropout: 0.05,
 				lora_target: params.loraTarget.join(","),
 				pref_beta: params.beta,
 				pref_loss: "sigmoid",

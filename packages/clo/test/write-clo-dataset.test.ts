@@ -147,8 +147,15 @@ describe("writeCloDataset", () => {
 			cutoff_len: 3000,
 			num_train_epochs: 1,
 			load_best_model_at_end: true,
+			lora_rank: 64, // was LLaMA-Factory's default 8: TransLLM's LoRA (App. A.1), CLO names no rank
+			lora_alpha: 128,
+			lora_dropout: 0.05,
 		});
-		expect(await readFile(join(out, "train_clo.py"), "utf8")).toMatch(/llamafactory_clo_trainer/);
+		expect(config).not.toHaveProperty("trust_remote_code"); // a Llama checkpoint needs no remote code
+		const launcher = await readFile(join(out, "train_clo.py"), "utf8");
+		expect(launcher).toMatch(/llamafactory_clo_trainer/);
+		// LLaMA-Factory ≥ 0.9.4 imports CustomDPOTrainer lazily from llamafactory.train.dpo.trainer: patch it there
+		expect(launcher).toMatch(/from llamafactory\.train\.dpo import trainer/);
 		const readme = await readFile(join(out, "README.md"), "utf8");
 		expect(readme).toMatch(/pref_ftx/);
 		expect(readme).toMatch(/train_clo\.py clo_sw_dpo\.yaml/);

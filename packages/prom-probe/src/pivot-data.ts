@@ -6,7 +6,7 @@ import { PROM_DEFAULTS } from "./regulation-decision.js";
 
 /** Settings a trainer needs for PROM's pivoted objective (Eq. 3: L = λ·L_{n,e} + L_{N,t}). */
 export interface PivotedSettings {
-	/** n: the layer whose output h_n goes through the pivot LM head for English rows (1-based; hidden_states[n] in HF). */
+	/** n: the decoder layer (1-based) whose output h_n, before the final norm, goes through the pivot LM head for English rows. */
 	pivot_layer: number;
 	/** α: label smoothing of L_{n,e} (PROM: 0.1). */
 	label_smoothing: number;
@@ -37,6 +37,9 @@ next-token cross-entropy of the final layer on target rows, and L_{n,e} is the c
 α, of h_n — the output of decoder layer n — passed through a second LM head, on English rows. PROM does not say
 how the second head is initialised; we copy the model's final norm and lm_head into it (\`pivot_head\` below).
 
+h_n is taken with a forward hook on decoder layer n, not from \`output_hidden_states\`: transformers' last
+hidden state (\`hidden_states[L]\`) is already after the final norm, so for n = L that would normalise twice.
+
 \`\`\`python
 import copy, torch.nn.functional as F
 pivot_norm, pivot_head = copy.deepcopy(model.model.norm), copy.deepcopy(model.lm_head)   # trainable
@@ -45,16 +48,21 @@ def prom_loss(model, batch_t, batch_e, n=${settings.pivot_layer}, alpha=${settin
     loss_t = model(**batch_t).loss                                   # L_{N,t}
     if lam == 0:
         return loss_t
-    out = model(input_ids=batch_e["input_ids"], attention_mask=batch_e["attention_mask"], output_hidden_states=True)
-    h_n = out.hidden_states[n]                                       # hidden_states[0] is the embedding output
-    logits = pivot_head(pivot_norm(h_n))[:, :-1].flatten(0, 1)
+    captured = {}
+    layer = model.get_decoder().layers[n - 1]                        # decoder layer n (1-based), before any final norm
+    hook = layer.register_forward_hook(lambda _m, _i, out: captured.update(h=out[0] if isinstance(out, tuple) else out))
+    try:
+        model(input_ids=batch_e["input_ids"], attention_mask=batch_e["attention_mask"])
+    finally:
+        hook.remove()
+    logits = pivot_head(pivot_norm(captured["h"]))[:, :-1].flatten(0, 1)
     labels = batch_e["labels"][:, 1:].flatten()                      # -100 on prompt tokens
     loss_e = F.cross_entropy(logits.float(), labels, ignore_index=-100, label_smoothing=alpha)   # L_{n,e}
     return lam * loss_e + loss_t
 \`\`\`
 
 Draw batch_t from target.jsonl and batch_e from english.jsonl at each step (PROM trains 3 epochs, lr 2e-5, 3% warm-up,
-batch 32; Sec. 3.1).
+batch 32; Sec. 3.1). \`transllm train plan --prom <this dir>\` (@transllm/train) runs exactly this objective with TRL.
 `;
 
 /**

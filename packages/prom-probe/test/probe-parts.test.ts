@@ -163,7 +163,11 @@ describe("writePivotedData", () => {
 			],
 		});
 		expect(JSON.parse(await readFile(join(out, "settings.json"), "utf8"))).toMatchObject({ pivot_layer: 24, label_smoothing: 0.1, lambda: 0 });
-		expect(await readFile(join(out, "RECIPE.md"), "utf8")).toContain("L_{n,e} is switched off");
+		const recipe = await readFile(join(out, "RECIPE.md"), "utf8");
+		expect(recipe).toContain("L_{n,e} is switched off");
+		// hidden_states[L] is already after the final norm: the recipe hooks decoder layer n so n = L is normalised once
+		expect(recipe).not.toMatch(/hidden_states\[n\]/);
+		expect(recipe).toContain("model.get_decoder().layers[n - 1]");
 		expect(await readFile(join(out, "target.jsonl.rejects.jsonl"), "utf8")).toContain('record language \\"ar\\" is not th');
 	});
 	it("leaves no partial output behind when a bad record stops it, so the next run can start", async () => {

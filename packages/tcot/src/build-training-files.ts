@@ -325,7 +325,7 @@ export async function buildTrainingFiles(options: BuildTrainingFilesOptions): Pr
 				`dataset_dir: ${JSON.stringify(resolve(options.outDir))}`,
 				`dataset: ${datasetName}_train`,
 				...(files.validation ? [`eval_dataset: ${datasetName}_validation`] : []),
-				`new_special_tokens: ${JSON.stringify(args.new_special_tokens)}`,
+				`add_special_tokens: ${JSON.stringify(args.add_special_tokens)}`,
 				`resize_vocab: ${args.resize_vocab}`,
 				`additional_target: ${args.additional_target}`,
 				"",

@@ -84,7 +84,7 @@ export const tcotCommands: CommandTable = {
 				},
 				details: [
 					"Writes train.jsonl, validation.jsonl, translation_pretraining.jsonl (with --parallel), special_tokens.json, manifest.json, build-options.json",
-					"and, for llamafactory, dataset_info.json and llamafactory_args.yaml (new_special_tokens, resize_vocab).",
+					"and, for llamafactory, dataset_info.json and llamafactory_args.yaml (add_special_tokens, resize_vocab).",
 					"",
 					"Example:",
 					"  transllm tcot build --translated th.jsonl --parallel en-th.jsonl --english pile.jsonl --langs th -o data/",

@@ -84,10 +84,10 @@ export function llamaFactoryDatasetInfo(fileName: string, style: LlamaFactorySty
 }
 
 /**
- * The LLaMA-Factory training arguments the special tokens need: `new_special_tokens` (comma-separated) adds them to
+ * The LLaMA-Factory training arguments the special tokens need: `add_special_tokens` (comma-separated; LLaMA-Factory ≥ 0.9.3, PR #7794 renamed `new_special_tokens`) adds them to
  * the tokenizer and `resize_vocab` grows the embeddings; TransLLM trains `embed_tokens` and `lm_head` too
  * (`../shared/papers/000_1ce36f3811662daf.txt` App. A.1).
  */
-export function llamaFactorySpecialTokenArgs(specialTokens: readonly string[]): { new_special_tokens: string; resize_vocab: true; additional_target: string } {
-	return { new_special_tokens: specialTokens.join(","), resize_vocab: true, additional_target: "embed_tokens,lm_head" };
+export function llamaFactorySpecialTokenArgs(specialTokens: readonly string[]): { add_special_tokens: string; resize_vocab: true; additional_target: string } {
+	return { add_special_tokens: specialTokens.join(","), resize_vocab: true, additional_target: "embed_tokens,lm_head" };
 }

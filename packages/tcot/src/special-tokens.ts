@@ -20,7 +20,7 @@ export function targetLanguageToken(lang: string): string {
 /**
  * The special tokens a TransLLM model needs for these target languages: `<EN>`, `<RESPONSE>` and one
  * language-ID token per target language, in that order, without duplicates. Add them to the tokenizer
- * (LLaMA-Factory `new_special_tokens`, `tokenizer.add_special_tokens`) before training.
+ * (LLaMA-Factory `add_special_tokens`, `tokenizer.add_special_tokens`) before training.
  */
 export function tcotSpecialTokens(langs: readonly string[]): string[] {
 	const tokens = [EN_TOKEN, RESPONSE_TOKEN];

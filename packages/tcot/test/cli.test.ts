@@ -97,7 +97,7 @@ describe("transllm tcot build", () => {
 				`dataset_dir: ${JSON.stringify(out)}`,
 				"dataset: transllm_tcot_train",
 				"eval_dataset: transllm_tcot_validation",
-				'new_special_tokens: "<EN>,<RESPONSE>,<TH>"',
+				'add_special_tokens: "<EN>,<RESPONSE>,<TH>"',
 				"resize_vocab: true",
 				"additional_target: embed_tokens,lm_head",
 				"",

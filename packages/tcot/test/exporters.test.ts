@@ -50,7 +50,7 @@ describe("LLaMA-Factory", () => {
 		expect(llamaFactoryDatasetInfo("train.jsonl", "alpaca")).toEqual({ file_name: "train.jsonl", formatting: "alpaca", columns: { prompt: "instruction", query: "input", response: "output" } });
 		expect(llamaFactoryDatasetInfo("pt.jsonl", "pretraining")).toEqual({ file_name: "pt.jsonl", columns: { prompt: "text" } });
 		expect(llamaFactorySpecialTokenArgs(["<EN>", "<RESPONSE>", "<TH>"])).toEqual({
-			new_special_tokens: "<EN>,<RESPONSE>,<TH>",
+			add_special_tokens: "<EN>,<RESPONSE>,<TH>",
 			resize_vocab: true,
 			additional_target: "embed_tokens,lm_head",
 		});

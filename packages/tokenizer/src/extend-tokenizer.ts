@@ -280,9 +280,14 @@ function decompose(token: string, merge: [string, string] | undefined, byToken: 
 	return expand(token, merge);
 }
 
-/** tokenizer_config.json with the special tokens in added_tokens_decoder and additional_special_tokens. */
+/**
+ * tokenizer_config.json with the special tokens in added_tokens_decoder and additional_special_tokens, and
+ * `tokenizer_class: PreTrainedTokenizerFast`: with Llama-2's `LlamaTokenizer`(Fast) class, transformers 5 rebuilds
+ * the pipeline from the vocabulary and ignores tokenizer.json's normalizer and pre-tokenizer, so training would
+ * tokenize indented code, `[INST]` prompts and TCOT marker lines differently from tokenizer.json (the runtime).
+ */
 function updateTokenizerConfig(config: Record<string, unknown>, specialTokens: readonly { token: string; id: number }[]): Record<string, unknown> {
-	const next: Record<string, unknown> = { ...config };
+	const next: Record<string, unknown> = { ...config, tokenizer_class: "PreTrainedTokenizerFast" };
 	if (specialTokens.length === 0) return next;
 	if (typeof config.added_tokens_decoder === "object" && config.added_tokens_decoder !== null) {
 		const decoder = { ...(config.added_tokens_decoder as Record<string, unknown>) };

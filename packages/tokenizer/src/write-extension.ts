@@ -42,7 +42,7 @@ export function llamaFactorySettings(params: { modelDir: string; specialTokens: 
 		"# Merge these keys into your training YAML.",
 		`model_name_or_path: ${params.modelDir}`,
 		"additional_target: embed_tokens,lm_head",
-		...(params.specialTokens.length > 0 ? [`new_special_tokens: ${params.specialTokens.join(",")}`] : []),
+		...(params.specialTokens.length > 0 ? [`add_special_tokens: ${params.specialTokens.join(",")}`] : []),
 		params.embeddingsResized
 			? "resize_vocab: false  # the checkpoint's embeddings already have the extended vocabulary's rows"
 			: "resize_vocab: true  # run `transllm tokenizer resize-embeddings` first to control the new rows' initialisation",

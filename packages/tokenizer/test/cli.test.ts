@@ -48,7 +48,8 @@ describe("transllm tokenizer CLI", () => {
 		expect(idMap.tokens).toHaveLength(303);
 		expect(idMap.tokens.at(-1)).toMatchObject({ token: "<TH>", id: 32302, special: true });
 		expect(idMap.tokens[0].text).toMatch(/\p{Script=Thai}/u);
-		expect(await readFile(join(out, "llamafactory.yaml"), "utf8")).toMatch(/additional_target: embed_tokens,lm_head\n.*new_special_tokens: <EN>,<RESPONSE>,<TH>/s);
+		expect(await readFile(join(out, "llamafactory.yaml"), "utf8")).toMatch(/additional_target: embed_tokens,lm_head\n.*add_special_tokens: <EN>,<RESPONSE>,<TH>/s);
+		expect(await readFile(join(out, "llamafactory.yaml"), "utf8")).not.toMatch(/new_special_tokens/); // LLaMA-Factory ≥ 0.9.3 rejects the old key
 		const config = JSON.parse(await readFile(join(out, "tokenizer_config.json"), "utf8"));
 		expect(config.additional_special_tokens).toEqual(["<EN>", "<RESPONSE>", "<TH>"]);
 		const spm = new SentencePieceProcessor();

@@ -54,6 +54,11 @@ describe("extension of SentencePiece BPE (Llama-2, tokenizer.model + tokenizer.j
 		expect(c.report.checks.find((x) => x.name === "sentencepiece-agrees")?.checked).toBeGreaterThan(300);
 	});
 
+	it("should name tokenizer_class PreTrainedTokenizerFast, not LlamaTokenizer (transformers 5 would ignore tokenizer.json's normalizer)", () => {
+		expect(c.base.tokenizerConfig?.tokenizer_class).toBe("LlamaTokenizer");
+		expect(c.extended.tokenizerConfig?.tokenizer_class).toBe("PreTrainedTokenizerFast");
+	});
+
 	it("should add Thai characters the vocabulary lacks first, then Thai merges, with ids after 31999", () => {
 		const { newTokens } = c.extended;
 		expect(newTokens).toHaveLength(600);
