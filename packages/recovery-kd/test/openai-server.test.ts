@@ -103,4 +103,11 @@ describe("startOpenAiCompatibleServer (tiny real Llama, official openai client)"
 			await locked.close();
 		}
 	});
+
+	it("should answer a prompt over the context with a 400 in OpenAI's error shape (issue 16 point 2)", async () => {
+		const long = "All human beings are born free and equal in dignity and rights. ".repeat(400);
+		const error = await client.chat.completions.create({ model: "tiny-llama-chat", messages: [{ role: "user", content: long }], max_tokens: 4 }).catch((e: unknown) => e);
+		expect(error).toBeInstanceOf(OpenAI.BadRequestError);
+		expect((error as InstanceType<typeof OpenAI.BadRequestError>).message).toMatch(/exceed the model's context of 2048 tokens/);
+	});
 });

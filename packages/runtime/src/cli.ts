@@ -1,5 +1,7 @@
+import { readFile } from "node:fs/promises";
 import {
 	ConfigError,
+	InputError,
 	JsonlWriter,
 	RejectsWriter,
 	assertSameSettings,
@@ -10,6 +12,7 @@ import {
 	readJsonl,
 	readRunSettings,
 	stringOption,
+	TransllmError,
 	writeJsonAtomic,
 } from "@transllm/core";
 import type { CliContext, CliOption, CliValues, CommandTable } from "@transllm/core";
@@ -125,6 +128,24 @@ async function openOutput<T>(
 interface JobRecord {
 	value: Record<string, unknown>;
 	prompt: PromptInput;
+	file: string;
+	line: number;
+}
+
+/** Reasons of records the model refused (a prompt over its context …), as the rejects file keeps them. */
+const MODEL_REFUSED = "refused by the model";
+
+/** Records the model refused in an earlier run: counted with the written ones to find where a resume starts. */
+async function modelRefusals(rejectsPath: string): Promise<number> {
+	const text = await readFile(rejectsPath, "utf8").catch(() => "");
+	return text.split("\n").filter((line) => line.includes(`"reason":"${MODEL_REFUSED}:`)).length;
+}
+
+/** The record index an engine InputError names (`prompts[3]`, `pairs[3].prompt`), or undefined. */
+function refusedIndex(error: unknown): number | undefined {
+	if (!(error instanceof InputError) && !(TransllmError.isInstance(error) && error.code === "E_INPUT")) return undefined;
+	const match = /^(?:prompts|pairs)\[(\d+)\]/.exec((error as InputError).field ?? "");
+	return match ? Number(match[1]) : undefined;
 }
 
 /** Reads the input in chunks (a few batches each), skipping records already in a resumed output. */
@@ -138,8 +159,8 @@ async function* chunks(
 	rejects: RejectsWriter | undefined,
 ): AsyncGenerator<JobRecord[]> {
 	let chunk: JobRecord[] = [];
-	for await (const { value } of readJsonl(input, { onBadRecord: policy, ...(rejects ? { rejects } : {}), validate, skipRecords: skip })) {
-		chunk.push({ value, prompt: prompt(value) });
+	for await (const { value, file, line } of readJsonl(input, { onBadRecord: policy, ...(rejects ? { rejects } : {}), validate, skipRecords: skip })) {
+		chunk.push({ value, prompt: prompt(value), file, line });
 		if (chunk.length >= size) {
 			yield chunk;
 			chunk = [];
@@ -171,8 +192,30 @@ async function runJob<T>(
 	const rejects = policy === "skip" ? await RejectsWriter.open(out ?? `${input}.${label}`, { resume: Boolean(values.resume) }) : undefined;
 	const progress = createProgress({ label, unit: "records", initial: output.done, silent: Boolean(values.quiet), stream: context.stderr });
 	try {
-		for await (const chunk of chunks(input, policy, output.done, validate, prompt, batchSize * 8, rejects)) {
-			for (const record of await process(chunk)) await output.write(record);
+		// Records the model refuses are set aside (skip) or stop the job naming file:line (error). Outputs before a
+		// refusal are flushed before it is recorded, so written plus refused records are always a prefix of the input.
+		const resumeAt = output.done + (values.resume && rejects ? await modelRefusals(rejects.path) : 0);
+		for await (const chunk of chunks(input, policy, resumeAt, validate, prompt, batchSize * 8, rejects)) {
+			let pending = chunk;
+			while (pending.length > 0) {
+				let results: T[];
+				try {
+					results = await process(pending);
+				} catch (error) {
+					const index = refusedIndex(error);
+					const record = index === undefined ? undefined : pending[index];
+					if (index === undefined || record === undefined) throw error;
+					const reason = (error as InputError).reason ?? (error as Error).message;
+					if (!rejects) throw new InputError(reason, { file: record.file, line: record.line });
+					for (const done of await process(pending.slice(0, index))) await output.write(done);
+					await output.flush();
+					await rejects.reject({ file: record.file, line: record.line, reason: `${MODEL_REFUSED}: ${reason}`, raw: JSON.stringify(record.value) });
+					pending = pending.slice(index + 1);
+					continue;
+				}
+				for (const record of results) await output.write(record);
+				pending = [];
+			}
 			await output.flush();
 			progress.tick(chunk.length);
 		}

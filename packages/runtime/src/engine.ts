@@ -12,6 +12,7 @@ import { addHiddenStateOutputs, addLogitLensOutputs, addScoringOutputs, keepOutp
 import { decodeOnHost, decoderFeeds } from "./host-decode.js";
 import { detectModelInfo } from "./model-info.js";
 import type { HfModelConfig, ModelInfo } from "./model-info.js";
+import { readCheckedModel } from "./check-model-files.js";
 import { resolveModelFiles } from "./model-files.js";
 import type { ModelFiles } from "./model-files.js";
 import { resolveSampling } from "./sampling.js";
@@ -149,17 +150,25 @@ export interface ModelDescription {
 	chatTemplate?: string;
 	eosTokenIds: number[];
 	padTokenId: number;
+	/** config.json's max_position_embeddings: prompt plus new tokens must fit (undefined: not checked). */
+	contextLength?: number;
 	/** Which logits the generation session computes: the last position's (graph edited) or, when the LM head could not be isolated, all. */
 	logits: "last-token" | `all-positions (${string})`;
 }
 
 /**
+ * Characters one token covers at most, for refusing a prompt too long for the context before tokenising it. Llama's
+ * tokenizers cover about 4 characters of English a token; runs of spaces or repeated punctuation reach 16.
+ */
+const MAX_CHARS_PER_TOKEN = 64;
+
+/**
  * The decoder graph generation runs: edited to compute the last position's logits only (lastTokenLogits),
  * or the file itself when the LM head cannot be isolated (the reason is kept in the model description).
  */
-async function lastTokenDecoder(onnx: string): Promise<{ graph: string | Uint8Array; logits: ModelDescription["logits"] }> {
+function lastTokenDecoder(model: OnnxModel, onnx: string): { graph: string | Uint8Array; logits: ModelDescription["logits"] } {
 	try {
-		return { graph: encodeOnnxModel(lastTokenLogits(await readOnnxModel(onnx))), logits: "last-token" };
+		return { graph: encodeOnnxModel(lastTokenLogits(model)), logits: "last-token" };
 	} catch (error) {
 		return { graph: onnx, logits: `all-positions (${(error as Error).message})` };
 	}
@@ -222,7 +231,7 @@ export class Engine implements PromptContext {
 		const config = await readJsonFile<HfModelConfig>(files.config, "config.json");
 		const generationConfig = files.generationConfig ? await readJsonFile<Record<string, unknown>>(files.generationConfig, "generation_config.json") : {};
 		const { tokenizer, tokenizerConfig } = await loadTokenizer(files);
-		const decoder = await lastTokenDecoder(files.onnx);
+		const decoder = lastTokenDecoder(await readCheckedModel(files.onnx), files.onnx);
 		const { session, executionProvider } = await createSession(decoder.graph, {
 			executionProvider: options.executionProvider ?? "auto",
 			externalDataDir: dirname(files.onnx),
@@ -236,17 +245,36 @@ export class Engine implements PromptContext {
 		const padTokenId = idList(config.pad_token_id)[0] ?? idList(generationConfig.pad_token_id)[0] ?? padToken ?? eosTokenIds[0] ?? 0;
 		const chatTemplate = chatTemplateOf(tokenizerConfig);
 		const description: ModelDescription = { info, executionProvider, files, config, tokenizerConfig, eosTokenIds, padTokenId, logits: decoder.logits };
+		if (typeof config.max_position_embeddings === "number" && config.max_position_embeddings > 0) description.contextLength = config.max_position_embeddings;
 		if (chatTemplate !== undefined) description.chatTemplate = chatTemplate;
 		return new Engine(description, tokenizer, session, options);
 	}
 
+	/**
+	 * Token ids of a prompt, refused (InputError naming `field`) when empty or when it and `reserve` more tokens do not
+	 * fit the model's context, as vLLM refuses such a request: past max_position_embeddings the model is out of its
+	 * training range, and onnxruntime would try to allocate the KV cache of any length it is given. A prompt too long
+	 * to fit whatever its tokenisation is refused before tokenising (a 50 MB prompt would not survive that).
+	 */
+	private promptIds(prompt: PromptInput, options: PromptOptions, field: string, reserve: number, what = "new tokens"): number[] {
+		const context = this.description.contextLength;
+		if (context !== undefined) {
+			const chars = typeof prompt === "string" ? prompt.length : prompt.reduce((sum, message) => sum + message.content.length, 0);
+			if (chars > context * MAX_CHARS_PER_TOKEN) {
+				throw new InputError(`prompt of ${chars} characters cannot fit the model's context of ${context} tokens (max_position_embeddings; at most ${MAX_CHARS_PER_TOKEN} characters a token)`, { field });
+			}
+		}
+		const ids = promptTokenIds(prompt, this, options);
+		if (ids.length === 0) throw new InputError("prompt is empty (no tokens)", { field });
+		if (context !== undefined && ids.length + reserve > context) {
+			throw new InputError(`prompt of ${ids.length} tokens and ${reserve} ${what} exceed the model's context of ${context} tokens (max_position_embeddings)`, { field });
+		}
+		return ids;
+	}
+
 	/** Token ids of prompts, with the prompt index in errors. */
-	private encodePrompts(prompts: readonly PromptInput[], options: PromptOptions): number[][] {
-		return prompts.map((prompt, index) => {
-			const ids = promptTokenIds(prompt, this, options);
-			if (ids.length === 0) throw new InputError("prompt is empty (no tokens)", { field: `prompts[${index}]` });
-			return ids;
-		});
+	private encodePrompts(prompts: readonly PromptInput[], options: PromptOptions, maxNewTokens: number): number[][] {
+		return prompts.map((prompt, index) => this.promptIds(prompt, options, `prompts[${index}]`, maxNewTokens));
 	}
 
 	async generate(params: GenerateParams): Promise<GenerationResult[]> {
@@ -262,7 +290,7 @@ export class Engine implements PromptContext {
 		}
 		const limits = this.limits(params, maxNewTokens);
 		const root = sampling.temperature > 0 ? new SeededRng(params.seed ?? 0) : undefined;
-		const prompts = this.encodePrompts(params.prompts, params);
+		const prompts = this.encodePrompts(params.prompts, params, maxNewTokens);
 		const sequences = prompts.map(
 			(ids, index) => new SequenceState(index, ids, this.tokenizer, limits, sampling, root?.fork(`sequence/${index}`), params.onToken),
 		);
@@ -377,10 +405,13 @@ export class Engine implements PromptContext {
 		if (params.appendEos && eos === undefined) throw new ConfigError("appendEos: the model defines no EOS token");
 		const split = params.pairs.map((pair, index) => {
 			if (typeof pair.response !== "string" || pair.response === "") throw new InputError("response must be a non-empty string", { field: `pairs[${index}].response` });
-			const prompt = promptTokenIds(pair.prompt, this, params);
+			const context = this.description.contextLength;
+			if (context !== undefined && pair.response.length > context * MAX_CHARS_PER_TOKEN) {
+				throw new InputError(`response of ${pair.response.length} characters cannot fit the model's context of ${context} tokens (max_position_embeddings)`, { field: `pairs[${index}].response` });
+			}
 			const response = this.tokenizer.encode(pair.response, { addSpecialTokens: false });
 			if (params.appendEos) response.push(eos as number);
-			if (prompt.length === 0) throw new InputError("prompt is empty (no tokens)", { field: `pairs[${index}].prompt` });
+			const prompt = this.promptIds(pair.prompt, params, `pairs[${index}].prompt`, response.length, "response tokens");
 			return { prompt, response };
 		});
 		const sequences = split.map(({ prompt, response }) => [...prompt, ...response]);
@@ -410,7 +441,7 @@ export class Engine implements PromptContext {
 
 	/** The residual stream after every decoder layer at each prompt's last token: [prompt][layer] → Float32Array(hidden). */
 	async hiddenStates(params: HiddenStatesParams): Promise<Float32Array[][]> {
-		const prompts = this.encodePrompts(params.prompts, params);
+		const prompts = this.encodePrompts(params.prompts, params, 0);
 		const names = Array.from({ length: this.info.layers }, (_, layer) => `hidden_states.${layer}`);
 		const session = await this.variant("hidden-states", (model) => keepOutputs(addHiddenStateOutputs(model, { positions: "last" }), names));
 		const results: Float32Array[][] = new Array(prompts.length);
@@ -435,7 +466,7 @@ export class Engine implements PromptContext {
 				mask[id * sets + s] = 1;
 			}
 		});
-		const prompts = this.encodePrompts(params.prompts, params);
+		const prompts = this.encodePrompts(params.prompts, params, 0);
 		const session = await this.variant("logit-lens", (model) => keepOutputs(addLogitLensOutputs(model), ["lens_probs", "lens_entropy"]));
 		const layers = this.info.layers;
 		const probs: number[][][] = new Array(prompts.length);

@@ -1,4 +1,4 @@
-import { TransllmError } from "@transllm/core";
+import { InputError, TransllmError } from "@transllm/core";
 import type { TransllmErrorCode } from "@transllm/core";
 
 /** The engine operations a worker serves. */
@@ -24,17 +24,27 @@ export interface SerializedError {
 	message: string;
 	code?: TransllmErrorCode;
 	stack?: string;
+	/** An InputError's location and reason (the CLI sets that record aside by them). */
+	input?: { file?: string; line?: number; field?: string; reason: string; excerpt?: string };
 }
 
-/** Errors cross the thread boundary as plain data; transllm errors keep their code. */
+/** Errors cross the thread boundary as plain data; transllm errors keep their code, input errors their location. */
 export function serializeError(error: unknown): SerializedError {
+	if (error instanceof InputError) {
+		return { name: error.name, message: error.message, code: error.code, stack: error.stack, input: { file: error.file, line: error.line, field: error.field, reason: error.reason, excerpt: error.excerpt } };
+	}
 	if (TransllmError.isInstance(error)) return { name: error.name, message: error.message, code: error.code, stack: error.stack };
 	if (error instanceof Error) return { name: error.name, message: error.message, stack: error.stack };
 	return { name: "Error", message: String(error) };
 }
 
 export function reviveError(serialized: SerializedError): Error {
-	const error = serialized.code ? new TransllmError(serialized.code, serialized.message) : new Error(serialized.message);
+	const { input } = serialized;
+	const error = input
+		? new InputError(input.reason, { file: input.file, line: input.line, field: input.field, excerpt: input.excerpt })
+		: serialized.code
+			? new TransllmError(serialized.code, serialized.message)
+			: new Error(serialized.message);
 	error.name = serialized.name;
 	if (serialized.stack) error.stack = serialized.stack;
 	return error;

@@ -3,21 +3,31 @@ import { StringDecoder } from "node:string_decoder";
 import { InputError } from "@transllm/core";
 
 /**
- * Streams a UTF-8 text corpus, one text per line (LF or CRLF), skipping blank lines, in 1 MiB reads. A line
- * that is not valid UTF-8 (a U+FFFD from the decoder) is an InputError naming file and line rather than a
- * silently altered training text.
+ * The longest corpus line read (characters). Longer lines are an InputError naming file and line: the merge learner
+ * and the SentencePiece check would spend minutes and gigabytes on one (a 50 MB line aborted SentencePiece's WASM).
+ */
+export const MAX_CORPUS_LINE_CHARS = 1 << 20;
+
+/**
+ * Streams a UTF-8 text corpus, one text per line (LF or CRLF), skipping blank lines, in 1 MiB reads. A line over
+ * MAX_CORPUS_LINE_CHARS, or one that is not valid UTF-8 (a U+FFFD from the decoder), is an InputError naming file
+ * and line rather than a silently altered training text.
  */
 export async function* readCorpusLines(file: string): AsyncGenerator<string> {
 	const stream = createReadStream(file, { highWaterMark: 1 << 20 });
 	const decoder = new StringDecoder("utf8");
 	let number = 0;
 	let rest = "";
+	const tooLong = (line: number): InputError =>
+		new InputError(`line longer than ${MAX_CORPUS_LINE_CHARS} characters (the per-line limit of a tokenizer corpus: one text per line; split it)`, { file, line });
 	function* emit(text: string): Generator<string> {
 		const lines = text.split("\n");
 		rest = lines.pop() as string;
+		if (rest.length > MAX_CORPUS_LINE_CHARS) throw tooLong(number + lines.length + 1);
 		for (let line of lines) {
 			number += 1;
 			if (line.endsWith("\r")) line = line.slice(0, -1);
+			if (line.length > MAX_CORPUS_LINE_CHARS) throw tooLong(number);
 			if (line.includes("\uFFFD")) throw new InputError("not valid UTF-8 (or contains U+FFFD)", { file, line: number, excerpt: line });
 			if (line.trim() !== "") yield line;
 		}

@@ -130,4 +130,14 @@ describe("transllm tokenizer CLI", () => {
 		const bad = await run(["extend", "--base", base, "--corpus", "/nonexistent/th.txt", "--lang", "th", "--new-tokens", "many", "--out", "/tmp/x"]);
 		expect(bad.code).toBe(2);
 	});
+
+	it("should refuse a corpus line over the per-line limit at once, naming it (issue 16 point 2)", async () => {
+		const base = await llama2ModelOnlyDir();
+		const work = await tempDir("cli-long-line");
+		const corpus = join(work, "th.txt");
+		await writeFile(corpus, `สวัสดี\n${"ก".repeat(3 << 20)}\nขอบคุณ\n`);
+		const result = await run(["extend", "--base", base, "--corpus", corpus, "--lang", "th", "--new-tokens", "10", "--out", join(work, "out"), "--quiet"]);
+		expect(result.code).toBe(2);
+		expect(result.stderr).toContain(`${corpus}:2: line longer than 1048576 characters`);
+	});
 });
