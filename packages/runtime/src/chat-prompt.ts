@@ -22,6 +22,8 @@ export interface PromptContext {
 	tokenizer: ChatTokenizer;
 	chatTemplate?: string;
 	tokenizerConfig: Record<string, unknown>;
+	/** The tokenizer_config.json the template comes from, named in template errors. */
+	chatTemplateFile?: string;
 }
 
 /** The chat template of tokenizer_config.json: a string, or a list of named templates whose `default` is used. */
@@ -43,7 +45,7 @@ export function renderPrompt(prompt: PromptInput, context: PromptContext, option
 	}
 	const messages: ChatMessage[] =
 		typeof prompt === "string" ? [...(options.system ? [{ role: "system" as const, content: options.system }] : []), { role: "user", content: prompt }] : [...prompt];
-	return { text: renderChat({ messages, chatTemplate: context.chatTemplate, tokenizerConfig: context.tokenizerConfig, addGenerationPrompt: true }), chat: true };
+	return { text: renderChat({ messages, chatTemplate: context.chatTemplate, tokenizerConfig: context.tokenizerConfig, addGenerationPrompt: true, file: context.chatTemplateFile }), chat: true };
 }
 
 /**

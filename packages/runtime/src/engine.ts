@@ -1,6 +1,6 @@
 import { dirname } from "node:path";
 import { ConfigError, InputError, SeededRng, listLanguages, readJsonFile } from "@transllm/core";
-import { tcotSpecialTokens } from "@transllm/tcot";
+import { checkChatTemplate, tcotSpecialTokens } from "@transllm/tcot";
 import { Tensor } from "onnxruntime-node";
 import type { InferenceSession } from "onnxruntime-node";
 import { chatTemplateOf, promptTokenIds } from "./chat-prompt.js";
@@ -222,6 +222,9 @@ export class Engine implements PromptContext {
 	get tokenizerConfig(): Record<string, unknown> {
 		return this.description.tokenizerConfig;
 	}
+	get chatTemplateFile(): string {
+		return this.description.files.tokenizerConfig;
+	}
 	get executionProvider(): ExecutionProviderChoice {
 		return this.description.executionProvider;
 	}
@@ -244,6 +247,8 @@ export class Engine implements PromptContext {
 		// Padded positions are masked out, so any id works; Llama has no pad token and HF falls back to EOS.
 		const padTokenId = idList(config.pad_token_id)[0] ?? idList(generationConfig.pad_token_id)[0] ?? padToken ?? eosTokenIds[0] ?? 0;
 		const chatTemplate = chatTemplateOf(tokenizerConfig);
+		// A template is code from the model's files: tried once, bounded, before any prompt is rendered with it.
+		if (chatTemplate !== undefined) await checkChatTemplate(chatTemplate, tokenizerConfig, files.tokenizerConfig);
 		const description: ModelDescription = { info, executionProvider, files, config, tokenizerConfig, eosTokenIds, padTokenId, logits: decoder.logits };
 		if (typeof config.max_position_embeddings === "number" && config.max_position_embeddings > 0) description.contextLength = config.max_position_embeddings;
 		if (chatTemplate !== undefined) description.chatTemplate = chatTemplate;

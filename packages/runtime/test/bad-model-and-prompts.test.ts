@@ -67,6 +67,34 @@ describe("damaged model files", () => {
 	});
 });
 
+describe("unbounded or failing chat templates (issue 16 point 7)", () => {
+	const withTemplate = async (name: string, template: string): Promise<string> => {
+		const copy = join(work, name);
+		await cp(dir, copy, { recursive: true });
+		const path = join(copy, "tokenizer_config.json");
+		const config = JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+		await writeFile(path, JSON.stringify({ ...config, chat_template: template }));
+		return copy;
+	};
+
+	it("should refuse a template that loops a hundred million times within the bounds, naming the file", async () => {
+		const copy = await withTemplate("loop-template", "{% for i in range(100000000) %}x{% endfor %}{{ messages[0]['content'] }}");
+		const started = Date.now();
+		const run = await cli(["generate", "--model", copy, "--prompt", "Hello", "--max-new-tokens", "2", "--execution-provider", "cpu"]);
+		expect(run.code).toBe(2);
+		expect(run.stderr).toMatch(new RegExp(`${join(copy, "tokenizer_config.json").replace(/[.]/g, "\\.")}: the chat template cannot be used: rendering a short conversation (used over 256 MB|took over 5 s)`));
+		expect(run.stderr).not.toMatch(NO_STACK);
+		expect(Date.now() - started).toBeLessThan(60_000);
+	});
+
+	it("should name the file when the template fails on a prompt", async () => {
+		const copy = await withTemplate("raising-template", "{% for m in messages %}{% if m['content'] == 'boom' %}{{ raise_exception('no booms here') }}{% endif %}{{ m['content'] }}{% endfor %}");
+		const run = await cli(["generate", "--model", copy, "--prompt", "boom", "--max-new-tokens", "2", "--execution-provider", "cpu"]);
+		expect(run.code).toBe(2);
+		expect(run.stderr).toContain(`${join(copy, "tokenizer_config.json")}: cannot render the chat template: no booms here`);
+	});
+});
+
 describe("prompts over the context (max_position_embeddings 64)", () => {
 	const long = "All human beings are born free and equal in dignity and rights. ".repeat(20);
 	const huge = "x".repeat(64 * 64 + 1);

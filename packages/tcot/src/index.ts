@@ -7,6 +7,7 @@ export * from "./transfer-data.js";
 export * from "./translation-pretraining.js";
 export * from "./chat-templates.js";
 export * from "./render-chat.js";
+export * from "./check-chat-template.js";
 export * from "./tcot-prompt.js";
 export * from "./tcot-stream-parser.js";
 export * from "./llamafactory-format.js";

@@ -18,6 +18,18 @@ export interface RenderChatParams {
 	family?: ChatFamily;
 	/** Append the header that opens the assistant's turn (default true). */
 	addGenerationPrompt?: boolean;
+	/** Where the template comes from (a tokenizer_config.json), named in errors. */
+	file?: string;
+}
+
+/** The special-token variables a chat template reads, from tokenizer_config.json (or a built-in family's). */
+export function chatTemplateVariables(config: Record<string, unknown> | undefined, builtin?: { bos_token?: string; eos_token?: string }): Record<string, string> {
+	return {
+		bos_token: tokenText(config?.bos_token) ?? builtin?.bos_token ?? "",
+		eos_token: tokenText(config?.eos_token) ?? builtin?.eos_token ?? "",
+		unk_token: tokenText(config?.unk_token) ?? "",
+		pad_token: tokenText(config?.pad_token) ?? "",
+	};
 }
 
 // tokenizer_config.json writes special tokens as a string or as a serialised AddedToken {"content": "<s>", …}.
@@ -59,27 +71,25 @@ export function renderChat(params: RenderChatParams): string {
 			"no chat template: the tokenizer_config.json has no chat_template; pass chatTemplate or a family (llama-2, llama-3, chatml, mistral, gemma)",
 		);
 	}
+	const where = params.file !== undefined ? `${params.file}: ` : "";
 	let template = compiled.get(source);
 	if (!template) {
 		try {
 			template = new Template(source);
 		} catch (error) {
-			throw new ConfigError(`cannot parse the chat template: ${(error as Error).message}`, { cause: error });
+			throw new ConfigError(`${where}cannot parse the chat template: ${(error as Error).message}`, { cause: error });
 		}
 		compiled.set(source, template);
 	}
 	const variables: Record<string, unknown> = {
 		messages: params.messages.map((message) => ({ role: message.role, content: message.content })),
 		add_generation_prompt: params.addGenerationPrompt ?? true,
-		bos_token: tokenText(config?.bos_token) ?? builtin?.bos_token ?? "",
-		eos_token: tokenText(config?.eos_token) ?? builtin?.eos_token ?? "",
-		unk_token: tokenText(config?.unk_token) ?? "",
-		pad_token: tokenText(config?.pad_token) ?? "",
+		...chatTemplateVariables(config, builtin),
 	};
 	try {
 		return template.render(variables);
 	} catch (error) {
 		// @huggingface/jinja's raise_exception throws an Error with the template's own message.
-		throw new ConfigError(`cannot render the chat template: ${(error as Error).message}`, { cause: error });
+		throw new ConfigError(`${where}cannot render the chat template: ${(error as Error).message}`, { cause: error });
 	}
 }
