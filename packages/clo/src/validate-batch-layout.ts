@@ -98,6 +98,8 @@ export async function validateBatchLayout(params: ValidateBatchLayoutParams): Pr
 			pending = undefined;
 		}
 	}
+	// An empty file trains nothing: it is no valid preference file.
+	if (rows === 0 && errorCount === 0) fail(0, "the file holds no preference rows");
 	if (rows % 2 !== 0) fail(pending?.line ?? rows, `${rows} rows: an odd count leaves the last row without its pair`);
 	const rowsPerStep = params.perDeviceBatchSize * devices;
 	const remainderRows = rowsPerStep > 0 ? rows % rowsPerStep : 0;

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { InputError, isKnownLanguage, readLines } from "@transllm/core";
 
 /** One lexicon entry: an English word, its target-language translation, and optionally a source-language word. */
@@ -23,6 +24,7 @@ export async function readLexicon(path: string, options: { targetLang: string; s
 	let first = true;
 	let headed = false;
 	for await (const { bytes, line } of readLines(path)) {
+		if (!isUtf8(bytes)) throw new InputError("not valid UTF-8", { file: path, line, excerpt: bytes.toString("latin1").slice(0, 80) });
 		const text = bytes.toString("utf8").replace(/\r$/, "").replace(/^\ufeff/, "");
 		if (text.trim() === "" || text.startsWith("#")) continue;
 		const tsv = text.includes("\t");

@@ -110,6 +110,15 @@ export async function runOrderedJob<I, O extends { id: string }>(options: Ordere
 			}
 			progress.tick();
 		}
+		// An output without a record is a failed run, never "complete": the input was empty, or every record was refused.
+		if (writer.count === 0) {
+			throw new TransllmError(
+				open.count > 0 ? "E_REMOTE" : "E_INPUT",
+				open.count > 0
+					? `every record was refused (${open.count}, see ${open.path}): nothing was produced`
+					: `${options.input} holds no record to process: nothing was produced`,
+			);
+		}
 		await writer.finish();
 		await open.close();
 		const { records, flagged, report } = await flagReport(options.out);

@@ -108,6 +108,21 @@ describe("generateRecoveryKd through an OpenAI-compatible endpoint", () => {
 		expect(resumed.records).toBe(16);
 	});
 
+	it("should fail, not complete, when the server refuses every record (issue 16 point 5)", async () => {
+		const proxy = await startFaultInjectingProxy({ target: server.url, faults: { queue: Array.from({ length: 16 }, () => "400" as const) } });
+		try {
+			const out = join(dir, "all-refused.jsonl");
+			await expect(generateRecoveryKd({ queries: QUERIES, out, backend: remote(`${proxy.url}/v1`, { concurrency: 1 }), params: { max_tokens: 4 }, onBadRecord: "skip", progress: false })).rejects.toThrow(
+				/every record was refused \(16, see .*all-refused\.jsonl\.rejects\.jsonl\): nothing was produced/,
+			);
+			const manifest = JSON.parse(await readFile(`${out}.manifest.json`, "utf8")) as { status: string };
+			expect(manifest.status).toBe("failed");
+			await expect(stat(out)).rejects.toThrow();
+		} finally {
+			await proxy.close();
+		}
+	});
+
 	it("should stop on a bad key at once and keep the key out of errors and files", async () => {
 		const locked = await startOpenAiCompatibleServer({ model: fixture.model, modelName: "tiny-llama-chat", apiKey: "sk-right-SECRET-1" });
 		try {

@@ -195,6 +195,7 @@ async function runJob<T>(
 		// Records the model refuses are set aside (skip) or stop the job naming file:line (error). Outputs before a
 		// refusal are flushed before it is recorded, so written plus refused records are always a prefix of the input.
 		const resumeAt = output.done + (values.resume && rejects ? await modelRefusals(rejects.path) : 0);
+		let written = 0;
 		for await (const chunk of chunks(input, policy, resumeAt, validate, prompt, batchSize * 8, rejects)) {
 			let pending = chunk;
 			while (pending.length > 0) {
@@ -207,17 +208,27 @@ async function runJob<T>(
 					if (index === undefined || record === undefined) throw error;
 					const reason = (error as InputError).reason ?? (error as Error).message;
 					if (!rejects) throw new InputError(reason, { file: record.file, line: record.line });
-					for (const done of await process(pending.slice(0, index))) await output.write(done);
+					for (const done of await process(pending.slice(0, index))) {
+						await output.write(done);
+						written += 1;
+					}
 					await output.flush();
 					await rejects.reject({ file: record.file, line: record.line, reason: `${MODEL_REFUSED}: ${reason}`, raw: JSON.stringify(record.value) });
 					pending = pending.slice(index + 1);
 					continue;
 				}
-				for (const record of results) await output.write(record);
+				for (const record of results) {
+					await output.write(record);
+					written += 1;
+				}
 				pending = [];
 			}
 			await output.flush();
 			progress.tick(chunk.length);
+		}
+		// Nothing produced is a failure, not an empty success: an empty input, or every record refused.
+		if (output.done + written === 0) {
+			throw new InputError(rejects?.count ? `every record was rejected (${rejects.count}, see ${rejects.path}): nothing was produced` : "the input holds no record: nothing was produced", { file: input });
 		}
 		await output.finish();
 	} finally {

@@ -235,6 +235,14 @@ export async function buildTrainingFiles(options: BuildTrainingFilesOptions): Pr
 	}
 
 	const data = builder.finish();
+	// An empty training file is no build: say why (every record filtered by --langs, rejected, or no input at all).
+	if (data.train.length + data.validation.length === 0 && pairCount === 0) {
+		const { records } = data.counts;
+		throw new InputError(
+			`no training instance: ${records.kd} KD and ${records.translated} translated records read, ${records.filtered} of them filtered out${langs ? ` by --langs ${langs.join(",")}` : ""}, no parallel pair kept, ${rejects?.count ?? stats.rejected} line(s) rejected`,
+			{ file: [...kdFiles, ...translatedFiles, ...parallelFiles].join(", ") },
+		);
+	}
 	const toRecord = exporter(style, options.metadata ?? false);
 	const files: Record<string, string> = {};
 	const writeOptions = { resume: options.resume, overwrite: options.force };

@@ -75,6 +75,10 @@ export const tokenizerCommands: CommandTable = {
 			if (plan) stderr.write(`resuming with the merges learned earlier (${cachePath})\n`);
 			else {
 				plan = await learnExtension({ base, lines: readCorpusLines(corpus), ...options, progress: { silent: quiet, stream: stderr } });
+				// A tokenizer with nothing added is no extension: an empty or too small corpus says so instead.
+				if (plan.merges.length === 0) {
+					throw new InputError(`no new token learned from ${plan.corpusLines} line(s): the corpus is empty or too small for --min-frequency ${options.minFrequency}`, { file: corpus });
+				}
 				await writeCachedPlan(cachePath, key, plan);
 			}
 			if (plan.shortfall) stderr.write(`note: ${plan.shortfall}\n`);
@@ -118,6 +122,7 @@ export const tokenizerCommands: CommandTable = {
 			const lang = stringOption(values, "lang");
 			const corpusFile = stringOption(values, "corpus");
 			const lines = await readCorpus(corpusFile);
+			if (lines.length === 0) throw new InputError("the corpus has no text lines: nothing to measure", { file: corpusFile });
 			const out = optionalString(values, "out");
 			const baseDir = optionalString(values, "base");
 			if (baseDir) {

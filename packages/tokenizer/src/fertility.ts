@@ -38,6 +38,7 @@ export async function measureFertility(encoder: LineEncoder, lines: readonly str
 		for (const char of line) if (!/\s/u.test(char)) chars += 1;
 		words += countWords(line, lang);
 	});
+	if (words === 0) throw new InputError("the corpus has no words: fertility (tokens per word) is undefined", { field: "corpus" });
 	return { lines: lines.length, tokens, chars, words, tokensPerChar: chars > 0 ? tokens / chars : 0, tokensPerWord: words > 0 ? tokens / words : 0 };
 }
 

@@ -139,5 +139,12 @@ describe("transllm tokenizer CLI", () => {
 		const result = await run(["extend", "--base", base, "--corpus", corpus, "--lang", "th", "--new-tokens", "10", "--out", join(work, "out"), "--quiet"]);
 		expect(result.code).toBe(2);
 		expect(result.stderr).toContain(`${corpus}:2: line longer than 1048576 characters`);
+		// Issue 16 point 5: an empty corpus learns nothing, and that is an error, not a tokenizer with 0 new tokens.
+		const empty = join(work, "empty.txt");
+		await writeFile(empty, "\n");
+		const nothing = await run(["extend", "--base", base, "--corpus", empty, "--lang", "th", "--new-tokens", "10", "--out", join(work, "out-empty"), "--quiet"]);
+		expect(nothing.code).toBe(2);
+		expect(nothing.stderr).toContain(`${empty}: no new token learned from 0 line(s)`);
+		expect(await exists(join(work, "out-empty"))).toBe(false);
 	});
 });
