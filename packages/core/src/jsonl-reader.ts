@@ -123,6 +123,31 @@ export async function* readLines(path: string, maxLineBytes = DEFAULT_MAX_LINE_B
 	}
 }
 
+/**
+ * Deepest JSON nesting a record may have. Deeper records parse, but writing, copying (structuredClone to a worker) or
+ * walking them overflows the stack: they are bad records at the door (Python's json stops near 1000 levels too).
+ */
+export const MAX_JSON_DEPTH = 512;
+
+/** Whether JSON text nests deeper than MAX_JSON_DEPTH (brackets inside strings do not count). Linear, no allocation. */
+function tooDeep(text: string): boolean {
+	// Each level takes two characters at least: a shorter line cannot be too deep.
+	if (text.length <= 2 * MAX_JSON_DEPTH) return false;
+	let depth = 0;
+	let inString = false;
+	for (let i = 0; i < text.length; i++) {
+		const c = text.charCodeAt(i);
+		if (inString) {
+			if (c === 0x5c) i += 1;
+			else if (c === 0x22) inString = false;
+		} else if (c === 0x22) inString = true;
+		else if (c === 0x7b || c === 0x5b) {
+			if (++depth > MAX_JSON_DEPTH) return true;
+		} else if (c === 0x7d || c === 0x5d) depth -= 1;
+	}
+	return false;
+}
+
 /** Parses one JSONL line; returns the object or the reason it is bad. */
 export function parseJsonlLine(
 	bytes: Buffer,
@@ -142,6 +167,7 @@ export function parseJsonlLine(
 	if (typeof value !== "object" || value === null || Array.isArray(value)) {
 		return { reason: "a record must be a JSON object", raw: text };
 	}
+	if (tooDeep(text)) return { reason: `JSON nested deeper than ${MAX_JSON_DEPTH} levels`, raw: text };
 	const record = value as Record<string, unknown>;
 	for (const field of options.required ?? []) {
 		if (record[field] === undefined || record[field] === null) {
