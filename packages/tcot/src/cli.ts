@@ -135,7 +135,7 @@ export const tcotCommands: CommandTable = {
 				options: {
 					in: { type: "string", short: "i", required: true, multiple: true, valueName: "<file>", description: "JSONL of model outputs" },
 					out: { type: "string", short: "o", required: true, valueName: "<file>", description: "JSONL with query_en, response_en, response_t, missing, fallback …" },
-					field: { type: "string", default: "text", valueName: "<name>", description: "Field holding the generated text" },
+					field: { type: "string", valueName: "<name>", description: "Field holding the generated text (default: response, as `transllm generate` writes it, else text)" },
 					lang: { type: "string", valueName: "<code>", description: "Target language (default: the record's lang, else any language-ID token)" },
 					"on-bad-record": { type: "string", default: "error", valueName: "<policy>", description: "error | skip (to <out>.rejects.jsonl)" },
 					resume: { type: "boolean", description: "Continue an unfinished output" },
@@ -146,7 +146,7 @@ export const tcotCommands: CommandTable = {
 					const result = await parseOutputFile({
 						input: fileListOption(values, "in"),
 						output: stringOption(values, "out"),
-						field: stringOption(values, "field"),
+						field: optionalString(values, "field"),
 						lang: optionalString(values, "lang"),
 						onBadRecord: choice(optionalString(values, "on-bad-record"), "on-bad-record", ["error", "skip"] as BadRecordPolicy[]),
 						resume: values.resume === true,

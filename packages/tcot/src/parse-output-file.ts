@@ -8,7 +8,10 @@ export interface ParseOutputFileOptions {
 	input: string | readonly string[];
 	/** JSONL with the three parts per record. */
 	output: string;
-	/** Field holding the generated text (default `text`). */
+	/**
+	 * Field holding the generated text (default: `response`, the field `transllm generate` writes, else `text`), so
+	 * that the output of `generate` parses as it is.
+	 */
 	field?: string;
 	/** Target language (default: each record's `lang` field, else any language-ID token). */
 	lang?: string;
@@ -38,7 +41,7 @@ export interface ParsedOutputRecord {
  * (`../shared/papers/000_1ce36f3811662daf.txt` Sec. 2.3), keeping the record's other fields.
  */
 export async function parseOutputFile(options: ParseOutputFileOptions): Promise<{ records: number; complete: number; rejected: number; output: string }> {
-	const field = options.field ?? "text";
+	const fieldOf = (record: Record<string, unknown>): string => options.field ?? (record.response !== undefined ? "response" : "text");
 	const policy = options.onBadRecord ?? "error";
 	// A bad --lang is a usage error, not a bad record on every line.
 	const fixedLang = options.lang !== undefined ? normalizeLanguage(options.lang) : undefined;
@@ -51,8 +54,9 @@ export async function parseOutputFile(options: ParseOutputFileOptions): Promise<
 		const records = readJsonl<Record<string, unknown>>(options.input, {
 			onBadRecord: policy,
 			rejects,
-			required: [field],
 			validate: (record) => {
+				const field = fieldOf(record);
+				if (record[field] === undefined || record[field] === null) return `missing required field "${field}"${options.field === undefined ? ' (looked for "response", then "text"; choose one with --field)' : ""}`;
 				if (typeof record[field] !== "string") return `field "${field}" must be a string`;
 				// Under skip the reader sets aside a record with an unknown language code, so that a resumed run's count of
 				// records read (skipRecords) stays equal to the records written.
@@ -71,6 +75,7 @@ export async function parseOutputFile(options: ParseOutputFileOptions): Promise<
 		try {
 			for await (const { value, file, line } of records) {
 				const lang = langOf(value);
+				const field = fieldOf(value);
 				let result;
 				try {
 					result = parseTcotOutput(value[field] as string, { lang });
