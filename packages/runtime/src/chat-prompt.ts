@@ -1,5 +1,5 @@
 import { ConfigError } from "@transllm/core";
-import { renderChat } from "@transllm/tcot";
+import { escapeSpecialTokens, renderChat } from "@transllm/tcot";
 import type { ChatMessage } from "@transllm/tcot";
 import type { ChatTokenizer } from "./tokenizer.js";
 
@@ -43,8 +43,12 @@ export function renderPrompt(prompt: PromptInput, context: PromptContext, option
 	if (context.chatTemplate === undefined) {
 		throw new ConfigError("the model's tokenizer_config.json has no chat_template: pass raw text prompts (chat: false / --no-chat-template)");
 	}
-	const messages: ChatMessage[] =
+	const given: ChatMessage[] =
 		typeof prompt === "string" ? [...(options.system ? [{ role: "system" as const, content: options.system }] : []), { role: "user", content: prompt }] : [...prompt];
+	// Message content is text, never markup: a `</s>` or `<EN>` a user types must not become the token that ends or
+	// steers a turn (prompt injection). Escaped as @transllm/tcot escapes training data (U+2060 after its first
+	// character), it tokenises as the plain text it is; the template's own markers stay special.
+	const messages = given.map((message) => ({ ...message, content: escapeSpecialTokens(message.content, context.tokenizer.addedTokens) }));
 	return { text: renderChat({ messages, chatTemplate: context.chatTemplate, tokenizerConfig: context.tokenizerConfig, addGenerationPrompt: true, file: context.chatTemplateFile }), chat: true };
 }
 

@@ -15,6 +15,8 @@ export interface ChatTokenizer {
 	idToToken(id: number): string | undefined;
 	/** Special tokens named in tokenizer_config.json (`bos_token`, `eos_token`, `pad_token`, `unk_token`). */
 	readonly specialTokens: { bos?: string; eos?: string; pad?: string; unk?: string };
+	/** Text of every added token (`</s>`, `<EN>`, `<|eot_id|>` …): `encode` turns these into their ids wherever they occur. */
+	readonly addedTokens: readonly string[];
 }
 
 export interface DecodeOptions {
@@ -51,8 +53,10 @@ export function createTokenizer(tokenizerJson: Record<string, unknown>, tokenize
 		const id = content !== undefined ? tokenizer.token_to_id(content) : undefined;
 		if (id !== undefined) specialIds.add(id);
 	}
+	const addedTokens = ((tokenizerJson.added_tokens ?? []) as { content?: unknown }[]).flatMap((token) => (typeof token.content === "string" && token.content !== "" ? [token.content] : []));
 	return {
 		specialTokens,
+		addedTokens,
 		encode: (text, options) => tokenizer.encode(text, { add_special_tokens: options?.addSpecialTokens ?? true }).ids,
 		decode: (ids, options) => {
 			// Models often pad their vocabulary past the tokenizer's (to a multiple of 64 or 128); such ids have no text.
