@@ -35,6 +35,7 @@ export const cloCommands: CommandTable = {
 			"min-script-ratio": { type: "string", default: "0.5", valueName: "<x>", description: "minimum share of letters in the expected language's script" },
 			"no-language-check": { type: "boolean", description: "skip the language checks (pairs are still built and laid out)" },
 			"on-bad-record": { type: "string", default: "error", valueName: "error|skip", description: "malformed input lines: stop with file:line, or set them aside in pairs.jsonl.rejects.jsonl" },
+			"special-tokens": { type: "string", default: "error", valueName: "error|escape|allow", description: "texts holding </s>, <EN>, <RESPONSE>, a language-ID or chat control token: a bad record, escaped (U+2060 after the first character) or kept" },
 			beta: { type: "string", default: String(CLO_DEFAULTS.beta), valueName: "<β>", description: "β of Eq. 11–12 written to the trainer config (pref_beta)" },
 			lambda: { type: "string", default: String(CLO_DEFAULTS.lambda), valueName: "<λ>", description: "λ of Eq. 8; the LLaMA-Factory YAML gets pref_ftx = λ/(1−λ)" },
 			model: { type: "string", default: "meta-llama/Meta-Llama-3-8B-Instruct", valueName: "<id|dir>", description: "LLaMA-Factory: model_name_or_path" },
@@ -67,6 +68,7 @@ export const cloCommands: CommandTable = {
 					? false
 					: { minConfidence: numberOption(values, "min-confidence", 0, { min: 0, max: 1 }), minScriptRatio: numberOption(values, "min-script-ratio", 0.5, { min: 0, max: 1 }) },
 				onBadRecord: choice(values["on-bad-record"], "on-bad-record", ["error", "skip"] as const),
+				specialTokens: choice(values["special-tokens"], "special-tokens", ["error", "escape", "allow"] as const),
 				beta: numberOption(values, "beta", CLO_DEFAULTS.beta, { min: Number.MIN_VALUE }),
 				lambda: numberOption(values, "lambda", CLO_DEFAULTS.lambda, { min: 0, max: 0.999999 }),
 				llamaFactory: { model: optionalString(values, "model"), template: optionalString(values, "template"), loraTarget: listOption(values, "lora-target") },

@@ -9,10 +9,17 @@ import {
 	getLanguage,
 	readJsonl,
 	recordRunSettings,
+	CHAT_CONTROL_TOKENS,
+	escapeSpecialTokens,
+	findSpecialToken,
+	listLanguages,
 	writeFileAtomic,
 	writeJsonAtomic,
 } from "@transllm/core";
-import type { BadRecordPolicy, ProgressOptions } from "@transllm/core";
+import type { BadRecordPolicy, ProgressOptions, SpecialTokenPolicy } from "@transllm/core";
+import { tcotSpecialTokens } from "@transllm/tcot";
+
+const TEXT_FIELDS = ["query_en", "response_en", "query_t", "response_t"] as const;
 import { cloRows, layoutCloBatches } from "./batch-layout.js";
 import type { RemainderPolicy } from "./batch-layout.js";
 import { buildCloPair, checkCloPair, invalidCloSourceRecord } from "./clo-pair.js";
@@ -49,6 +56,8 @@ export interface WriteCloDatasetParams {
 	onBadRecord?: BadRecordPolicy;
 	/** Replace an earlier export in `out`. */
 	overwrite?: boolean;
+	/** Texts holding a special token (`</s>`, `<EN>` …): error (bad record, default), escape or allow. */
+	specialTokens?: SpecialTokenPolicy;
 	/** Continue an interrupted run: language-check verdicts already written are reused. */
 	resume?: boolean;
 	/** β written to the trainer config (default 0.1, App. B). */
@@ -162,6 +171,17 @@ export async function writeCloDataset(params: WriteCloDatasetParams): Promise<Cl
 	const progress = createProgress({ label: "clo pairs", unit: "records", ...params.progress });
 
 	// A record without an id is named by its file and line: the file's base name, or its path where two inputs share one.
+	// Special tokens in the texts would end or steer turns in the trained model: the one core policy, error by default.
+	const specialTokens = params.specialTokens ?? "error";
+	const guarded = [...CHAT_CONTROL_TOKENS, ...tcotSpecialTokens(listLanguages().map((language) => language.code))];
+	const specialTokenProblem = (record: Record<string, unknown>): string | undefined => {
+		if (specialTokens !== "error") return undefined;
+		for (const field of TEXT_FIELDS) {
+			const token = findSpecialToken(record[field] as string, guarded);
+			if (token !== undefined) return `field "${field}": text contains the special token ${token}, which would corrupt the training data; remove it, or pass --special-tokens escape (or allow)`;
+		}
+		return undefined;
+	};
 	const inputs = typeof params.input === "string" ? [params.input] : [...params.input];
 	const sharedBase = new Set(inputs.map((file) => basename(file))).size < new Set(inputs).size;
 	const fileLabel = (file: string) => (sharedBase ? file : basename(file));
@@ -173,8 +193,9 @@ export async function writeCloDataset(params: WriteCloDatasetParams): Promise<Cl
 		for await (const { value, file, line } of readJsonl<CloSourceRecord>(params.input, {
 			onBadRecord,
 			rejects,
-			validate: (record) => invalidCloSourceRecord(record, lang),
+			validate: (record) => invalidCloSourceRecord(record, lang) ?? specialTokenProblem(record),
 		})) {
+			if (specialTokens === "escape") for (const field of TEXT_FIELDS) value[field] = escapeSpecialTokens(value[field], guarded);
 			const index = records;
 			records += 1;
 			progress.tick();

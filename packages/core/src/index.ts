@@ -12,6 +12,7 @@ export * from "./progress.js";
 export * from "./stats.js";
 export * from "./completions.js";
 export * from "./run-settings.js";
+export * from "./special-tokens.js";
 export * from "./cli-table.js";
 export * from "./language-id.js";
 export * from "./word-segmentation.js";

@@ -1,5 +1,5 @@
-import { ConfigError } from "@transllm/core";
-import { escapeSpecialTokens, renderChat } from "@transllm/tcot";
+import { ConfigError, escapeSpecialTokens } from "@transllm/core";
+import { renderChat } from "@transllm/tcot";
 import type { ChatMessage } from "@transllm/tcot";
 import type { ChatTokenizer } from "./tokenizer.js";
 

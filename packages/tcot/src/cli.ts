@@ -4,7 +4,7 @@ import { buildTrainingFiles } from "./build-training-files.js";
 import type { ExportFormat, ParallelUse } from "./build-training-files.js";
 import type { LlamaFactoryStyle } from "./llamafactory-format.js";
 import { parseOutputFile } from "./parse-output-file.js";
-import type { SpecialTokenPolicy } from "./special-token-guard.js";
+import type { SpecialTokenPolicy } from "@transllm/core";
 import type { InstructionLanguage } from "./translation-instances.js";
 import type { TrlStyle } from "./trl-format.js";
 
@@ -74,7 +74,7 @@ export const tcotCommands: CommandTable = {
 						type: "string",
 						default: "error",
 						valueName: "<policy>",
-						description: "Text already holding <EN>, <RESPONSE> or a language-ID token: error (bad record) | escape (insert U+2060 after '<')",
+						description: "Text already holding <EN>, <RESPONSE> or a language-ID token: error (bad record) | escape (insert U+2060 after '<') | allow (keep it)",
 					},
 					"on-bad-record": { type: "string", default: "error", valueName: "<policy>", description: "error | skip (to <out>/train.jsonl.rejects.jsonl)" },
 					"dataset-name": { type: "string", default: "transllm_tcot", valueName: "<name>", description: "Prefix of the dataset_info.json entries" },
@@ -105,7 +105,7 @@ export const tcotCommands: CommandTable = {
 						templatesFile: optionalString(values, "templates"),
 						parallelUse: listOption(values, "parallel-use").map((use) => choice(use, "parallel-use", ["pretraining", "sft"] as ParallelUse[]) as ParallelUse),
 						pretrainingRecordChars: numberOption(values, "pt-record-chars", 4096, { min: 1, integer: true }),
-						specialTokens: choice(optionalString(values, "special-tokens"), "special-tokens", ["error", "escape"] as SpecialTokenPolicy[]),
+						specialTokens: choice(optionalString(values, "special-tokens"), "special-tokens", ["error", "escape", "allow"] as SpecialTokenPolicy[]),
 						onBadRecord: choice(optionalString(values, "on-bad-record"), "on-bad-record", ["error", "skip"] as BadRecordPolicy[]),
 						datasetName: stringOption(values, "dataset-name"),
 						metadata: values.metadata === true,

@@ -1,5 +1,7 @@
 export * from "./special-tokens.js";
-export * from "./special-token-guard.js";
+// The special-token policy lives in @transllm/core (one policy for every package); re-exported for tcot's users.
+export { CHAT_CONTROL_TOKENS, SPECIAL_TOKEN_ESCAPE, escapeSpecialTokens, findSpecialToken, guardSpecialTokens, requireText } from "@transllm/core";
+export type { SpecialTokenPolicy, TextOrigin } from "@transllm/core";
 export * from "./training-instance.js";
 export * from "./translation-templates.js";
 export * from "./translation-instances.js";

@@ -3,7 +3,7 @@ import type { ChatFamily } from "./chat-templates.js";
 import { renderChat } from "./render-chat.js";
 import type { ChatMessage } from "./render-chat.js";
 import { EN_TOKEN, RESPONSE_TOKEN } from "./special-tokens.js";
-import { findSpecialToken } from "./special-token-guard.js";
+import { findSpecialToken } from "@transllm/core";
 
 /** The English parts of an earlier TCOT turn: q^α_i and a^α_i (`parseTcotOutput` gives them as queryEn/responseEn). */
 export interface TcotHistoryTurn {

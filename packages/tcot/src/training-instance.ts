@@ -1,7 +1,7 @@
 import { InputError } from "@transllm/core";
 import { EN_TOKEN, RESPONSE_TOKEN, normalizeLanguage, tcotSpecialTokens, targetLanguageToken } from "./special-tokens.js";
-import { guardSpecialTokens, requireText } from "./special-token-guard.js";
-import type { SpecialTokenPolicy, TextOrigin } from "./special-token-guard.js";
+import { guardSpecialTokens, requireText } from "@transllm/core";
+import type { SpecialTokenPolicy, TextOrigin } from "@transllm/core";
 
 /** The three kinds of transfer fine-tuning data (`../shared/papers/000_1ce36f3811662daf.txt` Sec. 2.2.3). */
 export type InstanceKind = "recovery-kd" | "tcot" | "translation";

@@ -1,6 +1,6 @@
 import { ConfigError, InputError, SeededRng, listLanguages } from "@transllm/core";
 import { normalizeLanguage, tcotSpecialTokens } from "./special-tokens.js";
-import type { SpecialTokenPolicy, TextOrigin } from "./special-token-guard.js";
+import type { SpecialTokenPolicy, TextOrigin } from "@transllm/core";
 import { buildRecoveryKdInstance, buildTcotInstance } from "./training-instance.js";
 import type { InstanceKind, KdRecord, TrainingInstance, TranslatedRecord } from "./training-instance.js";
 import { buildTranslationInstances } from "./translation-instances.js";

@@ -1,6 +1,6 @@
 import { access } from "node:fs/promises";
 import { join } from "node:path";
-import { ConfigError, InputError, fileListOption, listOption, numberOption, optionalString, readJsonFile, stringOption, writeFileAtomic, writeJsonAtomic } from "@transllm/core";
+import { CHAT_CONTROL_TOKENS, ConfigError, InputError, fileListOption, listOption, numberOption, optionalString, readJsonFile, stringOption, writeFileAtomic, writeJsonAtomic } from "@transllm/core";
 import type { CliValues, CommandTable } from "@transllm/core";
 import { loadBaseTokenizer } from "./base-tokenizer.js";
 import { buildExtendedTokenizer, learnExtension } from "./extend-tokenizer.js";
@@ -69,12 +69,14 @@ export const tokenizerCommands: CommandTable = {
 			await access(corpus).catch(() => {
 				throw new InputError("corpus file not found", { file: corpus });
 			});
+			// A corpus line holding </s> or <EN> makes the SentencePiece agreement check fail without a reason: name the line.
+			const corpusSpecialTokens = [...CHAT_CONTROL_TOKENS, ...transllmSpecialTokens(lang)];
 			const cachePath = planCachePath(out);
 			const key = await planKey({ base: baseDir, corpus, ...options });
 			let plan = values.resume === true ? await readCachedPlan(cachePath, key, out) : undefined;
 			if (plan) stderr.write(`resuming with the merges learned earlier (${cachePath})\n`);
 			else {
-				plan = await learnExtension({ base, lines: readCorpusLines(corpus), ...options, progress: { silent: quiet, stream: stderr } });
+				plan = await learnExtension({ base, lines: readCorpusLines(corpus, { specialTokens: corpusSpecialTokens }), ...options, progress: { silent: quiet, stream: stderr } });
 				// A tokenizer with nothing added is no extension: an empty or too small corpus says so instead.
 				if (plan.merges.length === 0) {
 					throw new InputError(`no new token learned from ${plan.corpusLines} line(s): the corpus is empty or too small for --min-frequency ${options.minFrequency}`, { file: corpus });

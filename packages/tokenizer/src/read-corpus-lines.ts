@@ -1,6 +1,6 @@
 import { createReadStream } from "node:fs";
 import { StringDecoder } from "node:string_decoder";
-import { InputError } from "@transllm/core";
+import { InputError, findSpecialToken } from "@transllm/core";
 
 /**
  * The longest corpus line read (characters). Longer lines are an InputError naming file and line: the merge learner
@@ -13,7 +13,8 @@ export const MAX_CORPUS_LINE_CHARS = 1 << 20;
  * MAX_CORPUS_LINE_CHARS, or one that is not valid UTF-8 (a U+FFFD from the decoder), is an InputError naming file
  * and line rather than a silently altered training text.
  */
-export async function* readCorpusLines(file: string): AsyncGenerator<string> {
+export async function* readCorpusLines(file: string, options: { specialTokens?: readonly string[] } = {}): AsyncGenerator<string> {
+	const special = options.specialTokens ?? [];
 	const stream = createReadStream(file, { highWaterMark: 1 << 20 });
 	const decoder = new StringDecoder("utf8");
 	let number = 0;
@@ -29,6 +30,10 @@ export async function* readCorpusLines(file: string): AsyncGenerator<string> {
 			if (line.endsWith("\r")) line = line.slice(0, -1);
 			if (line.length > MAX_CORPUS_LINE_CHARS) throw tooLong(number);
 			if (line.includes("\uFFFD")) throw new InputError("not valid UTF-8 (or contains U+FFFD)", { file, line: number, excerpt: line });
+			const token = special.length > 0 ? findSpecialToken(line, special) : undefined;
+			if (token !== undefined) {
+				throw new InputError(`holds the special token ${token}: tokenizers read it as a control token, so the extension's checks cannot agree; remove it from the corpus`, { file, line: number, excerpt: line });
+			}
 			if (line.trim() !== "") yield line;
 		}
 	}

@@ -1,13 +1,33 @@
-import { InputError } from "@transllm/core";
-import type { InputLocation } from "@transllm/core";
+import { InputError } from "./errors.js";
+import type { InputLocation } from "./errors.js";
 
 /**
- * What to do with user text that already contains a special token (`<RESPONSE>` inside a KD answer, say): such
- * text would corrupt the instance (the model would learn a wrong chain and the parser would split it there).
- * `error` (default) rejects the record, naming it and its field; `escape` inserts U+2060 WORD JOINER after the
- * `<` (`<\u2060RESPONSE>`), which looks the same but is no longer the token for the tokenizer or the parser.
+ * The one special-token policy of every package: what to do with user text that already contains a special token
+ * (`<RESPONSE>` inside a KD answer, `</s>` in a corpus line). Such text corrupts training data (the model learns a
+ * wrong chain, a parser splits it there) or, in a prompt, ends or steers a turn. `error` (the default for training
+ * data) rejects the record, naming it and its field; `escape` inserts U+2060 WORD JOINER after the token's first
+ * character (`<\u2060RESPONSE>`), which looks the same but is no longer the token for a tokenizer or a parser;
+ * `allow` keeps the text as it is (the user asked for it).
  */
-export type SpecialTokenPolicy = "error" | "escape";
+export type SpecialTokenPolicy = "error" | "escape" | "allow";
+
+/** Control tokens of the chat models transllm targets (Llama-2/3, ChatML, Mistral, Gemma), besides the TCOT markers. */
+export const CHAT_CONTROL_TOKENS = [
+	"<s>",
+	"</s>",
+	"<unk>",
+	"<<SYS>>",
+	"<</SYS>>",
+	"<|begin_of_text|>",
+	"<|end_of_text|>",
+	"<|start_header_id|>",
+	"<|end_header_id|>",
+	"<|eot_id|>",
+	"<|im_start|>",
+	"<|im_end|>",
+	"<start_of_turn>",
+	"<end_of_turn>",
+] as const;
 
 /** Zero-width, no-break: the tokenizer no longer matches the special token, a reader sees the same text. */
 export const SPECIAL_TOKEN_ESCAPE = "\u2060";
@@ -42,12 +62,13 @@ export function escapeSpecialTokens(text: string, tokens: readonly string[]): st
  * `escape` policy, otherwise an InputError (code E_INPUT) naming the record, the field and the token.
  */
 export function guardSpecialTokens(text: string, tokens: readonly string[], policy: SpecialTokenPolicy, origin: TextOrigin = {}): string {
+	if (policy === "allow") return text;
 	const found = findSpecialToken(text, tokens);
 	if (found === undefined) return text;
 	if (policy === "escape") return escapeSpecialTokens(text, tokens);
 	const record = origin.record !== undefined ? `record ${JSON.stringify(origin.record)}: ` : "";
 	throw new InputError(
-		`${record}text contains the special token ${found}, which would corrupt the TCOT instance; remove it or pass the escape policy (--special-tokens escape)`,
+		`${record}text contains the special token ${found}, which would corrupt the training data; remove it, or pass --special-tokens escape (or allow)`,
 		{ file: origin.file, line: origin.line, field: origin.field },
 	);
 }
