@@ -1,11 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
 import { runCli } from "@transllm/core";
+import type { CliCommand, CliGroup, CommandTable } from "@transllm/core";
 import { commands } from "transllm";
 import { describe, expect, it } from "vitest";
 import { buildLlamaFixture } from "../packages/runtime/src/fixture/index.js";
@@ -41,5 +42,73 @@ describe("the documented commands", () => {
 		expect(parsed.code, parsed.stderr).toBe(0);
 		const records = (await readFile(join(dir, "parsed.jsonl"), "utf8")).trim().split("\n").map((line) => JSON.parse(line) as { id: string; missing: string[] });
 		expect(records.map((r) => r.id)).toEqual(["q1", "q2"]);
+	});
+});
+
+/** Every `transllm …` line in the shell blocks of the READMEs and docs/, with where it is. */
+function documentedLines(): { where: string; argv: string[] }[] {
+	const files = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((name) => name.endsWith(".md")).map((name) => `docs/${name}`), ...readdirSync(join(ROOT, "packages")).map((name) => `packages/${name}/README.md`), "examples/quickstart/README.md"];
+	const found: { where: string; argv: string[] }[] = [];
+	for (const file of files) {
+		let text: string;
+		try {
+			text = readFileSync(join(ROOT, file), "utf8");
+		} catch {
+			continue;
+		}
+		let fence: "shell" | "other" | undefined;
+		text.split("\n").forEach((raw, index) => {
+			if (/^\s*```/.test(raw)) {
+				fence = fence !== undefined ? undefined : /^```(sh|bash|shell)?$/.test(raw.trim()) ? "shell" : "other";
+				return;
+			}
+			if (fence !== "shell") return;
+			// Environment assignments first (KEY=… transllm …), a comment after.
+			const line = raw.replace(/\s+#.*$/, "").replace(/^\s*(?:[A-Z_]+=\S*\s+)*/, "");
+			if (!line.startsWith("transllm ")) return;
+			const argv = (line.match(/"[^"]*"|'[^']*'|\S+/g) ?? []).slice(1).map((word) => word.replace(/^["']|["']$/g, ""));
+			found.push({ where: `${file}:${index + 1}`, argv });
+		});
+	}
+	return found;
+}
+
+describe("every transllm line of the docs", () => {
+	const lines = documentedLines();
+
+	it("finds the documented commands", () => {
+		expect(lines.length).toBeGreaterThan(30);
+	});
+
+	it("names a command that exists and only flags it has", () => {
+		const problems: string[] = [];
+		for (const { where, argv } of lines) {
+			let table: CommandTable = commands;
+			let command: CliCommand | undefined;
+			let rest = argv;
+			while (rest.length > 0 && !(rest[0] as string).startsWith("-")) {
+				const entry = table[rest[0] as string] as CliCommand | CliGroup | undefined;
+				if (entry === undefined) break;
+				rest = rest.slice(1);
+				if ("subcommands" in entry) table = entry.subcommands;
+				else {
+					command = entry;
+					break;
+				}
+			}
+			if (command === undefined) {
+				if (!argv.includes("--help") && !argv.includes("--version") && argv[0] !== "…") problems.push(`${where}: no command "transllm ${argv.slice(0, 2).join(" ")}"`);
+				continue;
+			}
+			const longs = new Set(Object.keys(command.options));
+			const shorts = new Set(Object.values(command.options).flatMap((option) => (option.short ? [option.short] : [])));
+			for (const word of rest) {
+				const long = /^--([a-z][a-z0-9-]*)/.exec(word)?.[1];
+				if (long !== undefined && !longs.has(long) && long !== "help") problems.push(`${where}: transllm … has no flag --${long}`);
+				const short = /^-([a-zA-Z])$/.exec(word)?.[1];
+				if (short !== undefined && !shorts.has(short)) problems.push(`${where}: transllm … has no flag -${short}`);
+			}
+		}
+		expect(problems).toEqual([]);
 	});
 });
