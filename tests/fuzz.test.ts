@@ -169,6 +169,19 @@ const ENTRY_POINTS: EntryPoint[] = [
 			return (await Promise.all(names.map((name) => readFile(join(out, "filtered", name), "utf8")))).join("");
 		},
 	},
+	{
+		name: "dedup run",
+		good: fc.record({ text: fc.oneof(text, fc.constantFrom("the same words in the same order here", "สวัสดีครับ ยินดีต้อนรับ ทุกท่าน")) }),
+		deep: true,
+		args: (input, out, policy) => ["dedup", "run", input, "--out", out, "--lang", "th", "--on-bad-record", policy, "--workers", "1"],
+		outputs: async (out) => {
+			const kept = await jsonlIds(join(out, "kept", "00000.jsonl"));
+			// The removed manifest names a document by file:line.
+			const removed = (await readFile(join(out, "removed", "00000.jsonl"), "utf8")).split("\n").filter(Boolean).map((line) => `r${Number(/:(\d+)$/.exec((JSON.parse(line) as { id: string }).id)?.[1]) - 1}`);
+			return [...kept, ...removed];
+		},
+		rejects: (out) => readFile(join(out, "kept", "00000.jsonl.rejects.jsonl"), "utf8").catch(() => ""),
+	},
 ];
 
 describe("fuzz: CLI entry points keep the contract on adversarial records", () => {
