@@ -2,7 +2,8 @@ import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import { MAX_JSON_DEPTH, RejectsWriter, emptyReadStats, readJsonl, runCli } from "@transllm/core";
+import { CHAT_CONTROL_TOKENS, MAX_JSON_DEPTH, RejectsWriter, emptyReadStats, findSpecialToken, listLanguages, readJsonl, runCli } from "@transllm/core";
+import { tcotSpecialTokens } from "@transllm/tcot";
 import fc from "fast-check";
 import { commands } from "transllm";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -29,6 +30,8 @@ async function transllm(args: string[]): Promise<{ code: number; stdout: string;
 	return { code, stdout, stderr };
 }
 
+/** What training-data readers refuse by default (the core special-token policy). */
+const GUARDED = [...CHAT_CONTROL_TOKENS, ...tcotSpecialTokens(listLanguages().map((language) => language.code))];
 const SPECIAL = ["</s>", "<s>", "<EN>", "<RESPONSE>", "<TH>", "<|eot_id|>", "[INST]", "<unk>", "<|im_end|>"];
 /** Text a user might send, adversarial parts included. */
 const text = fc.oneof(
@@ -129,6 +132,8 @@ interface EntryPoint {
 	good: fc.Arbitrary<Record<string, unknown>>;
 	/** Whether good records may carry a deep field. */
 	deep?: boolean;
+	/** A good record the command refuses all the same (special tokens in training text …). */
+	refuses?: (value: Record<string, unknown>) => boolean;
 	args: (input: string, out: string, policy: "error" | "skip") => string[];
 	/** Output records (ids) of a finished run. */
 	outputs: (out: string) => Promise<string[]>;
@@ -154,6 +159,7 @@ const ENTRY_POINTS: EntryPoint[] = [
 		name: "corpus clean",
 		good: fc.record({ text }),
 		deep: true,
+		refuses: (value) => findSpecialToken(String(value.text), GUARDED) !== undefined,
 		args: (input, out, policy) => ["corpus", "clean", input, "--lang", "th", "--format", "jsonl", "--out", out, "--on-bad-record", policy, "--quiet"],
 		outputs: async (out) => {
 			const kept = join(out, "filtered");
@@ -195,7 +201,7 @@ describe("fuzz: CLI entry points keep the contract on adversarial records", () =
 					await writeFile(input, lines(numbered));
 					const run = await transllm(entry.args(input, out, policy));
 					expect(run.stderr).not.toMatch(STACK);
-					const usable = (r: Good | Bad): boolean => r.kind === "good" && (r.deep ?? 0) < MAX_JSON_DEPTH;
+					const usable = (r: Good | Bad): boolean => r.kind === "good" && (r.deep ?? 0) < MAX_JSON_DEPTH && !(entry.refuses?.(r.value) ?? false);
 					const firstBad = numbered.findIndex((r) => !usable(r));
 					if (run.code !== 0) {
 						expect(run.code).toBe(2);

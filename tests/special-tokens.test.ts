@@ -37,6 +37,17 @@ describe("special tokens in training data and corpora", () => {
 		expect(pairs).not.toContain("wet.</s>");
 	});
 
+	it("corpus clean makes a document holding a special token a bad record, by default", async () => {
+		const input = join(dir, "corpus.jsonl");
+		await writeFile(input, [{ id: "a", text: "สวัสดีครับ ยินดีต้อนรับทุกท่าน" }, { id: "b", text: "ข้อความ <EN> ที่ถูกแทรก" }].map((r) => JSON.stringify(r)).join("\n") + "\n");
+		const stopped = await transllm(["corpus", "clean", input, "--lang", "th", "--out", join(dir, "clean"), "--quiet"]);
+		expect(stopped.code).toBe(2);
+		expect(stopped.stderr).toContain(`${input}:2 field "text": text contains the special token <EN>`);
+		const skipped = await transllm(["corpus", "clean", input, "--lang", "th", "--out", join(dir, "clean-skip"), "--on-bad-record", "skip", "--quiet"]);
+		expect(skipped.code, skipped.stderr).toBe(0);
+		expect(skipped.stdout).toMatch(/rejected \(see \*\.rejects\.jsonl\)\s+1\n/);
+	});
+
 	it("tokenizer extend names the corpus line holding a special token", async () => {
 		const corpus = join(dir, "th.txt");
 		const lines = await udhrLines("tha");

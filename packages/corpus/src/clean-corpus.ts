@@ -89,6 +89,7 @@ function configOf(params: CleanCorpusParams): Record<string, unknown> {
 		idField: params.idField ?? "id",
 		metadataFields: params.metadataFields ?? [],
 		textMode: params.textMode ?? "line",
+		specialTokens: params.specialTokens ?? "error",
 	};
 }
 

@@ -65,6 +65,7 @@ export async function filterShard(job: ShardJob, read: ShardReadOptions, filters
 			textMode: read.textMode,
 			onBadRecord: read.onBadRecord,
 			rejects,
+			specialTokens: read.specialTokens,
 		});
 		const counted = (async function* () {
 			for await (const document of documents) {

@@ -1,5 +1,6 @@
-import type { BadRecordPolicy, RejectsWriter } from "@transllm/core";
-import { ConfigError } from "@transllm/core";
+import type { BadRecordPolicy, RejectsWriter, SpecialTokenPolicy } from "@transllm/core";
+import { CHAT_CONTROL_TOKENS, ConfigError, InputError, escapeSpecialTokens, findSpecialToken, listLanguages } from "@transllm/core";
+import { tcotSpecialTokens } from "@transllm/tcot";
 import type { CorpusDocument } from "./document.js";
 import { readJsonlDocuments } from "./read-jsonl-documents.js";
 import { readParquetDocuments } from "./read-parquet-documents.js";
@@ -31,10 +32,37 @@ export interface ReadDocumentsParams {
 	textMode?: TextDocumentMode;
 	onBadRecord?: BadRecordPolicy;
 	rejects?: RejectsWriter;
+	/**
+	 * Documents holding a special token (`</s>`, `<EN>`, a chat control token), which would end or steer turns in the
+	 * trained model: `error` (default) makes them bad records (stop naming file:line, or the rejects file under skip),
+	 * `escape` escapes the tokens (U+2060 after the first character), `allow` keeps them.
+	 */
+	specialTokens?: SpecialTokenPolicy;
 }
+
+/** The special tokens corpus documents are checked for: chat control tokens and every TCOT marker. */
+const GUARDED_TOKENS = [...CHAT_CONTROL_TOKENS, ...tcotSpecialTokens(listLanguages().map((language) => language.code))];
 
 /** Streams documents from files of any supported format (JSONL/JSONL.gz, plain text, Parquet), file by file. */
 export async function* readDocuments(params: ReadDocumentsParams): AsyncGenerator<CorpusDocument> {
+	const policy = params.specialTokens ?? "error";
+	for await (const document of readEveryDocument(params)) {
+		if (policy === "allow") {
+			yield document;
+			continue;
+		}
+		const token = findSpecialToken(document.text, GUARDED_TOKENS);
+		if (token === undefined) yield document;
+		else if (policy === "escape") yield { ...document, text: escapeSpecialTokens(document.text, GUARDED_TOKENS) };
+		else {
+			const reason = `text contains the special token ${token}, which would corrupt the training data; remove it, or pass --special-tokens escape (or allow)`;
+			if (params.onBadRecord !== "skip") throw new InputError(reason, { file: document.file, line: document.line, field: "text" });
+			await params.rejects?.reject({ file: document.file, line: document.line, reason, raw: document.text });
+		}
+	}
+}
+
+async function* readEveryDocument(params: ReadDocumentsParams): AsyncGenerator<CorpusDocument> {
 	const format = params.format ?? "auto";
 	if (format !== "auto" && !DOCUMENT_FORMATS.includes(format)) {
 		throw new ConfigError(`unknown document format "${String(format)}"; known: auto, ${DOCUMENT_FORMATS.join(", ")}`);
