@@ -333,7 +333,7 @@ export class Engine implements PromptContext {
 		const sampling = resolveSampling(params);
 		const maxNewTokens = params.maxNewTokens ?? 256;
 		if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new ConfigError(`maxNewTokens must be an integer ≥ 0, got ${params.maxNewTokens}`);
-		const [ids] = this.encodePrompts([params.prompt], params);
+		const [ids] = this.encodePrompts([params.prompt], params, maxNewTokens);
 		// The stream generate() gives prompt 0, so a submitted prompt samples as it would alone.
 		const rng = sampling.temperature > 0 ? new SeededRng(params.seed ?? 0).fork("sequence/0") : undefined;
 		const onToken = params.onToken;
