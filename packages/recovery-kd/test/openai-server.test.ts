@@ -108,6 +108,6 @@ describe("startOpenAiCompatibleServer (tiny real Llama, official openai client)"
 		const long = "All human beings are born free and equal in dignity and rights. ".repeat(400);
 		const error = await client.chat.completions.create({ model: "tiny-llama-chat", messages: [{ role: "user", content: long }], max_tokens: 4 }).catch((e: unknown) => e);
 		expect(error).toBeInstanceOf(OpenAI.BadRequestError);
-		expect((error as InstanceType<typeof OpenAI.BadRequestError>).message).toMatch(/exceed the model's context of 2048 tokens/);
+		expect((error as InstanceType<typeof OpenAI.BadRequestError>).message).toMatch(/leaves no room for a new token in the model's context of 2048 tokens/);
 	});
 });

@@ -272,14 +272,22 @@ export class Engine implements PromptContext {
 		const ids = promptTokenIds(prompt, this, options);
 		if (ids.length === 0) throw new InputError("prompt is empty (no tokens)", { field });
 		if (context !== undefined && ids.length + reserve > context) {
-			throw new InputError(`prompt of ${ids.length} tokens and ${reserve} ${what} exceed the model's context of ${context} tokens (max_position_embeddings)`, { field });
+			throw new InputError(
+				what === "new tokens"
+					? `prompt of ${ids.length} tokens leaves no room for a new token in the model's context of ${context} tokens (max_position_embeddings)`
+					: `prompt of ${ids.length} tokens and ${reserve} ${what} exceed the model's context of ${context} tokens (max_position_embeddings)`,
+				{ field },
+			);
 		}
 		return ids;
 	}
 
-	/** Token ids of prompts, with the prompt index in errors. */
-	private encodePrompts(prompts: readonly PromptInput[], options: PromptOptions, maxNewTokens: number): number[][] {
-		return prompts.map((prompt, index) => this.promptIds(prompt, options, `prompts[${index}]`, maxNewTokens));
+	/**
+	 * Token ids of prompts, with the prompt index in errors; each must leave `reserve` tokens of the context free
+	 * (generation then stops at the context: fitContext).
+	 */
+	private encodePrompts(prompts: readonly PromptInput[], options: PromptOptions, reserve: number): number[][] {
+		return prompts.map((prompt, index) => this.promptIds(prompt, options, `prompts[${index}]`, reserve));
 	}
 
 	async generate(params: GenerateParams): Promise<GenerationResult[]> {
@@ -295,9 +303,9 @@ export class Engine implements PromptContext {
 		}
 		const limits = this.limits(params, maxNewTokens);
 		const root = sampling.temperature > 0 ? new SeededRng(params.seed ?? 0) : undefined;
-		const prompts = this.encodePrompts(params.prompts, params, maxNewTokens);
+		const prompts = this.encodePrompts(params.prompts, params, 1);
 		const sequences = prompts.map(
-			(ids, index) => new SequenceState(index, ids, this.tokenizer, limits, sampling, root?.fork(`sequence/${index}`), params.onToken),
+			(ids, index) => new SequenceState(index, ids, this.tokenizer, this.fitContext(limits, ids), sampling, root?.fork(`sequence/${index}`), params.onToken),
 		);
 		// Longest first, in batches of similar length: little padding, and the slowest batch starts early.
 		const order = sequences.map((_, index) => index).sort((a, b) => (prompts[b] as number[]).length - (prompts[a] as number[]).length || a - b);
@@ -308,6 +316,13 @@ export class Engine implements PromptContext {
 			else await decodeOnHost(this.decoder, this.info, batch, this.description.padTokenId);
 		}
 		return sequences.map((s) => ({ ...s.result, promptTokens: s.promptIds.length, executionProvider: this.executionProvider }));
+	}
+
+	/** Generation stops at the model's context (finish reason "length"), as transformers' max_length does. */
+	private fitContext(limits: SequenceLimits, promptIds: readonly number[]): SequenceLimits {
+		const context = this.description.contextLength;
+		if (context === undefined || promptIds.length + limits.maxNewTokens <= context) return limits;
+		return { ...limits, maxNewTokens: context - promptIds.length };
 	}
 
 	private limits(params: Pick<GenerateParams, "stopTokenIds" | "stopStrings" | "keepSpecialTokens" | "logprobs">, maxNewTokens: number): SequenceLimits {
@@ -333,11 +348,11 @@ export class Engine implements PromptContext {
 		const sampling = resolveSampling(params);
 		const maxNewTokens = params.maxNewTokens ?? 256;
 		if (!Number.isInteger(maxNewTokens) || maxNewTokens < 0) throw new ConfigError(`maxNewTokens must be an integer ≥ 0, got ${params.maxNewTokens}`);
-		const [ids] = this.encodePrompts([params.prompt], params, maxNewTokens);
+		const [ids] = this.encodePrompts([params.prompt], params, 1);
 		// The stream generate() gives prompt 0, so a submitted prompt samples as it would alone.
 		const rng = sampling.temperature > 0 ? new SeededRng(params.seed ?? 0).fork("sequence/0") : undefined;
 		const onToken = params.onToken;
-		const sequence = new SequenceState(0, ids as number[], this.tokenizer, this.limits(params, maxNewTokens), sampling, rng, onToken ? (_index, text) => onToken(text) : undefined);
+		const sequence = new SequenceState(0, ids as number[], this.tokenizer, this.fitContext(this.limits(params, maxNewTokens), ids as number[]), sampling, rng, onToken ? (_index, text) => onToken(text) : undefined);
 		this.batcher ??= new ContinuousBatcher(this.decoder, this.info, this.description.padTokenId, this.options.maxBatch ?? 16);
 		if (handle !== undefined) this.submitted.set(handle, sequence);
 		try {

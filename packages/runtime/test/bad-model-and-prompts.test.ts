@@ -112,7 +112,7 @@ describe("prompts over the context (max_position_embeddings 64)", () => {
 		expect(ids).toEqual(["a", "d"]);
 		const rejects = (await readFile(`${out}.rejects.jsonl`, "utf8")).trim().split("\n").map((line) => JSON.parse(line) as { line: number; reason: string });
 		expect(rejects.map((r) => r.line)).toEqual([2, 3]);
-		expect(rejects[0]?.reason).toMatch(/prompt of \d+ tokens and 4 new tokens exceed the model's context of 64 tokens/);
+		expect(rejects[0]?.reason).toMatch(/prompt of \d+ tokens leaves no room for a new token in the model's context of 64 tokens/);
 		expect(rejects[1]?.reason).toMatch(/prompt of 4097 characters cannot fit the model's context of 64 tokens/);
 		// A resume after the run counts the refused records: nothing is written twice.
 		const again = await cli(["generate", "--model", dir, "--input", input, "--out", out, "--no-chat-template", "--max-new-tokens", "4", "--on-bad-record", "skip", "--execution-provider", "cpu", "--quiet", "--resume"]);
@@ -126,12 +126,20 @@ describe("prompts over the context (max_position_embeddings 64)", () => {
 		expect(await readFile(partial, "utf8")).toBe(await readFile(out, "utf8"));
 	});
 
+	it("should stop generating at the context, finish reason length", async () => {
+		const run = await cli(["generate", "--model", dir, "--prompt", "Hello", "--no-chat-template", "--max-new-tokens", "1000", "--execution-provider", "cpu"]);
+		expect(run.code, run.stderr).toBe(0);
+		expect(run.stderr).toMatch(/\[(length|eos), \d+ tokens/);
+		const generated = Number(/\[(?:length|eos), (\d+) tokens/.exec(run.stderr)?.[1]);
+		expect(generated).toBeLessThan(64);
+	});
+
 	it("should stop on a prompt over the context by default, naming file:line, without a stack trace", async () => {
 		const input = join(work, "one-long.jsonl");
 		await writeFile(input, `${JSON.stringify({ prompt: "Hi" })}\n${JSON.stringify({ prompt: long })}\n`);
 		const run = await cli(["generate", "--model", dir, "--input", input, "--no-chat-template", "--max-new-tokens", "4", "--execution-provider", "cpu", "--quiet"]);
 		expect(run.code).toBe(2);
-		expect(run.stderr).toMatch(new RegExp(`${input.replace(/[.]/g, "\\.")}:2: prompt of \\d+ tokens and 4 new tokens exceed the model's context of 64 tokens`));
+		expect(run.stderr).toMatch(new RegExp(`${input.replace(/[.]/g, "\\.")}:2: prompt of \\d+ tokens leaves no room for a new token in the model's context of 64 tokens`));
 		expect(run.stderr).not.toMatch(NO_STACK);
 		const scored = join(work, "pairs.jsonl");
 		await writeFile(scored, `${JSON.stringify({ prompt: "Hi", response: long })}\n`);
