@@ -8,6 +8,7 @@ import { tcotCommands } from "@transllm/tcot";
 import { corpusCommands } from "@transllm/corpus";
 import { tokenizerCommands } from "@transllm/tokenizer";
 import { pipelineCommands } from "./pipeline/commands.js";
+import { trainCommands } from "@transllm/train";
 import { evalCommands } from "@transllm/eval";
 
 /**
@@ -27,5 +28,6 @@ export const commands: CommandTable = {
 	...runtimeCommands,
 	clo: { description: "CLO: cross-lingual preference pairs, their batch layout, and the CLO objective", subcommands: cloCommands },
 	...probeCommands,
+	train: { description: "Training hand-off: LLaMA-Factory YAMLs and a TRL script for every TransLLM stage (+ CLO, PROM), the merge, and the vocabulary check", subcommands: trainCommands },
 	eval: { description: "Evaluation: benchmark answers, judged win rates, safety, forgetting, language fidelity, BLEU/chrF++, HTML report (TransLLM Sec. 3–4)", subcommands: evalCommands },
 };
