@@ -219,7 +219,7 @@ export async function writeTrainingPlan(options: TrainingPlanOptions): Promise<T
 			params.lora = { ...lora, target: CLO_OBJECTIVE.target, fullyTrained: [] };
 			await copyFile(cloRecipe("clo_trainer.py"), join(dir, "clo_trainer.py"));
 			await copyFile(cloRecipe("train_clo.py"), join(dir, "train_clo.py"));
-			await write(clo, "clo.yaml", cloConfig({ ...params, beta: options.clo.beta, lambda: options.clo.lambda }), "train", header("CLO option on the merged TransLLM model: run with train_clo.py (exact loss), not llamafactory-cli train"), `(cd ${JSON.stringify(dir)} && python train_clo.py)`);
+			await write(clo, "clo.yaml", cloConfig({ ...params, beta: options.clo.beta, lambda: options.clo.lambda }), "train", header("CLO option on the merged TransLLM model: run with train_clo.py (exact loss), not llamafactory-cli train"), `python ${JSON.stringify(join(dir, "train_clo.py"))}`);
 			await write(byName("clo_merge"), "clo_merge.yaml", mergeConfig({ model: merged.llamafactory, adapter: clo.outputDir.llamafactory, template: options.template, exportDir: byName("clo_merge").outputDir.llamafactory }), "export", header("Merge the CLO adapter"), "llamafactory-cli export");
 		}
 		if (options.prom && promSettings && promSettings.lambda === 0) {
