@@ -61,6 +61,7 @@ export const quickStartInputs: Record<string, (dir: string, cache: string) => Pr
 	},
 	tcot: async () => {},
 	eval: async () => {},
+	train: async () => {},
 	runtime: async (dir, cache) => putModel(dir, "out", cache),
 	"recovery-kd": async (dir, cache) => {
 		await putModel(dir, "llama-2-7b-chat-onnx", cache, { stopEarly: true });
