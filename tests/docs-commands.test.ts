@@ -3,24 +3,15 @@ import { readFileSync, readdirSync } from "node:fs";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { runCli } from "@transllm/core";
 import type { CliCommand, CliGroup, CommandTable } from "@transllm/core";
 import { commands } from "transllm";
 import { describe, expect, it } from "vitest";
 import { buildLlamaFixture } from "../packages/runtime/src/fixture/index.js";
+import { transllm } from "./helpers/run-transllm.js";
 
 // Issue 16 point 10: what the docs tell a user to type works from a clone.
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-
-async function transllm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-	let stdout = "";
-	let stderr = "";
-	const sink = (append: (text: string) => void) => new Writable({ write: (chunk, _encoding, done) => (append(String(chunk)), done()) });
-	const code = await runCli("transllm", commands, args, { context: { stdout: sink((t) => (stdout += t)), stderr: sink((t) => (stderr += t)) } });
-	return { code, stdout, stderr };
-}
 
 describe("the documented commands", () => {
 	it("puts transllm on the PATH of a clone: pnpm exec transllm / npx transllm run the built CLI", () => {

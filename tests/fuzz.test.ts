@@ -1,12 +1,11 @@
 import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { CHAT_CONTROL_TOKENS, MAX_JSON_DEPTH, RejectsWriter, emptyReadStats, findSpecialToken, listLanguages, readJsonl, runCli } from "@transllm/core";
+import { CHAT_CONTROL_TOKENS, MAX_JSON_DEPTH, RejectsWriter, emptyReadStats, findSpecialToken, listLanguages, readJsonl } from "@transllm/core";
 import { tcotSpecialTokens } from "@transllm/tcot";
 import fc from "fast-check";
-import { commands } from "transllm";
 import { beforeAll, describe, expect, it } from "vitest";
+import { transllm } from "./helpers/run-transllm.js";
 
 // The hardening contract of issue 16, checked by a fuzzer: random and adversarial records (invalid UTF-8 at any
 // position, huge fields, deep JSON, special tokens, empty strings, NUL bytes) fed to every reader and to CLI entry
@@ -21,14 +20,6 @@ beforeAll(async () => {
 	dir = await mkdtemp(join(tmpdir(), "transllm-fuzz-"));
 });
 const fresh = (name: string): string => join(dir, `${counter++}-${name}`);
-
-async function transllm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-	let stdout = "";
-	let stderr = "";
-	const sink = (append: (text: string) => void) => new Writable({ write: (chunk, _encoding, done) => (append(String(chunk)), done()) });
-	const code = await runCli("transllm", commands, args, { context: { stdout: sink((t) => (stdout += t)), stderr: sink((t) => (stderr += t)) } });
-	return { code, stdout, stderr };
-}
 
 /** What training-data readers refuse by default (the core special-token policy). */
 const GUARDED = [...CHAT_CONTROL_TOKENS, ...tcotSpecialTokens(listLanguages().map((language) => language.code))];

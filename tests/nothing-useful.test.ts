@@ -1,25 +1,15 @@
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { runCli } from "@transllm/core";
-import { commands } from "transllm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readLexicon } from "../packages/prom-probe/src/lexicon.js";
 import { buildLlamaFixture } from "../packages/runtime/src/fixture/index.js";
+import { transllm } from "./helpers/run-transllm.js";
 
 // Issue 16 point 5: a run that produces nothing useful fails (non-zero, a message saying why), never exit 0.
 const DATA = fileURLToPath(new URL("../examples/quickstart/data/", import.meta.url));
 let dir: string;
-
-async function transllm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-	let stdout = "";
-	let stderr = "";
-	const sink = (append: (text: string) => void) => new Writable({ write: (chunk, _encoding, done) => (append(String(chunk)), done()) });
-	const code = await runCli("transllm", commands, args, { context: { stdout: sink((t) => (stdout += t)), stderr: sink((t) => (stderr += t)) } });
-	return { code, stdout, stderr };
-}
 
 beforeAll(async () => {
 	dir = await mkdtemp(join(tmpdir(), "nothing-useful-"));

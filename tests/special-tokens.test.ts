@@ -1,23 +1,13 @@
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { runCli } from "@transllm/core";
-import { commands } from "transllm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { udhrLines } from "../packages/tokenizer/src/regression-corpus.js";
 import { llama2ModelOnlyDir } from "../packages/tokenizer/test/fixtures.js";
+import { transllm } from "./helpers/run-transllm.js";
 
 // Issue 16 point 4: one special-token policy (@transllm/core, error | escape | allow; error for training data).
 let dir: string;
-async function transllm(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-	let stdout = "";
-	let stderr = "";
-	const sink = (append: (text: string) => void) => new Writable({ write: (chunk, _encoding, done) => (append(String(chunk)), done()) });
-	const code = await runCli("transllm", commands, args, { context: { stdout: sink((t) => (stdout += t)), stderr: sink((t) => (stderr += t)) } });
-	return { code, stdout, stderr };
-}
-
 beforeAll(async () => {
 	dir = await mkdtemp(join(tmpdir(), "special-tokens-"));
 });
