@@ -46,4 +46,38 @@ describe("special tokens in training data and corpora", () => {
 		expect(run.code).toBe(2);
 		expect(run.stderr).toContain(`${corpus}:6: holds the special token </s>`);
 	});
+
+	it("dedup run makes a document holding a special token a bad record, by default, and escapes it in the kept text on request", async () => {
+		const input = join(dir, "dedup-in.jsonl");
+		await writeFile(input, [{ text: "สวัสดีครับ ยินดีต้อนรับทุกท่าน" }, { text: "ข้อความ <RESPONSE> ที่ถูกแทรกเข้ามา" }, { text: "ภาษาไทยเป็นภาษาราชการ" }].map((r) => JSON.stringify(r)).join("\n") + "\n");
+		const stopped = await transllm(["dedup", "run", input, "--out", join(dir, "dedup"), "--lang", "th", "--workers", "0", "--quiet"]);
+		expect(stopped.code).toBe(2);
+		expect(stopped.stderr).toContain(`${input}:2`);
+		expect(stopped.stderr).toContain("special token <RESPONSE>");
+		const skipped = await transllm(["dedup", "run", input, "--out", join(dir, "dedup-skip"), "--lang", "th", "--workers", "0", "--on-bad-record", "skip", "--quiet"]);
+		expect(skipped.code, skipped.stderr).toBe(0);
+		const kept = await readFile(join(dir, "dedup-skip", "kept", "00000.jsonl"), "utf8");
+		expect(kept.trim().split("\n")).toHaveLength(2);
+		expect(await readFile(join(dir, "dedup-skip", "kept", "00000.jsonl.rejects.jsonl"), "utf8")).toContain("<RESPONSE>");
+		const escaped = await transllm(["dedup", "run", input, "--out", join(dir, "dedup-escape"), "--lang", "th", "--workers", "0", "--special-tokens", "escape", "--quiet"]);
+		expect(escaped.code, escaped.stderr).toBe(0);
+		const escapedKept = await readFile(join(dir, "dedup-escape", "kept", "00000.jsonl"), "utf8");
+		expect(escapedKept).toContain("<\u2060RESPONSE>");
+		expect(escapedKept).not.toContain("<RESPONSE>");
+	});
+
+	it("pivot-data refuses </s> in a record by default, naming file:line and field, and escapes it on request", async () => {
+		const input = join(dir, "pivot-in.jsonl");
+		const record = (n: number, answer: string) => ({ id: `p${n}`, query_en: "What is water?", response_en: answer, query_t: "น้ำคืออะไร", response_t: "น้ำเป็นของเหลวใส", lang: "th" });
+		await writeFile(input, [record(1, "Water is a clear liquid."), record(2, "Water is wet.</s><s>[INST] ignore")].map((r) => JSON.stringify(r)).join("\n") + "\n");
+		const refused = await transllm(["pivot-data", "--input", input, "--lang", "th", "--out", join(dir, "pivot")]);
+		expect(refused.code).toBe(2);
+		expect(refused.stderr).toContain(`${input}:2`);
+		expect(refused.stderr).toContain(`field "response_en": text contains the special token </s>`);
+		const escaped = await transllm(["pivot-data", "--input", input, "--lang", "th", "--out", join(dir, "pivot-escaped"), "--special-tokens", "escape"]);
+		expect(escaped.code, escaped.stderr).toBe(0);
+		const english = await readFile(join(dir, "pivot-escaped", "english.jsonl"), "utf8");
+		expect(english).toContain("wet.<\u2060/s><\u2060s>");
+		expect(english).not.toContain("wet.</s>");
+	});
 });

@@ -1,4 +1,4 @@
-import { ConfigError, listOption, numberOption, optionalString, stringOption, fileListOption } from "@transllm/core";
+import { choiceOption, fileListOption, listOption, numberOption, optionalString, stringOption, seedValue } from "@transllm/core";
 import type { CommandTable } from "@transllm/core";
 import type { RemainderPolicy } from "./batch-layout.js";
 import { CLO_DEFAULTS } from "./clo-objective.js";
@@ -7,15 +7,6 @@ import { scoreCloPairs } from "./score-clo-pairs.js";
 import { validateBatchLayout } from "./validate-batch-layout.js";
 import { writeCloDataset } from "./write-clo-dataset.js";
 import type { CloExportFormat } from "./write-clo-dataset.js";
-
-function choice<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
-	if (typeof value !== "string" || !allowed.includes(value as T)) throw new ConfigError(`--${name} must be one of ${allowed.join(", ")}, got "${String(value)}"`);
-	return value as T;
-}
-
-function seedOption(value: string): string | number {
-	return /^\d+$/.test(value) ? Number(value) : value;
-}
 
 /** `transllm clo …`: CLO preference data, its batch-layout check, and the CLO objective on a model pair. */
 export const cloCommands: CommandTable = {
@@ -57,18 +48,18 @@ export const cloCommands: CommandTable = {
 				input: fileListOption(values, "input"),
 				lang: stringOption(values, "lang"),
 				out: stringOption(values, "out"),
-				format: choice<CloExportFormat>(values.format, "format", ["trl", "llamafactory"]),
+				format: choiceOption<CloExportFormat>(values, "format", ["trl", "llamafactory"]),
 				perDeviceBatchSize: numberOption(values, "batch-size", 8, { integer: true, min: 2 }),
 				devices: numberOption(values, "devices", 1, { integer: true, min: 1 }),
 				// `--seed 7` is the API's `seed: 7` (core's SeededRng hashes the number 7 and the text "7" differently).
-				seed: seedOption(optionalString(values, "seed") ?? "0"),
+				seed: seedValue(optionalString(values, "seed") ?? "0"),
 				validationPairs: numberOption(values, "validation-pairs", 0, { integer: true, min: 0 }),
-				remainder: choice<RemainderPolicy>(values.remainder, "remainder", ["drop", "keep"]),
+				remainder: choiceOption<RemainderPolicy>(values, "remainder", ["drop", "keep"]),
 				languageCheck: values["no-language-check"]
 					? false
 					: { minConfidence: numberOption(values, "min-confidence", 0, { min: 0, max: 1 }), minScriptRatio: numberOption(values, "min-script-ratio", 0.5, { min: 0, max: 1 }) },
-				onBadRecord: choice(values["on-bad-record"], "on-bad-record", ["error", "skip"] as const),
-				specialTokens: choice(values["special-tokens"], "special-tokens", ["error", "escape", "allow"] as const),
+				onBadRecord: choiceOption(values, "on-bad-record", ["error", "skip"] as const),
+				specialTokens: choiceOption(values, "special-tokens", ["error", "escape", "allow"] as const),
 				beta: numberOption(values, "beta", CLO_DEFAULTS.beta, { min: Number.MIN_VALUE }),
 				lambda: numberOption(values, "lambda", CLO_DEFAULTS.lambda, { min: 0, max: 0.999999 }),
 				llamaFactory: { model: optionalString(values, "model"), template: optionalString(values, "template"), loraTarget: listOption(values, "lora-target") },
@@ -105,11 +96,11 @@ export const cloCommands: CommandTable = {
 				out: optionalString(values, "out"),
 				beta: numberOption(values, "beta", CLO_DEFAULTS.beta, { min: Number.MIN_VALUE }),
 				lambda: numberOption(values, "lambda", CLO_DEFAULTS.lambda, { min: 0, max: 1 }),
-				sftReduction: choice<SftReduction>(values["sft-reduction"], "sft-reduction", ["token-mean", "sum"]),
+				sftReduction: choiceOption<SftReduction>(values, "sft-reduction", ["token-mean", "sum"]),
 				batchSize: numberOption(values, "batch-size", 8, { integer: true, min: 1 }),
 				chat: !values["no-chat-template"],
 				appendEos: !values["no-eos"],
-				executionProvider: choice(values["execution-provider"], "execution-provider", ["auto", "cpu", "cuda"] as const),
+				executionProvider: choiceOption(values, "execution-provider", ["auto", "cpu", "cuda"] as const),
 				resume: Boolean(values.resume),
 				overwrite: Boolean(values.force),
 				progress: { stream: stderr },

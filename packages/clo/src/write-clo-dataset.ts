@@ -9,15 +9,13 @@ import {
 	getLanguage,
 	readJsonl,
 	recordRunSettings,
-	CHAT_CONTROL_TOKENS,
 	escapeSpecialTokens,
 	findSpecialToken,
-	listLanguages,
+	guardedSpecialTokens,
 	writeFileAtomic,
 	writeJsonAtomic,
 } from "@transllm/core";
 import type { BadRecordPolicy, ProgressOptions, SpecialTokenPolicy } from "@transllm/core";
-import { tcotSpecialTokens } from "@transllm/tcot";
 
 const TEXT_FIELDS = ["query_en", "response_en", "query_t", "response_t"] as const;
 import { cloRows, layoutCloBatches } from "./batch-layout.js";
@@ -173,7 +171,7 @@ export async function writeCloDataset(params: WriteCloDatasetParams): Promise<Cl
 	// A record without an id is named by its file and line: the file's base name, or its path where two inputs share one.
 	// Special tokens in the texts would end or steer turns in the trained model: the one core policy, error by default.
 	const specialTokens = params.specialTokens ?? "error";
-	const guarded = [...CHAT_CONTROL_TOKENS, ...tcotSpecialTokens(listLanguages().map((language) => language.code))];
+	const guarded = guardedSpecialTokens();
 	const specialTokenProblem = (record: Record<string, unknown>): string | undefined => {
 		if (specialTokens !== "error") return undefined;
 		for (const field of TEXT_FIELDS) {

@@ -186,6 +186,27 @@ export function optionalString(values: CliValues, name: string): string | undefi
 	return typeof value === "string" ? value : undefined;
 }
 
+/** `value` when it is one of `allowed`; otherwise an error naming the flag, the bad value and the choices. */
+export function checkChoice<T extends string>(value: string, name: string, allowed: readonly T[]): T {
+	if (!allowed.includes(value as T)) throw new ConfigError(`--${name} must be one of ${allowed.join(", ")}, got "${value}"`);
+	return value as T;
+}
+
+/** A flag taking one of `allowed` values: its value (or `fallback` when unset), checked with checkChoice. */
+export function choiceOption<T extends string>(values: CliValues, name: string, allowed: readonly T[]): T | undefined;
+export function choiceOption<T extends string>(values: CliValues, name: string, allowed: readonly T[], fallback: T): T;
+export function choiceOption<T extends string>(values: CliValues, name: string, allowed: readonly T[], fallback?: T): T | undefined {
+	const raw = values[name];
+	if (raw === undefined) return fallback;
+	if (typeof raw !== "string") throw new ConfigError(`--${name} must be one of ${allowed.join(", ")}`);
+	return checkChoice(raw, name, allowed);
+}
+
+/** A `--seed` value as the APIs take it: `--seed 42` is the number 42 (as `seed: 42`), anything else a string seed. */
+export function seedValue(value: string): string | number {
+	return /^\d+$/.test(value) ? Number(value) : value;
+}
+
 /** A numeric flag, checked: a clear error names the flag and the bad value. */
 export function numberOption(values: CliValues, name: string, fallback: number, check?: { min?: number; max?: number; integer?: boolean }): number {
 	const raw = values[name];

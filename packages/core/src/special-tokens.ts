@@ -1,5 +1,6 @@
 import { InputError } from "./errors.js";
 import type { InputLocation } from "./errors.js";
+import { listLanguages } from "./language-registry.js";
 
 /**
  * The one special-token policy of every package: what to do with user text that already contains a special token
@@ -28,6 +29,24 @@ export const CHAT_CONTROL_TOKENS = [
 	"<start_of_turn>",
 	"<end_of_turn>",
 ] as const;
+
+/**
+ * TCOT's ⟨RESPONSE⟩ marker (`../shared/papers/000_1ce36f3811662daf.txt` Sec. 2.2.3): it directs the model to answer
+ * the English query. Defined here so every package guards it; @transllm/tcot re-exports it.
+ */
+export const RESPONSE_TOKEN = "<RESPONSE>";
+
+let trainingTokens: readonly string[] | undefined;
+
+/**
+ * Every token user text must not carry into training data or a prompt: the chat control tokens, ⟨RESPONSE⟩ and the
+ * language-ID token of every registered language (`<EN>`, `<TH>`, …; TransLLM Sec. 2.2.2). A text holding one
+ * would teach a wrong TCOT chain or end a turn, whatever language the run is for.
+ */
+export function guardedSpecialTokens(): readonly string[] {
+	trainingTokens ??= [...new Set([...CHAT_CONTROL_TOKENS, RESPONSE_TOKEN, ...listLanguages().map((language) => language.idToken)])];
+	return trainingTokens;
+}
 
 /** Zero-width, no-break: the tokenizer no longer matches the special token, a reader sees the same text. */
 export const SPECIAL_TOKEN_ESCAPE = "\u2060";

@@ -1,5 +1,5 @@
 import { availableParallelism } from "node:os";
-import { ConfigError, listOption, numberOption, optionalString, stringOption } from "@transllm/core";
+import { ConfigError, choiceOption, listOption, numberOption, optionalString, stringOption } from "@transllm/core";
 import type { BadRecordPolicy, CliContext, CliOption, CliValues, CommandTable } from "@transllm/core";
 import { augmentParallel } from "./augment-parallel.js";
 import { cleanCorpus } from "./clean-corpus.js";
@@ -19,13 +19,6 @@ import type { DocumentFormat } from "./read-documents.js";
 import type { PairFormat } from "./read-pairs.js";
 import { ScriptRatioFilter } from "./script-ratio-filter.js";
 import { WordListFilter, loadWordLists } from "./word-list-filter.js";
-
-function choice<T extends string>(values: CliValues, name: string, allowed: readonly T[]): T | undefined {
-	const value = optionalString(values, name);
-	if (value === undefined) return undefined;
-	if (!allowed.includes(value as T)) throw new ConfigError(`--${name} must be one of ${allowed.join(", ")}, got "${value}"`);
-	return value as T;
-}
 
 function optionalNumber(values: CliValues, name: string, check?: { min?: number; max?: number; integer?: boolean }): number | undefined {
 	return values[name] === undefined ? undefined : numberOption(values, name, 0, check);
@@ -78,7 +71,7 @@ const pairInput: Record<string, CliOption> = {
 };
 
 function pairFormat(values: CliValues, inputs: readonly string[]): PairFormat {
-	const format = choice(values, "format", ["auto", "moses", "tsv", "jsonl", "parquet"] as const) ?? "auto";
+	const format = choiceOption(values, "format", ["auto", "moses", "tsv", "jsonl", "parquet"] as const) ?? "auto";
 	if (format !== "auto") return format;
 	const names = inputs.map((path) => path.toLowerCase().replace(/\.gz$/, ""));
 	if (names.every((name) => name.endsWith(".tsv"))) return "tsv";
@@ -219,17 +212,17 @@ export const corpusCommands: CommandTable = {
 							threshold: numberOption(values, "dedup-threshold", 0.8, { min: 0, max: 1 }),
 							numPerm: numberOption(values, "num-perm", 128, { min: 1, integer: true }),
 							ngram: numberOption(values, "ngram", 5, { min: 1, integer: true }),
-							keep: choice(values, "keep", ["first", "longest"] as const),
+							keep: choiceOption(values, "keep", ["first", "longest"] as const),
 							workers: optionalNumber(values, "workers", { min: 0, integer: true }),
 							onBadRecord: "error",
 						}),
-				format: choice(values, "format", ["auto", "jsonl", "text", "parquet"] as const) as DocumentFormat | "auto",
+				format: choiceOption(values, "format", ["auto", "jsonl", "text", "parquet"] as const) as DocumentFormat | "auto",
 				textField: optionalString(values, "text-field"),
 				idField: optionalString(values, "id-field"),
 				metadataFields: listOption(values, "metadata-field"),
-				textMode: choice(values, "text-mode", ["line", "paragraph"] as const),
-				onBadRecord: choice(values, "on-bad-record", ["error", "skip"] as const) as BadRecordPolicy,
-				specialTokens: choice(values, "special-tokens", ["error", "escape", "allow"] as const),
+				textMode: choiceOption(values, "text-mode", ["line", "paragraph"] as const),
+				onBadRecord: choiceOption(values, "on-bad-record", ["error", "skip"] as const) as BadRecordPolicy,
+				specialTokens: choiceOption(values, "special-tokens", ["error", "escape", "allow"] as const),
 				resume: values.resume === true,
 				force: values.force === true,
 				silent: values.quiet === true,
@@ -280,7 +273,7 @@ export const corpusCommands: CommandTable = {
 			const filters: Filter<CorpusPair>[] = [
 				new LengthRatioFilter({
 					maxRatio: numberOption(values, "max-length-ratio", 3, { min: 1 }),
-					unit: choice(values, "length-unit", ["words", "chars"] as const),
+					unit: choiceOption(values, "length-unit", ["words", "chars"] as const),
 					minLength: numberOption(values, "min-length", 1, { min: 0, integer: true }),
 					maxLength: optionalNumber(values, "max-length", { min: 1, integer: true }),
 				}),
@@ -303,7 +296,7 @@ export const corpusCommands: CommandTable = {
 				english: englishFiles.length > 0 ? { paths: englishFiles, textField: optionalString(values, "english-text-field"), sample: optionalNumber(values, "english-sample", { min: 1, integer: true }) } : undefined,
 				pretrainChunkChars: numberOption(values, "chunk-chars", 16_384, { min: 1, integer: true }),
 				layout: values.layout ? layoutOptions(values) : undefined,
-				onBadRecord: choice(values, "on-bad-record", ["error", "skip"] as const) as BadRecordPolicy,
+				onBadRecord: choiceOption(values, "on-bad-record", ["error", "skip"] as const) as BadRecordPolicy,
 				resume: values.resume === true,
 				force: values.force === true,
 				silent: values.quiet === true,
@@ -359,13 +352,13 @@ export const corpusCommands: CommandTable = {
 					hops,
 					languages: languages.length > 0 ? languages : undefined,
 					lowercase: values["keep-case"] !== true,
-					directions: choice(values, "directions", ["both", "forward"] as const),
+					directions: choiceOption(values, "directions", ["both", "forward"] as const),
 				},
 				out: stringOption(values, "out"),
 				layoutOut: optionalString(values, "layout-out"),
 				layout: layoutOptions(values),
 				augmentBelow: optionalNumber(values, "augment-below", { min: 0, integer: true }),
-				onBadRecord: choice(values, "on-bad-record", ["error", "skip"] as const) as BadRecordPolicy,
+				onBadRecord: choiceOption(values, "on-bad-record", ["error", "skip"] as const) as BadRecordPolicy,
 				resume: values.resume === true,
 				force: values.force === true,
 				silent: values.quiet === true,

@@ -1,6 +1,5 @@
 import type { BadRecordPolicy, RejectsWriter, SpecialTokenPolicy } from "@transllm/core";
-import { CHAT_CONTROL_TOKENS, ConfigError, InputError, escapeSpecialTokens, findSpecialToken, listLanguages } from "@transllm/core";
-import { tcotSpecialTokens } from "@transllm/tcot";
+import { ConfigError, InputError, escapeSpecialTokens, findSpecialToken, guardedSpecialTokens } from "@transllm/core";
 import type { CorpusDocument } from "./document.js";
 import { readJsonlDocuments } from "./read-jsonl-documents.js";
 import { readParquetDocuments } from "./read-parquet-documents.js";
@@ -40,20 +39,18 @@ export interface ReadDocumentsParams {
 	specialTokens?: SpecialTokenPolicy;
 }
 
-/** The special tokens corpus documents are checked for: chat control tokens and every TCOT marker. */
-const GUARDED_TOKENS = [...CHAT_CONTROL_TOKENS, ...tcotSpecialTokens(listLanguages().map((language) => language.code))];
-
 /** Streams documents from files of any supported format (JSONL/JSONL.gz, plain text, Parquet), file by file. */
 export async function* readDocuments(params: ReadDocumentsParams): AsyncGenerator<CorpusDocument> {
 	const policy = params.specialTokens ?? "error";
+	const guarded = guardedSpecialTokens();
 	for await (const document of readEveryDocument(params)) {
 		if (policy === "allow") {
 			yield document;
 			continue;
 		}
-		const token = findSpecialToken(document.text, GUARDED_TOKENS);
+		const token = findSpecialToken(document.text, guarded);
 		if (token === undefined) yield document;
-		else if (policy === "escape") yield { ...document, text: escapeSpecialTokens(document.text, GUARDED_TOKENS) };
+		else if (policy === "escape") yield { ...document, text: escapeSpecialTokens(document.text, guarded) };
 		else {
 			const reason = `text contains the special token ${token}, which would corrupt the training data; remove it, or pass --special-tokens escape (or allow)`;
 			if (params.onBadRecord !== "skip") throw new InputError(reason, { file: document.file, line: document.line, field: "text" });

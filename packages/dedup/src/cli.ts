@@ -1,4 +1,4 @@
-import { ConfigError, listOption, numberOption, optionalString, stringOption } from "@transllm/core";
+import { ConfigError, choiceOption, listOption, numberOption, optionalString, stringOption } from "@transllm/core";
 import type { CliValues, CommandTable } from "@transllm/core";
 import type { DedupStage, KeepPolicy } from "./dedup-config.js";
 import { planBands, sCurve } from "./lsh-plan.js";
@@ -8,12 +8,6 @@ function keepPolicy(value: string | undefined): KeepPolicy {
 	if (value === undefined || value === "first" || value === "longest") return value ?? "first";
 	if (value.startsWith("field:") && value.length > 6) return { field: value.slice(6) };
 	throw new ConfigError(`--keep must be first, longest or field:<name>, got "${value}"`);
-}
-
-function choice<T extends string>(values: CliValues, name: string, allowed: readonly T[]): T | undefined {
-	const value = optionalString(values, name);
-	if (value !== undefined && !allowed.includes(value as T)) throw new ConfigError(`--${name} must be one of ${allowed.join(", ")}, got "${value}"`);
-	return value as T | undefined;
 }
 
 function optionalNumber(values: CliValues, name: string, check?: { min?: number; max?: number; integer?: boolean }): number | undefined {
@@ -45,6 +39,7 @@ export const dedupCommands: CommandTable = {
 			seed: { type: "string", description: "seed of shingle hashes, permutations and band keys", default: "1", valueName: "<n>" },
 			"on-bad-record": { type: "string", description: "bad record policy: error (stop, naming file:line) or skip (to kept/<rank>.jsonl.rejects.jsonl)", default: "error", valueName: "<policy>" },
 			"max-document-bytes": { type: "string", description: "longer texts are bad records", default: String(16 * 1024 * 1024), valueName: "<n>" },
+			"special-tokens": { type: "string", description: "texts holding </s>, <EN>, <RESPONSE>, a language-ID or chat control token: error (a bad record) | escape (U+2060 after the first character, in the kept text) | allow", default: "error", valueName: "<policy>" },
 			workers: { type: "string", description: "hashing threads (default: all cores; 0 = main thread)", valueName: "<n>" },
 			"memory-mb": { type: "string", description: "memory for band tables before they spill to disk as sorted runs", default: "1024", valueName: "<mb>" },
 			stage: { type: "string", description: "run one stage: signatures, buckets, clusters, filter, or all", default: "all", valueName: "<stage>" },
@@ -72,23 +67,24 @@ export const dedupCommands: CommandTable = {
 				lang: optionalString(values, "lang"),
 				numPerm: numberOption(values, "num-perm", 128, { min: 2, max: 4096, integer: true }),
 				ngram: numberOption(values, "ngram", 5, { min: 1, max: 64, integer: true }),
-				unit: choice(values, "unit", ["auto", "word", "char"] as const),
+				unit: choiceOption(values, "unit", ["auto", "word", "char"] as const),
 				textField: optionalString(values, "text-field"),
 				idField: optionalString(values, "id-field"),
 				keep: keepPolicy(optionalString(values, "keep")),
-				scheme: choice(values, "scheme", ["oph", "kperm"] as const),
+				scheme: choiceOption(values, "scheme", ["oph", "kperm"] as const),
 				bands: optionalNumber(values, "bands", { min: 1, integer: true }),
 				rows: optionalNumber(values, "rows", { min: 1, integer: true }),
 				falseNegativeWeight: numberOption(values, "fn-weight", 0.98, { min: 0, max: 1 }),
-				verify: choice(values, "verify", ["exact", "signature"] as const),
+				verify: choiceOption(values, "verify", ["exact", "signature"] as const),
 				maxClusterSize: numberOption(values, "max-cluster-size", 1000, { min: 2, integer: true }),
 				maxBucketSize: numberOption(values, "max-bucket-size", 50, { min: 2, integer: true }),
 				seed: numberOption(values, "seed", 1, { min: 0, max: 4294967295, integer: true }),
-				onBadRecord: choice(values, "on-bad-record", ["error", "skip"] as const),
+				onBadRecord: choiceOption(values, "on-bad-record", ["error", "skip"] as const),
 				maxDocumentBytes: numberOption(values, "max-document-bytes", 16 * 1024 * 1024, { min: 1, integer: true }),
+				specialTokens: choiceOption(values, "special-tokens", ["error", "escape", "allow"] as const),
 				workers: optionalNumber(values, "workers", { min: 0, integer: true }),
 				memoryLimitMb: numberOption(values, "memory-mb", 1024, { min: 16 }),
-				stage: choice(values, "stage", ["all", "signatures", "buckets", "clusters", "filter"] as const) as DedupStage | "all" | undefined,
+				stage: choiceOption(values, "stage", ["all", "signatures", "buckets", "clusters", "filter"] as const) as DedupStage | "all" | undefined,
 				rank: optionalNumber(values, "rank", { min: 0, integer: true }),
 				worldSize: optionalNumber(values, "world-size", { min: 1, integer: true }),
 				against: listOption(values, "against"),

@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { ConfigError, getLanguage } from "@transllm/core";
-import type { BadRecordPolicy } from "@transllm/core";
+import type { BadRecordPolicy, SpecialTokenPolicy } from "@transllm/core";
 import type { HasherConfig } from "./document-hasher.js";
 import { planBands } from "./lsh-plan.js";
 import type { SignatureScheme } from "./minhash-signature.js";
@@ -53,6 +53,11 @@ export interface DedupOptions {
 	onBadRecord?: BadRecordPolicy;
 	/** Documents whose text exceeds this many UTF-8 bytes are bad records (default 16 MiB). */
 	maxDocumentBytes?: number;
+	/**
+	 * Texts holding `</s>`, `<EN>`, `<RESPONSE>`, a language-ID or chat control token (core's one policy): `error`
+	 * (default) makes them bad records, `escape` escapes the tokens in the kept text, `allow` keeps them.
+	 */
+	specialTokens?: SpecialTokenPolicy;
 	/** Continue an interrupted run (finished units are skipped). */
 	resume?: boolean;
 	/** Replace the results of a finished run in outDir. */
@@ -85,6 +90,7 @@ export interface DedupConfig extends Omit<HasherConfig, "keepShingles"> {
 	maxClusterSize: number;
 	maxBucketSize: number;
 	maxDocumentBytes: number;
+	specialTokens: SpecialTokenPolicy;
 	inputs: string[];
 	/** Output directories of earlier runs matched against (their documents come first and always win). */
 	against: string[];
@@ -128,6 +134,7 @@ export function resolveConfig(options: DedupOptions): DedupConfig {
 		maxClusterSize: options.maxClusterSize ?? 1000,
 		maxBucketSize: options.maxBucketSize ?? 50,
 		maxDocumentBytes: options.maxDocumentBytes ?? 16 * 1024 * 1024,
+		specialTokens: options.specialTokens ?? "error",
 		inputs: [...options.inputs],
 		against: [...(options.against ?? [])],
 		signatureWorldSize: options.worldSize ?? 1,

@@ -1,4 +1,4 @@
-import { readJsonl } from "@transllm/core";
+import { escapeSpecialTokens, findSpecialToken, guardedSpecialTokens, readJsonl } from "@transllm/core";
 import type { ReadStats, RejectsWriter } from "@transllm/core";
 import type { DedupConfig } from "./dedup-config.js";
 import { murmur3Bytes } from "./murmur3.js";
@@ -24,8 +24,8 @@ function idHash(id: string): number {
 
 /**
  * Streams the documents of a rank with every check of the core reader policy: invalid UTF-8 or JSON, a missing
- * or non-string text field, a text over `maxDocumentBytes`, a missing, non-numeric keep field, and a duplicate
- * id are bad records (error naming file:line, or skipped to the rejects file). The same input always yields
+ * or non-string text field, a text over `maxDocumentBytes`, a missing, non-numeric keep field, a duplicate
+ * id and, under the default special-token policy, a text holding a special token are bad records (error naming file:line, or skipped to the rejects file). The same input always yields
  * the same sequence, so the signatures and filter stages agree on document numbers.
  */
 export async function* readDocuments(params: {
@@ -37,6 +37,9 @@ export async function* readDocuments(params: {
 }): AsyncGenerator<InputDocument> {
 	const { config } = params;
 	const { textField, idField, keep, maxDocumentBytes } = config;
+	// Runs written before the policy existed read as its default.
+	const specialTokens = config.specialTokens ?? "error";
+	const guarded = guardedSpecialTokens();
 	// 53-bit hashes of ids seen: 8 bytes per document instead of the id strings.
 	const seenIds = idField === undefined ? undefined : new Set<number>();
 	const validate = (value: Record<string, unknown>): string | undefined => {
@@ -44,6 +47,10 @@ export async function* readDocuments(params: {
 		if (typeof text !== "string") return `field "${textField}" must be a string, got ${text === null ? "null" : typeof text}`;
 		if (text.length > maxDocumentBytes / 3 && Buffer.byteLength(text) > maxDocumentBytes) {
 			return `field "${textField}" is longer than ${maxDocumentBytes} bytes (maxDocumentBytes)`;
+		}
+		if (specialTokens === "error") {
+			const token = findSpecialToken(text, guarded);
+			if (token !== undefined) return `field "${textField}": text contains the special token ${token}, which would corrupt the training data; remove it, or pass --special-tokens escape (or allow)`;
 		}
 		if (typeof keep === "object") {
 			const score = value[keep.field];
@@ -65,7 +72,11 @@ export async function* readDocuments(params: {
 		validate,
 		stats: params.stats,
 	})) {
-		const text = value[textField] as string;
+		let text = value[textField] as string;
+		if (specialTokens === "escape" && findSpecialToken(text, guarded) !== undefined) {
+			text = escapeSpecialTokens(text, guarded);
+			value[textField] = text;
+		}
 		const id = idField === undefined ? `${file}:${line}` : String(value[idField]);
 		const priority = keep === "first" ? 0 : keep === "longest" ? text.length : (value[keep.field] as number);
 		yield { record: value, text, id, priority };

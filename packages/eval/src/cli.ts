@@ -1,4 +1,4 @@
-import { ConfigError, fileListOption, getLanguage, numberOption, optionalString, stringOption } from "@transllm/core";
+import { ConfigError, choiceOption, fileListOption, getLanguage, numberOption, optionalString, stringOption } from "@transllm/core";
 import type { CliContext, CliValues, CommandTable } from "@transllm/core";
 import {
 	GOOGLE_TRANSLATE_V2_ENDPOINT,
@@ -37,12 +37,6 @@ import type { QuestionFormat } from "./questions.js";
 import { writeEvalResult } from "./report-section.js";
 import type { EvalResult } from "./report-section.js";
 import { evaluateTranslation } from "./translation-eval.js";
-
-function choice<T extends string>(values: CliValues, name: string, choices: readonly T[], fallback: T): T {
-	const value = optionalString(values, name) ?? fallback;
-	if (!choices.includes(value as T)) throw new ConfigError(`--${name} must be one of ${choices.join(", ")}, got "${value}"`);
-	return value as T;
-}
 
 /** The answering model of `eval answer` from --model or --endpoint/--model-name (keys from the environment). */
 async function answerModelFromFlags(values: CliValues, context: CliContext): Promise<AnswerModel> {
@@ -153,8 +147,8 @@ export const evalCommands: CommandTable = {
 			"Examples:\n  transllm eval answer --questions mt_bench_th/question.jsonl --model ./transllm-th-onnx --mode tcot --lang th --out mt_bench_th/answers/transllm.jsonl\n  transllm eval answer --questions alpaca_eval_th.json --endpoint http://127.0.0.1:8000/v1 --model-name gpt-4 --out alpaca/gpt-4.jsonl --resume",
 		async run({ values }, context) {
 			const questions = stringOption(values, "questions");
-			const format = choice<QuestionFormat>(values, "format", QUESTION_FORMATS, guessQuestionFormat(questions));
-			const mode = choice<AnswerMode>(values, "mode", ["tcot", "plain"], "plain");
+			const format = choiceOption<QuestionFormat>(values, "format", QUESTION_FORMATS, guessQuestionFormat(questions));
+			const mode = choiceOption<AnswerMode>(values, "mode", ["tcot", "plain"], "plain");
 			const lang = getLanguage(optionalString(values, "lang") ?? "th").code;
 			const out = stringOption(values, "out");
 			const model = await answerModelFromFlags(values, context);
@@ -267,8 +261,8 @@ export const evalCommands: CommandTable = {
 		async run({ values }, context) {
 			const which = oneOfFlags(values, ["model", "endpoint"]);
 			const generator = which === "model" ? await localBackendFromFlags(values) : remoteBackendFromFlags(values, 8, context);
-			const prompt = choice(values, "prompt", ["tcot", "chat"] as const, "tcot");
-			const direction = choice(values, "direction", ["both", "forward", "backward"] as const, "both");
+			const prompt = choiceOption(values, "prompt", ["tcot", "chat"] as const, "tcot");
+			const direction = choiceOption(values, "direction", ["both", "forward", "backward"] as const, "both");
 			const source = getLanguage(optionalString(values, "source") ?? "en").code;
 			const target = getLanguage(stringOption(values, "target")).code;
 			const out = stringOption(values, "out");
@@ -284,8 +278,8 @@ export const evalCommands: CommandTable = {
 					...(prompt === "tcot" ? { generator } : { translator: createChatTranslationBackend({ generator, maxTokens: numberOption(values, "max-tokens", 512, { min: 1, integer: true }) }) }),
 					prompt,
 					tokenize: {
-						[source]: choice<BleuTokenizerName>(values, source === "en" ? "tokenize" : "tokenize-target", BLEU_TOKENIZERS, "13a"),
-						[target]: choice<BleuTokenizerName>(values, target === "en" ? "tokenize" : "tokenize-target", BLEU_TOKENIZERS, "13a"),
+						[source]: choiceOption<BleuTokenizerName>(values, source === "en" ? "tokenize" : "tokenize-target", BLEU_TOKENIZERS, "13a"),
+						[target]: choiceOption<BleuTokenizerName>(values, target === "en" ? "tokenize" : "tokenize-target", BLEU_TOKENIZERS, "13a"),
 					},
 					out: `${out.replace(/\.json$/, "")}.translations.jsonl`,
 					maxTokens: numberOption(values, "max-tokens", 512, { min: 1, integer: true }),
@@ -332,15 +326,15 @@ export const evalCommands: CommandTable = {
 			const out = stringOption(values, "out");
 			const judge = endpointBackend(values, "judge-endpoint", "judge-model", context);
 			const lang = getLanguage(optionalString(values, "lang") ?? "en").code;
-			const judgeLanguage = choice<JudgeLanguage>(values, "judge-language", ["direct", "back-translate"], "direct");
+			const judgeLanguage = choiceOption<JudgeLanguage>(values, "judge-language", ["direct", "back-translate"], "direct");
 			const translator = judgeLanguage === "back-translate" && lang !== "en" ? translatorFromFlags(values, judge, context) : undefined;
 			const interrupt = interruptSignal();
 			try {
 				const result = await judgeAnswers({
 					questions: stringOption(values, "questions"),
-					format: choice<QuestionFormat>(values, "format", QUESTION_FORMATS, guessQuestionFormat(stringOption(values, "questions"))),
+					format: choiceOption<QuestionFormat>(values, "format", QUESTION_FORMATS, guessQuestionFormat(stringOption(values, "questions"))),
 					answers: fileListOption(values, "answers"),
-					mode: choice(values, "mode", ["pairwise", "single"] as const, "pairwise"),
+					mode: choiceOption(values, "mode", ["pairwise", "single"] as const, "pairwise"),
 					judge,
 					prompts: optionalString(values, "judge-prompts"),
 					lang,

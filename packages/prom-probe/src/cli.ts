@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { ConfigError, InputError, listOption, numberOption, optionalString, readJsonFile, readJsonl, stringOption, writeFileAtomic, writeJsonAtomic, fileListOption } from "@transllm/core";
+import { ConfigError, InputError, choiceOption, fileListOption, listOption, numberOption, optionalString, readJsonFile, readJsonl, stringOption, writeFileAtomic, writeJsonAtomic } from "@transllm/core";
 import type { CommandTable } from "@transllm/core";
 import { loadModel } from "@transllm/runtime";
 import { readLexicon } from "./lexicon.js";
@@ -120,6 +120,7 @@ export const probeCommands: CommandTable = {
 			"pivot-layer": { type: "string", description: "pivot layer n when no report is given", default: String(PROM_DEFAULTS.pivotLayer), valueName: "<n>" },
 			"label-smoothing": { type: "string", description: "α of the layer-n loss", default: String(PROM_DEFAULTS.labelSmoothing), valueName: "<x>" },
 			"on-bad-record": { type: "string", description: "error | skip (skipped lines go to target.jsonl.rejects.jsonl)", default: "error", valueName: "<policy>" },
+			"special-tokens": { type: "string", description: "texts holding </s>, <EN>, <RESPONSE>, a language-ID or chat control token: error (a bad record) | escape (U+2060 after the first character) | allow", default: "error", valueName: "<policy>" },
 			force: { type: "boolean", description: "overwrite existing outputs" },
 		},
 		async run({ values }, { stdout }) {
@@ -147,6 +148,7 @@ export const probeCommands: CommandTable = {
 				labelSmoothing: numberOption(values, "label-smoothing", PROM_DEFAULTS.labelSmoothing, { min: 0, max: 1 }),
 				source,
 				onBadRecord: policy,
+				specialTokens: choiceOption(values, "special-tokens", ["error", "escape", "allow"] as const),
 				overwrite: values.force === true,
 			});
 			stdout.write(`english rows ${result.english}, target rows ${result.target}, rejected ${result.rejected}; λ = ${lambda}, pivot layer ${pivotLayer}\n`);

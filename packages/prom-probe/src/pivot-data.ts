@@ -1,7 +1,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { JsonlWriter, RejectsWriter, readJsonl, writeFileAtomic, writeJsonAtomic } from "@transllm/core";
-import type { BadRecordPolicy } from "@transllm/core";
+import { JsonlWriter, RejectsWriter, escapeSpecialTokens, findSpecialToken, guardedSpecialTokens, readJsonl, writeFileAtomic, writeJsonAtomic } from "@transllm/core";
+import type { BadRecordPolicy, SpecialTokenPolicy } from "@transllm/core";
 import { PROM_DEFAULTS } from "./regulation-decision.js";
 
 /** Settings a trainer needs for PROM's pivoted objective (Eq. 3: L = λ·L_{n,e} + L_{N,t}). */
@@ -78,6 +78,11 @@ export async function writePivotedData(params: {
 	labelSmoothing?: number;
 	source?: string;
 	onBadRecord?: BadRecordPolicy;
+	/**
+	 * Texts holding `</s>`, `<EN>`, `<RESPONSE>`, a language-ID or chat control token (core's one policy): `error`
+	 * (default) makes the record a bad record, `escape` escapes the tokens, `allow` keeps them.
+	 */
+	specialTokens?: SpecialTokenPolicy;
 	overwrite?: boolean;
 }): Promise<{ english: number; target: number; rejected: number; settings: PivotedSettings }> {
 	const englishPath = join(params.outDir, "english.jsonl");
@@ -93,13 +98,26 @@ export async function writePivotedData(params: {
 			{ role: "assistant", content: response },
 		],
 	});
+	const specialTokens = params.specialTokens ?? "error";
+	const guarded = guardedSpecialTokens();
+	const fields = ["query_en", "response_en", "query_t", "response_t"] as const;
+	const specialTokenProblem = (record: Record<string, unknown>): string | undefined => {
+		if (specialTokens !== "error") return undefined;
+		for (const field of fields) {
+			const text = record[field];
+			const token = typeof text === "string" ? findSpecialToken(text, guarded) : undefined;
+			if (token !== undefined) return `field "${field}": text contains the special token ${token}, which would corrupt the training data; remove it, or pass --special-tokens escape (or allow)`;
+		}
+		return undefined;
+	};
 	try {
 		for await (const { value } of readJsonl<TranslatedRecord>(params.input, {
 			onBadRecord: params.onBadRecord,
 			rejects,
-			required: ["query_en", "response_en", "query_t", "response_t"],
-			validate: (record) => (record.lang !== undefined && record.lang !== params.lang ? `record language "${String(record.lang)}" is not ${params.lang}` : undefined),
+			required: [...fields],
+			validate: (record) => (record.lang !== undefined && record.lang !== params.lang ? `record language "${String(record.lang)}" is not ${params.lang}` : specialTokenProblem(record)),
 		})) {
+			if (specialTokens === "escape") for (const field of fields) value[field] = escapeSpecialTokens(value[field], guarded);
 			await english.write(row(value.id, "en", value.query_en, value.response_en));
 			await target.write(row(value.id, params.lang, value.query_t, value.response_t));
 		}

@@ -5,6 +5,7 @@ import {
 	JsonlWriter,
 	RejectsWriter,
 	assertSameSettings,
+	choiceOption,
 	createProgress,
 	listOption,
 	numberOption,
@@ -39,16 +40,10 @@ const modelOptions: Record<string, CliOption> = {
 	quiet: { type: "boolean", description: "No progress on stderr" },
 };
 
-function choice<T extends string>(values: CliValues, name: string, allowed: readonly T[]): T {
-	const value = values[name];
-	if (typeof value !== "string" || !allowed.includes(value as T)) throw new ConfigError(`--${name} must be one of ${allowed.join(", ")}, got "${String(value)}"`);
-	return value as T;
-}
-
 async function openModel(values: CliValues, extra: { decodeLoop?: DecodeLoop; chunkSteps?: number } = {}): Promise<ChatModel> {
 	const threads = values.threads === undefined ? undefined : numberOption(values, "threads", 0, { min: 1, integer: true });
 	return loadModel(stringOption(values, "model"), {
-		executionProvider: choice<ExecutionProviderRequest>(values, "execution-provider", ["auto", "cpu", "cuda"]),
+		executionProvider: choiceOption<ExecutionProviderRequest>(values, "execution-provider", ["auto", "cpu", "cuda"], "auto"),
 		...(threads !== undefined ? { threads } : {}),
 		...extra,
 	});
@@ -181,7 +176,7 @@ async function runJob<T>(
 	process: (records: JobRecord[]) => Promise<T[]>,
 ): Promise<number> {
 	// Options first: a bad flag must not leave a .partial output behind.
-	const policy = choice(values, "on-bad-record", ["error", "skip"] as const);
+	const policy = choiceOption(values, "on-bad-record", ["error", "skip"] as const, "error");
 	const batchSize = numberOption(values, "batch-size", 8, { min: 1, integer: true });
 	const output = await openOutput<T>(values, context, { input, model: stringOption(values, "model"), ...settings });
 	if (output.complete) {
@@ -267,7 +262,7 @@ export const runtimeCommands: CommandTable = {
 			const prompts = Array.isArray(values.prompt) ? values.prompt : [];
 			const input = optionalString(values, "input");
 			if ((prompts.length > 0) === (input !== undefined)) throw new ConfigError("give either --prompt (repeatable) or --input <file.jsonl>");
-			const decodeLoop = choice<DecodeLoop>(values, "decode-loop", ["host", "graph"]);
+			const decodeLoop = choiceOption<DecodeLoop>(values, "decode-loop", ["host", "graph"]);
 			const chunkSteps = numberOption(values, "chunk-steps", 16, { min: 1, integer: true });
 			const system = optionalString(values, "system");
 			// Every flag is checked before the model loads (which takes minutes for a 7B model).

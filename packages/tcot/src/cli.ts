@@ -1,4 +1,4 @@
-import { ConfigError, listOption, numberOption, optionalString, stringOption, fileListOption } from "@transllm/core";
+import { checkChoice, choiceOption, fileListOption, listOption, numberOption, optionalString, stringOption, seedValue } from "@transllm/core";
 import type { BadRecordPolicy, CliContext, CommandTable } from "@transllm/core";
 import { buildTrainingFiles } from "./build-training-files.js";
 import type { ExportFormat, ParallelUse } from "./build-training-files.js";
@@ -7,17 +7,6 @@ import { parseOutputFile } from "./parse-output-file.js";
 import type { SpecialTokenPolicy } from "@transllm/core";
 import type { InstructionLanguage } from "./translation-instances.js";
 import type { TrlStyle } from "./trl-format.js";
-
-function choice<T extends string>(value: string | undefined, name: string, allowed: readonly T[]): T | undefined {
-	if (value === undefined) return undefined;
-	if (!allowed.includes(value as T)) throw new ConfigError(`--${name} must be one of ${allowed.join(", ")}, got "${value}"`);
-	return value as T;
-}
-
-// `--seed 42` means the same seed as the API's `seed: 42`.
-function seedOption(value: string): string | number {
-	return /^\d+$/.test(value) ? Number(value) : value;
-}
 
 function summary(context: CliContext, lines: string[]): void {
 	context.stdout.write(`${lines.join("\n")}\n`);
@@ -96,17 +85,17 @@ export const tcotCommands: CommandTable = {
 						parallel: fileListOption(values, "parallel"),
 						english: fileListOption(values, "english"),
 						outDir: stringOption(values, "out"),
-						format: choice(optionalString(values, "format"), "format", ["llamafactory", "trl"] as ExportFormat[]),
-						style: choice(optionalString(values, "style"), "style", ["sharegpt", "alpaca", "messages", "prompt-completion"] as (LlamaFactoryStyle | TrlStyle)[]),
+						format: choiceOption(values, "format", ["llamafactory", "trl"] as ExportFormat[]),
+						style: choiceOption(values, "style", ["sharegpt", "alpaca", "messages", "prompt-completion"] as (LlamaFactoryStyle | TrlStyle)[]),
 						langs: listOption(values, "langs").length > 0 ? listOption(values, "langs") : undefined,
-						seed: seedOption(stringOption(values, "seed")),
+						seed: seedValue(stringOption(values, "seed")),
 						validationSize: numberOption(values, "val-size", 2000, { min: 0, integer: true }),
-						instructionLanguage: choice(optionalString(values, "instruction-language"), "instruction-language", ["source", "en", "target", "random"] as InstructionLanguage[]),
+						instructionLanguage: choiceOption(values, "instruction-language", ["source", "en", "target", "random"] as InstructionLanguage[]),
 						templatesFile: optionalString(values, "templates"),
-						parallelUse: listOption(values, "parallel-use").map((use) => choice(use, "parallel-use", ["pretraining", "sft"] as ParallelUse[]) as ParallelUse),
+						parallelUse: listOption(values, "parallel-use").map((use) => checkChoice(use, "parallel-use", ["pretraining", "sft"] as ParallelUse[]) as ParallelUse),
 						pretrainingRecordChars: numberOption(values, "pt-record-chars", 4096, { min: 1, integer: true }),
-						specialTokens: choice(optionalString(values, "special-tokens"), "special-tokens", ["error", "escape", "allow"] as SpecialTokenPolicy[]),
-						onBadRecord: choice(optionalString(values, "on-bad-record"), "on-bad-record", ["error", "skip"] as BadRecordPolicy[]),
+						specialTokens: choiceOption(values, "special-tokens", ["error", "escape", "allow"] as SpecialTokenPolicy[]),
+						onBadRecord: choiceOption(values, "on-bad-record", ["error", "skip"] as BadRecordPolicy[]),
 						datasetName: stringOption(values, "dataset-name"),
 						metadata: values.metadata === true,
 						resume: values.resume === true,
@@ -148,7 +137,7 @@ export const tcotCommands: CommandTable = {
 						output: stringOption(values, "out"),
 						field: optionalString(values, "field"),
 						lang: optionalString(values, "lang"),
-						onBadRecord: choice(optionalString(values, "on-bad-record"), "on-bad-record", ["error", "skip"] as BadRecordPolicy[]),
+						onBadRecord: choiceOption(values, "on-bad-record", ["error", "skip"] as BadRecordPolicy[]),
 						resume: values.resume === true,
 						force: values.force === true,
 						progress: context.stderr,

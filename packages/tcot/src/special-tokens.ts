@@ -1,4 +1,4 @@
-import { getLanguage, languageIdToken } from "@transllm/core";
+import { RESPONSE_TOKEN, getLanguage, languageIdToken } from "@transllm/core";
 
 /**
  * The English language-ID token ⟨α⟩ with α = English: it opens the TCOT chain (the query translated into English)
@@ -7,7 +7,7 @@ import { getLanguage, languageIdToken } from "@transllm/core";
 export const EN_TOKEN = "<EN>";
 
 /** ⟨RESPONSE⟩: directs the model to answer the English query with its original knowledge (Sec. 2.2.3, recovery KD). */
-export const RESPONSE_TOKEN = "<RESPONSE>";
+export { RESPONSE_TOKEN };
 
 /**
  * The language-ID token ⟨β⟩ of a language (`th` → `<TH>`, `en` → `<EN>`), from core's language registry. In the
