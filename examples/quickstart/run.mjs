@@ -31,9 +31,12 @@ function node(args, what) {
 
 // The stand-in for your exported chat model: a tiny Llama with RANDOM (seeded) weights, built once. Everything it
 // writes is gibberish; with a real model, point base_model.model at its Optimum ONNX export instead.
-if (!existsSync(join(model, "config.json"))) {
-	node([join(here, "scripts", "build-fixture.mjs"), model], `node ${relative(root, join(here, "scripts", "build-fixture.mjs"))} ${relative(root, model)}`);
-}
+const fixture = join(here, "scripts", "build-fixture.mjs");
+if (!existsSync(join(model, "config.json"))) node([fixture, model], `node ${relative(root, fixture)} ${relative(root, model)}`);
+// The checkpoint that the extend stage resizes and the training stages train: Llama-3's tokenizer, random weights.
+const checkpoint = join(here, "checkpoint");
+const llama3 = join(here, "node_modules", "@lenml", "tokenizer-llama3", "models");
+if (!existsSync(join(checkpoint, "config.json"))) node([fixture, checkpoint, llama3], `node ${relative(root, fixture)} ${relative(root, checkpoint)} ${relative(root, llama3)}`);
 console.log(
 	`\nbase model: ${relative(root, model)}/ — a tiny Llama whose weights are random, so its KD answers and translations are gibberish (the language check flags every one, and the later stages use the bundled translations instead): it stands in for your exported chat model and runs the same code path.`,
 );

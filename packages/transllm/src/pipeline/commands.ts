@@ -76,7 +76,7 @@ export const pipelineCommands: CommandTable = {
 				detach: values.detach === true,
 				stdout,
 			});
-			if (outcome.ran.length === 0 && outcome.ok && !values["dry-run"] && !values.check && !values.detach) stdout.write("every stage is up to date\n");
+			if (outcome.ran.length === 0 && outcome.ok && !outcome.waiting?.length && !values["dry-run"] && !values.check && !values.detach) stdout.write("every stage is up to date\n");
 			return outcome.ok ? 0 : 1;
 		},
 	},

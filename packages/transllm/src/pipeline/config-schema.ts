@@ -39,6 +39,7 @@ const language = {
 		english: { ...paths, default: [], description: "English documents interleaved with the pairs (TransLLM Sec. 2.2.2: Pile)" },
 		translated: { ...paths, default: [], description: "Translated recovery-KD records made elsewhere ({id, query_en, response_en, query_t, response_t}), used beside the KD translate stage's" },
 		lexicon: { ...path, description: "English–target word lexicon (MUSE style) for the PROM probe (PROM Sec. 2.2)" },
+		questions: { ...paths, default: [], description: "Evaluation questions in the target language (MT-Bench question.jsonl, AlpacaEval .json, AdvBench .csv or {id, query} JSONL): TransLLM Sec. 3.1" },
 	},
 } as const;
 
@@ -207,16 +208,45 @@ export const configSchema = {
 				max_examples: { ...count, description: "Probe at most this many lexicon entries" },
 			},
 		},
+		training: {
+			type: "object",
+			description: "Training hand-off (@transllm/train): stage files per TransLLM training stage, run when the engine is here (TransLLM Sec. 2.2, App. A.1–A.2)",
+			additionalProperties: false,
+			default: {},
+			properties: {
+				enabled: { type: "boolean", default: false, description: "Run the training stages" },
+				engine: { enum: ["llamafactory", "trl"], default: "llamafactory", description: "LLaMA-Factory (the paper's) or the TRL + PEFT script; without it here the stages wait for training" },
+				checkpoint: { ...path, description: "The checkpoint to train (extended and resized; default: the extend stage's when base_model.checkpoint was resized, else base_model.checkpoint)" },
+				template: { type: "string", default: "llama2", description: "LLaMA-Factory chat template of the model" },
+				python: { type: "string", default: "python3", description: "Python of the TRL engine (with torch, transformers, peft, trl); a path with a slash is relative to this file" },
+				max_steps: { ...count, description: "Stop every training stage after n steps and log every step (a smoke run; default: the paper's epochs)" },
+				batch_size: { ...count, description: "Sequences per device and step in every training stage (default: the paper's, App. A.2)" },
+				cutoff_len: { ...count, description: "Longest training sequence in tokens (default: the paper's, App. A.2)" },
+				deepspeed: { type: "boolean", default: true, description: "DeepSpeed ZeRO-2 (TransLLM App. A.2)" },
+			},
+		},
 		export: {
 			type: "object",
-			description: "Stage export: a trained Hugging Face checkpoint to ONNX for @transllm/runtime (TransLLM Sec. 2.3: inference)",
+			description: "Stage export: the trained Hugging Face checkpoint to ONNX for @transllm/runtime (TransLLM Sec. 2.3: inference)",
 			additionalProperties: false,
 			default: {},
 			properties: {
 				enabled: { type: "boolean", default: false, description: "Run the stage" },
-				checkpoint: { ...path, description: "The trained checkpoint (config.json, *.safetensors, tokenizer files; LoRA merged) — this version has no training stage to take it from" },
+				checkpoint: { ...path, description: "A trained checkpoint to export (config.json, *.safetensors, tokenizer files); default: the training stages' merged model" },
 				precision: { enum: ["fp32", "fp16", "int8", "int4"], default: "fp32", description: "Weights: fp32, fp16, or int8/int4 block quantization (MatMulNBits)" },
 				block_size: { type: "integer", minimum: 16, default: 32, description: "Quantization block size (int8/int4; a power of two)" },
+			},
+		},
+		eval: {
+			type: "object",
+			description: "Stage eval (@transllm/eval): TCOT answers to each language's questions, language fidelity, forgetting (TransLLM Sec. 3, Table 8)",
+			additionalProperties: false,
+			default: {},
+			properties: {
+				enabled: { type: "boolean", default: false, description: "Run the stage" },
+				model: { ...path, description: "The model to evaluate (ONNX, as @transllm/runtime loads it; default: the export stage's)" },
+				max_tokens: { ...count, default: 1024, description: "Most new tokens per answer (greedy, TransLLM App. A.1)" },
+				forgetting: { type: "boolean", default: true, description: "P(y|x) of the recovery-KD answers before and after (TransLLM Table 8)" },
 			},
 		},
 		clo: {

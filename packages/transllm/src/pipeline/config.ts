@@ -10,6 +10,7 @@ export interface LanguageConfig {
 	english: string[];
 	translated: string[];
 	lexicon?: string;
+	questions: string[];
 }
 
 export interface SlurmConfig {
@@ -54,6 +55,8 @@ export interface PipelineConfig {
 	};
 	tcot: { format: "llamafactory" | "trl"; val_size: number; dataset_name: string };
 	probe: { enabled: boolean; shots: number; max_examples?: number };
+	training: { enabled: boolean; engine: "llamafactory" | "trl"; checkpoint?: string; template: string; python: string; max_steps?: number; batch_size?: number; cutoff_len?: number; deepspeed: boolean };
+	eval: { enabled: boolean; model?: string; max_tokens: number; forgetting: boolean };
 	export: { enabled: boolean; checkpoint?: string; precision: "fp32" | "fp16" | "int8" | "int4"; block_size: number };
 	clo: { enabled: boolean; format: "llamafactory" | "trl"; batch_size: number; validation_pairs: number };
 }

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createWriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { TransllmError, writeJsonAtomic } from "@transllm/core";
 import type { PipelineConfig } from "./config.js";
@@ -8,8 +8,9 @@ import { faultPoint } from "./fault-point.js";
 import { loadHashCache, saveHashCache } from "./hash-cache.js";
 import { readLockFile, updateLockFile } from "./lock-file.js";
 import type { StageRecord } from "./lock-file.js";
+import { WaitingForTraining } from "./stage.js";
 import type { Stage, StageContext } from "./stage.js";
-import { cliPath, finishedRanks, prepareStageDir, rankMarker, stageDir, stageLogPath } from "./stage-dir.js";
+import { WAITING_FILE, cliPath, finishedRanks, prepareStageDir, rankMarker, stageDir, stageLogPath } from "./stage-dir.js";
 import { hashWithCache, stageKey } from "./stage-key.js";
 
 /** A stage that failed: its name, the reason and its log. */
@@ -139,10 +140,15 @@ export async function executeStage(config: PipelineConfig, stage: Stage, deps: r
 		await saveHashCache(config.workdir, cache);
 		const record: StageRecord = { ...key, outputs, figures: result.figures, seconds: Math.round((Date.now() - started) / 100) / 10, finishedAt: new Date().toISOString() };
 		await updateLockFile(config.workdir, stage.name, record);
+		await rm(join(context.dir, WAITING_FILE), { force: true });
 		log.write(`== ${stage.name}: done in ${record.seconds} s\n`);
 		faultPoint(`after:${stage.name}`);
 		return record;
 	} catch (error) {
+		if (error instanceof WaitingForTraining) {
+			log.write(`== ${stage.name}: ${error.message}\n`);
+			throw error;
+		}
 		log.write(`== ${stage.name}: failed: ${(error as Error).stack ?? String(error)}\n`);
 		if (error instanceof StageError) throw error;
 		throw new StageError(stage.name, (error as Error).message.split("\n")[0] ?? String(error), logPath);

@@ -99,6 +99,11 @@ function resolvePaths(config: PipelineConfig, base: string): void {
 	}
 	if (config.kd) config.kd.queries = at(config.kd.queries);
 	if (config.export.checkpoint !== undefined) config.export.checkpoint = at(config.export.checkpoint);
+	if (config.training.checkpoint !== undefined) config.training.checkpoint = at(config.training.checkpoint);
+	// A bare name (python3) is looked up on the PATH; a path is relative to the config file like every other.
+	if (config.training.python.includes("/")) config.training.python = at(config.training.python);
+	if (config.eval.model !== undefined) config.eval.model = at(config.eval.model);
+	for (const lang of Object.values(config.languages)) lang.questions = lang.questions.map(at);
 }
 
 /**

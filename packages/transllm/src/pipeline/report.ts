@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "@transllm/core";
@@ -5,14 +6,14 @@ import type { PipelineConfig } from "./config.js";
 import { faultPoint } from "./fault-point.js";
 import { readLockFile } from "./lock-file.js";
 import type { StageRecord } from "./lock-file.js";
-import { stageLogPath } from "./stage-dir.js";
+import { WAITING_FILE, stageLogPath } from "./stage-dir.js";
 import type { Stage } from "./stage.js";
 
 export interface ReportStage {
 	name: string;
 	title: string;
 	paper: string;
-	state: "done" | "not run" | "disabled";
+	state: "done" | "not run" | "disabled" | "waiting for training";
 	note?: string;
 	seconds?: number;
 	finishedAt?: string;
@@ -30,6 +31,14 @@ export interface PipelineReport {
 	stages: ReportStage[];
 }
 
+function readWaiting(workdir: string, stage: string): { commands: string[] } | undefined {
+	try {
+		return JSON.parse(readFileSync(join(workdir, stage, WAITING_FILE), "utf8")) as { commands: string[] };
+	} catch {
+		return undefined;
+	}
+}
+
 /** The report's data: per stage its state and the figures recorded in the lock file. */
 export async function buildReport(config: PipelineConfig, stages: readonly Stage[]): Promise<PipelineReport> {
 	const lock = await readLockFile(config.workdir);
@@ -44,6 +53,8 @@ export async function buildReport(config: PipelineConfig, stages: readonly Stage
 			const record: StageRecord | undefined = lock.stages[stage.name];
 			const log = stageLogPath(config.workdir, stage.name);
 			if (off !== undefined && !record) return { name: stage.name, title: stage.title, paper: stage.paper, state: "disabled", note: off, log };
+			const waiting = readWaiting(config.workdir, stage.name);
+			if (!record && waiting) return { name: stage.name, title: stage.title, paper: stage.paper, state: "waiting for training", note: `run: ${waiting.commands.join(" && ")}`, log };
 			if (!record) return { name: stage.name, title: stage.title, paper: stage.paper, state: "not run", log };
 			return { name: stage.name, title: stage.title, paper: stage.paper, state: "done", seconds: record.seconds, finishedAt: record.finishedAt, figures: record.figures, outputs: Object.keys(record.outputs), log };
 		}),
@@ -139,6 +150,28 @@ async function stageDetails(stage: ReportStage, report: PipelineReport): Promise
 			parts.push(await inlineSvg(join(report.workdir, "probe", "probe.svg")));
 			parts.push(table(["language", "λ", "English pivot", "pivot layer", "layers", "examples"], perLanguage(f, langs).map(([lang, c]) => [lang, c.lambda, String(c.pivoted), c.pivotLayer, c.layers, c.examples])));
 			break;
+		case "eval": {
+			// Each @transllm/eval result carries its own report section (inline CSS-free HTML and SVG).
+			for (const output of stage.outputs ?? []) {
+				if (!output.endsWith(".json")) continue;
+				const result = JSON.parse(await readFile(join(report.workdir, output), "utf8").catch(() => "{}")) as { section?: { title: string; html: string } };
+				if (result.section) parts.push(`<h4>${escapeHtml(result.section.title)}</h4>${result.section.html}`);
+			}
+			break;
+		}
+		case "train-plan":
+			parts.push(table(["engine", "stages", "vocabulary", "embedding rows", "tokenizer size"], [[f.engine, f.stages, f.vocabulary, f.embeddingRows, f.tokenizerSize]]));
+			break;
+		case "train-target":
+		case "train-translation":
+		case "train-transfer":
+		case "train-merge":
+			parts.push(
+				f.step === "merge"
+					? table(["engine", "step", "merged weight bytes", "output"], [[f.engine, f.step, f.weightBytes, f.output]])
+					: table(["engine", "step", "optimizer steps", "training loss (first → last)", "validation loss", "output"], [[f.engine, f.step, f.steps, f.lossFirst === undefined ? "" : `${f.lossFirst} → ${f.lossLast}`, f.evalLoss ?? "", f.output]]),
+			);
+			break;
 		case "export":
 			parts.push(table(["model type", "precision", "parameters", "weight bytes"], [[f.modelType, f.precision, f.parameters, f.weightBytes]]));
 			break;
@@ -155,14 +188,14 @@ async function stageDetails(stage: ReportStage, report: PipelineReport): Promise
 const STYLE = `body{font-family:system-ui,sans-serif;margin:2em auto;max-width:980px;color:#222}
 h1{font-size:1.6em}section{border-top:1px solid #ccc;padding:.4em 0 1em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}td,th{border:1px solid #ccc;padding:3px 7px;text-align:left;vertical-align:top}
-th{background:#f0f3f8}.state{font-weight:bold;padding:1px 6px;border-radius:3px}.done{background:#d6f0d6}.not-run{background:#f6e3c6}.disabled{background:#e6e6e6}
+th{background:#f0f3f8}.state{font-weight:bold;padding:1px 6px;border-radius:3px}.done{background:#d6f0d6}.not-run{background:#f6e3c6}.disabled{background:#e6e6e6}.waiting-for-training{background:#f3e08a}
 code{font-size:.9em}svg{display:block;margin:.6em 0;max-width:100%;height:auto}`;
 
 /** report.html: one self-contained file (inline CSS and SVG; no script, no network). */
 export async function renderReportHtml(report: PipelineReport): Promise<string> {
 	const sections: string[] = [];
 	for (const stage of report.stages) {
-		const state = `<span class="state ${stage.state.replace(" ", "-")}">${escapeHtml(stage.state)}</span>`;
+		const state = `<span class="state ${stage.state.replaceAll(" ", "-")}">${escapeHtml(stage.state)}</span>`;
 		sections.push(
 			`<section id="${escapeHtml(stage.name)}"><h2>${escapeHtml(stage.name)} ${state}</h2><p>${escapeHtml(stage.title)} — <em>${escapeHtml(stage.paper)}</em>${stage.note ? ` — ${escapeHtml(stage.note)}` : ""}${stage.seconds !== undefined ? ` — ${stage.seconds} s` : ""}</p>${await stageDetails(stage, report)}${
 				stage.outputs?.length ? `<details><summary>outputs (${stage.outputs.length})</summary><ul>${stage.outputs.map((o) => `<li><code>${escapeHtml(o)}</code></li>`).join("")}</ul></details>` : ""

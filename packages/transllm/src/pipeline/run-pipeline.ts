@@ -1,6 +1,6 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { ConfigError } from "@transllm/core";
+import { ConfigError, writeJsonAtomic } from "@transllm/core";
 import type { PipelineConfig } from "./config.js";
 import { dependencies, selectStages } from "./dag.js";
 import type { Selection } from "./dag.js";
@@ -14,7 +14,8 @@ import type { PlanStep } from "./plan.js";
 import { writeReport } from "./report.js";
 import { acquireRunLock } from "./run-lock.js";
 import { submitToSlurm, waitForSlurm } from "./slurm-executor.js";
-import { stageLogPath } from "./stage-dir.js";
+import { WAITING_FILE, stageLogPath } from "./stage-dir.js";
+import { WaitingForTraining } from "./stage.js";
 import type { Stage } from "./stage.js";
 import { STAGES } from "./stages/index.js";
 
@@ -33,6 +34,8 @@ export interface RunOptions extends Selection {
 
 export interface RunOutcome {
 	ok: boolean;
+	/** Stages stopped in state `waiting for training` (and the stages after them). */
+	waiting?: string[];
 	failed: string[];
 	ran: string[];
 	report?: string;
@@ -102,9 +105,16 @@ async function runLocal(config: PipelineConfig, stages: readonly Stage[], option
 	const rerun = new Set<string>();
 	const failed: string[] = [];
 	const ran: string[] = [];
+	const waiting: string[] = [];
 	for (const stage of stages) {
 		if (failed.length > 0 && !options.keepGoing) break;
 		const stageDeps = deps.get(stage.name) ?? [];
+		const paused = stageDeps.filter((dep) => waiting.includes(dep));
+		if (paused.length > 0) {
+			waiting.push(stage.name);
+			out.write(`- ${stage.name}: after training (${paused.join(", ")} waiting)\n`);
+			continue;
+		}
 		const broken = stageDeps.filter((dep) => failed.includes(dep));
 		if (broken.length > 0) {
 			failed.push(stage.name);
@@ -132,6 +142,12 @@ async function runLocal(config: PipelineConfig, stages: readonly Stage[], option
 			ran.push(stage.name);
 			out.write(`✓ ${stage.name} in ${record.seconds} s — ${figuresLine(record.figures)}\n`);
 		} catch (error) {
+			if (error instanceof WaitingForTraining) {
+				waiting.push(stage.name);
+				await writeJsonAtomic(join(config.workdir, stage.name, WAITING_FILE), { commands: error.commands, output: error.output, why: error.why });
+				out.write(`⏸ ${stage.name}: waiting for training — ${error.why}. Run:\n${error.commands.map((c) => `    ${c}`).join("\n")}\n  then \`transllm run ${config.file}\` picks up ${error.output}\n`);
+				continue;
+			}
 			failed.push(stage.name);
 			const reason = error instanceof StageError ? error.reason : (error as Error).message;
 			out.write(`✗ ${stage.name} failed: ${reason}\n  log: ${stageLogPath(config.workdir, stage.name)}\n`);
@@ -139,5 +155,5 @@ async function runLocal(config: PipelineConfig, stages: readonly Stage[], option
 	}
 	const report = await writeReport(config, stages);
 	out.write(`report: ${report}\n`);
-	return { ok: failed.length === 0, failed, ran, report };
+	return { ok: failed.length === 0, failed, ran, waiting, report };
 }

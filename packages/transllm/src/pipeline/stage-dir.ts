@@ -7,6 +7,8 @@ import { withFileLock } from "./run-lock.js";
 
 /** The marker of the key a stage folder's contents belong to. */
 const MARKER = ".transllm-stage.json";
+/** In a training stage's folder while it waits for training: the commands to run. */
+export const WAITING_FILE = ".waiting-for-training.json";
 
 export const stageDir = (workdir: string, stage: string): string => join(workdir, stage);
 export const rankMarker = (workdir: string, stage: string, rank: number): string => join(workdir, stage, ".ranks", `${rank}.json`);

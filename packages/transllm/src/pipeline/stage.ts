@@ -34,6 +34,23 @@ export interface ShardedStage {
 	runRank(context: StageContext, rank: number, worldSize: number): Promise<void>;
 }
 
+/**
+ * Thrown by a training stage whose engine is not on this machine: the run stops the stage in state `waiting for
+ * training`, prints the commands, and the next run picks the checkpoint up once they have run.
+ */
+export class WaitingForTraining extends Error {
+	constructor(
+		readonly stage: string,
+		readonly commands: string[],
+		readonly output: string,
+		/** Why the engine cannot run here. */
+		readonly why: string,
+	) {
+		super(`${stage} is waiting for training (${why}): run ${commands.join(" && ")} (it writes ${output}), then transllm run again`);
+		this.name = "WaitingForTraining";
+	}
+}
+
 /** One stage of the pipeline: one small module in stages/, calling one package's public API. */
 export interface Stage {
 	name: string;

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { figuresLine } from "./figures-line.js";
@@ -6,6 +7,7 @@ import { loadConfig } from "./load-config.js";
 import { readLockFile } from "./lock-file.js";
 import { planRun } from "./plan.js";
 import { RUN_LOCK } from "./run-pipeline.js";
+import { WAITING_FILE } from "./stage-dir.js";
 import { TERMINAL_STATES, jobStates, readSlurmJobs } from "./slurm-executor.js";
 import type { JobState } from "./slurm-executor.js";
 import type { Stage } from "./stage.js";
@@ -42,6 +44,7 @@ export async function pipelineStatus(configFile: string, stages: readonly Stage[
 		else if (step.action === "disabled") state = `off (${step.reason})`;
 		else if (step.action === "blocked") state = "waiting for upstream";
 		else state = step.reason === "never ran" ? "not run" : `stale (${step.reason})`;
+		if (step.action !== "up to date" && existsSync(join(config.workdir, step.stage.name, WAITING_FILE))) state = "waiting for training";
 		// Jobs still queued or running, and the jobs of a stage that did not finish (failed, cancelled …).
 		const entry = jobs[step.stage.name];
 		if (entry) {

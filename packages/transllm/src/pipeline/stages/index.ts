@@ -1,6 +1,7 @@
 import type { Stage } from "../stage.js";
 import { cleanStage } from "./clean.js";
 import { cloStage } from "./clo.js";
+import { evalStage } from "./evaluation.js";
 import { exportStage } from "./export.js";
 import { extendStage } from "./extend.js";
 import { fertilityStage } from "./fertility.js";
@@ -9,10 +10,28 @@ import { kdTranslateStage } from "./kd-translate.js";
 import { pretrainingStage } from "./pretraining.js";
 import { probeStage } from "./probe.js";
 import { tcotStage } from "./tcot.js";
+import { trainMergeStage, trainPlanStage, trainTargetStage, trainTransferStage, trainTranslationStage } from "./training.js";
 
 /**
  * The stage registry, in the order of docs/pipeline.md (a topological order of the DAG): each stage is one
- * module calling one package's public API. The training hand-off and evaluation stages join here when their
- * packages exist (export then takes the trained checkpoint from training).
+ * module calling one package's public API: the data stages, the training hand-off (one stage per training stage of
+ * the paper), export and evaluation.
  */
-export const STAGES: readonly Stage[] = [cleanStage, fertilityStage, extendStage, pretrainingStage, kdGenerateStage, kdTranslateStage, tcotStage, probeStage, cloStage, exportStage];
+export const STAGES: readonly Stage[] = [
+	cleanStage,
+	fertilityStage,
+	extendStage,
+	pretrainingStage,
+	kdGenerateStage,
+	kdTranslateStage,
+	tcotStage,
+	probeStage,
+	cloStage,
+	trainPlanStage,
+	trainTargetStage,
+	trainTranslationStage,
+	trainTransferStage,
+	trainMergeStage,
+	exportStage,
+	evalStage,
+];
