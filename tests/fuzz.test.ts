@@ -1,8 +1,7 @@
 import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { CHAT_CONTROL_TOKENS, MAX_JSON_DEPTH, RejectsWriter, emptyReadStats, findSpecialToken, listLanguages, readJsonl } from "@transllm/core";
-import { tcotSpecialTokens } from "@transllm/tcot";
+import { MAX_JSON_DEPTH, RejectsWriter, emptyReadStats, findSpecialToken, guardedSpecialTokens, readJsonl } from "@transllm/core";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { transllm } from "./helpers/run-transllm.js";
@@ -22,7 +21,7 @@ beforeAll(async () => {
 const fresh = (name: string): string => join(dir, `${counter++}-${name}`);
 
 /** What training-data readers refuse by default (the core special-token policy). */
-const GUARDED = [...CHAT_CONTROL_TOKENS, ...tcotSpecialTokens(listLanguages().map((language) => language.code))];
+const GUARDED = guardedSpecialTokens();
 const SPECIAL = ["</s>", "<s>", "<EN>", "<RESPONSE>", "<TH>", "<|eot_id|>", "[INST]", "<unk>", "<|im_end|>"];
 /** Text a user might send, adversarial parts included. */
 const text = fc.oneof(
@@ -138,6 +137,11 @@ const jsonlIds = async (path: string): Promise<string[]> =>
 		.filter(Boolean)
 		.map((line) => String((JSON.parse(line) as { id?: unknown }).id));
 
+/** A translated recovery-KD record (kd translate's output), the input of clo pairs and pivot-data. */
+const TRANSLATED_FIELDS = ["query_en", "response_en", "query_t", "response_t"] as const;
+const translated = fc.record({ query_en: text, response_en: text, query_t: text, response_t: text, lang: fc.constant("th") });
+const holdsSpecialToken = (value: Record<string, unknown>): boolean => TRANSLATED_FIELDS.some((field) => findSpecialToken(String(value[field]), GUARDED) !== undefined);
+
 const ENTRY_POINTS: EntryPoint[] = [
 	{
 		name: "tcot parse",
@@ -170,6 +174,7 @@ const ENTRY_POINTS: EntryPoint[] = [
 		name: "dedup run",
 		good: fc.record({ text: fc.oneof(text, fc.constantFrom("the same words in the same order here", "สวัสดีครับ ยินดีต้อนรับ ทุกท่าน")) }),
 		deep: true,
+		refuses: (value) => findSpecialToken(String(value.text), GUARDED) !== undefined,
 		args: (input, out, policy) => ["dedup", "run", input, "--out", out, "--lang", "th", "--on-bad-record", policy, "--workers", "1"],
 		outputs: async (out) => {
 			const kept = await jsonlIds(join(out, "kept", "00000.jsonl"));
@@ -178,6 +183,48 @@ const ENTRY_POINTS: EntryPoint[] = [
 			return [...kept, ...removed];
 		},
 		rejects: (out) => readFile(join(out, "kept", "00000.jsonl.rejects.jsonl"), "utf8").catch(() => ""),
+	},
+	{
+		name: "pivot-data",
+		good: translated,
+		deep: true,
+		refuses: holdsSpecialToken,
+		args: (input, out, policy) => ["pivot-data", "--input", input, "--lang", "th", "--out", out, "--on-bad-record", policy, "--force"],
+		outputs: async (out) => {
+			const english = await jsonlIds(join(out, "english.jsonl"));
+			// Both files hold each record once, in the same order.
+			expect(await jsonlIds(join(out, "target.jsonl"))).toEqual(english);
+			return english;
+		},
+		rejects: (out) => readFile(join(out, "target.jsonl.rejects.jsonl"), "utf8").catch(() => ""),
+	},
+	{
+		name: "clo pairs",
+		good: translated,
+		deep: true,
+		// CLO needs every text (an empty one is no preference) and refuses special tokens.
+		refuses: (value) => holdsSpecialToken(value) || TRANSLATED_FIELDS.some((field) => String(value[field]).trim() === ""),
+		args: (input, out, policy) => ["clo", "pairs", "--input", input, "--lang", "th", "--out", out, "--on-bad-record", policy, "--no-language-check", "--batch-size", "2", "--remainder", "keep"],
+		outputs: async (out) => {
+			// Two rows per record (English and target), each naming its record.
+			const rows = (await readFile(join(out, "pairs.jsonl"), "utf8")).split("\n").filter(Boolean).map((line) => JSON.parse(line) as { pair_id: string; row: string });
+			const ids = [...new Set(rows.map((row) => row.pair_id))];
+			for (const id of ids) expect(rows.filter((row) => row.pair_id === id).map((row) => row.row).sort()).toEqual(["en", "target"]);
+			const audited = (await readFile(join(out, "audit.jsonl"), "utf8").catch(() => "")).split("\n").filter(Boolean).map((line) => String((JSON.parse(line) as { id: unknown }).id));
+			return [...ids, ...audited];
+		},
+		rejects: (out) => readFile(join(out, "pairs.jsonl.rejects.jsonl"), "utf8").catch(() => ""),
+	},
+	{
+		name: "tcot build",
+		good: translated,
+		deep: true,
+		// Each instance needs its texts (requireText) and refuses special tokens (the training-data policy).
+		refuses: (value) => holdsSpecialToken(value) || TRANSLATED_FIELDS.some((field) => String(value[field]).trim() === ""),
+		args: (input, out, policy) => ["tcot", "build", "--translated", input, "--langs", "th", "--val-size", "0", "--metadata", "--format", "trl", "--out", out, "--on-bad-record", policy],
+		// One TCOT instance per record (with --metadata its id is `<record id>:tcot:<lang>`).
+		outputs: async (out) => (await jsonlIds(join(out, "train.jsonl"))).filter((id) => id.endsWith(":tcot:th")).map((id) => id.slice(0, -":tcot:th".length)),
+		rejects: (out) => readFile(join(out, "train.jsonl.rejects.jsonl"), "utf8").catch(() => ""),
 	},
 ];
 
@@ -195,7 +242,9 @@ describe("fuzz: CLI entry points keep the contract on adversarial records", () =
 					const usable = (r: Good | Bad): boolean => r.kind === "good" && (r.deep ?? 0) < MAX_JSON_DEPTH && !(entry.refuses?.(r.value) ?? false);
 					const firstBad = numbered.findIndex((r) => !usable(r));
 					if (run.code !== 0) {
-						expect(run.code).toBe(2);
+						// 2: bad input or nothing to produce; 1: a run whose checks left nothing (E_CHECK_FAILED), only then.
+						if (run.code === 1) expect(run.stderr).toMatch(/^error \[E_CHECK_FAILED\]: /m);
+						else expect(run.code).toBe(2);
 						expect(run.stderr).toMatch(/^error \[E_[A-Z_]+\]: /m);
 						if (policy === "error" && firstBad !== -1) expect(run.stderr).toContain(`${input}:${firstBad + 1}`);
 						return;

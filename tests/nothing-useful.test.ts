@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +46,17 @@ describe("runs that would produce nothing useful", () => {
 		const kd = await transllm(["kd", "generate", "--queries", join(dir, "empty.jsonl"), "--model", model, "--execution-provider", "cpu", "--out", join(dir, "kd.jsonl"), "--quiet"]);
 		expect(kd.code).toBe(2);
 		expect(kd.stderr).toContain(`${join(dir, "empty.jsonl")} holds no record to process: nothing was produced`);
+	});
+
+	it("pivot-data on an empty input, or one whose every record is rejected, fails and leaves no output", async () => {
+		const run = await transllm(["pivot-data", "--input", join(dir, "empty.jsonl"), "--lang", "th", "--out", join(dir, "pivot")]);
+		expect(run.code).toBe(2);
+		expect(run.stderr).toContain(`${join(dir, "empty.jsonl")}: the input holds no record: nothing was produced`);
+		await writeFile(join(dir, "bad.jsonl"), "{not json\n");
+		const skipped = await transllm(["pivot-data", "--input", join(dir, "bad.jsonl"), "--lang", "th", "--out", join(dir, "pivot-bad"), "--on-bad-record", "skip"]);
+		expect(skipped.code).toBe(2);
+		expect(skipped.stderr).toMatch(/every record was rejected \(1, see .*target\.jsonl\.rejects\.jsonl\): nothing was produced/);
+		expect(existsSync(join(dir, "pivot", "english.jsonl"))).toBe(false);
 	});
 
 	it("a probe lexicon line that is not UTF-8 is an error naming it, never an example", async () => {

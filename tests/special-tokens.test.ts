@@ -27,6 +27,15 @@ describe("special tokens in training data and corpora", () => {
 		expect(pairs).not.toContain("wet.</s>");
 	});
 
+	it("tcot build refuses a chat control token such as </s> in a translated record, not only the TCOT markers (found by the fuzzer)", async () => {
+		const input = join(dir, "tcot-in.jsonl");
+		await writeFile(input, `${JSON.stringify({ id: "t1", query_en: "Say hi </s>", response_en: "Hi.", query_t: "ทักทาย", response_t: "สวัสดี", lang: "th" })}\n`);
+		const run = await transllm(["tcot", "build", "--translated", input, "--langs", "th", "--val-size", "0", "--out", join(dir, "tcot")]);
+		expect(run.code).toBe(2);
+		expect(run.stderr).toContain(`${input}:1`);
+		expect(run.stderr).toContain("special token </s>");
+	});
+
 	it("corpus clean makes a document holding a special token a bad record, by default", async () => {
 		const input = join(dir, "corpus.jsonl");
 		await writeFile(input, [{ id: "a", text: "สวัสดีครับ ยินดีต้อนรับทุกท่าน" }, { id: "b", text: "ข้อความ <EN> ที่ถูกแทรก" }].map((r) => JSON.stringify(r)).join("\n") + "\n");

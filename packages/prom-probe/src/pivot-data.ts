@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { JsonlWriter, RejectsWriter, escapeSpecialTokens, findSpecialToken, guardedSpecialTokens, readJsonl, writeFileAtomic, writeJsonAtomic } from "@transllm/core";
+import { InputError, JsonlWriter, RejectsWriter, escapeSpecialTokens, findSpecialToken, guardedSpecialTokens, readJsonl, writeFileAtomic, writeJsonAtomic } from "@transllm/core";
 import type { BadRecordPolicy, SpecialTokenPolicy } from "@transllm/core";
 import { PROM_DEFAULTS } from "./regulation-decision.js";
 
@@ -110,6 +110,7 @@ export async function writePivotedData(params: {
 		}
 		return undefined;
 	};
+	let rows = 0;
 	try {
 		for await (const { value } of readJsonl<TranslatedRecord>(params.input, {
 			onBadRecord: params.onBadRecord,
@@ -120,6 +121,11 @@ export async function writePivotedData(params: {
 			if (specialTokens === "escape") for (const field of fields) value[field] = escapeSpecialTokens(value[field], guarded);
 			await english.write(row(value.id, "en", value.query_en, value.response_en));
 			await target.write(row(value.id, params.lang, value.query_t, value.response_t));
+			rows += 1;
+		}
+		// No row is no PROM data (issue 16: never exit 0 with nothing useful).
+		if (rows === 0) {
+			throw new InputError(rejects.count > 0 ? `every record was rejected (${rejects.count}, see ${rejects.path}): nothing was produced` : "the input holds no record: nothing was produced", { file: params.input });
 		}
 	} catch (error) {
 		// This step is not resumable: a failed run leaves no partial files that would block the next one.

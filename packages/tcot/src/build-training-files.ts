@@ -7,7 +7,6 @@ import {
 	TransllmError,
 	createProgress,
 	emptyReadStats,
-	listLanguages,
 	readJsonFile,
 	readJsonl,
 	recordRunSettings,
@@ -19,7 +18,7 @@ import type { BadRecordPolicy, JsonlRecord, ReadStats } from "@transllm/core";
 import { llamaFactoryDatasetInfo, llamaFactorySpecialTokenArgs, toAlpaca, toShareGpt } from "./llamafactory-format.js";
 import type { LlamaFactoryStyle } from "./llamafactory-format.js";
 import { normalizeLanguage, tcotSpecialTokens } from "./special-tokens.js";
-import { guardSpecialTokens, requireText } from "@transllm/core";
+import { guardSpecialTokens, guardedSpecialTokens, requireText } from "@transllm/core";
 import type { SpecialTokenPolicy } from "@transllm/core";
 import { DEFAULT_VALIDATION_SIZE, TransferDataBuilder } from "./transfer-data.js";
 import type { TransferDataCounts } from "./transfer-data.js";
@@ -208,7 +207,8 @@ export async function buildTrainingFiles(options: BuildTrainingFilesOptions): Pr
 	const pairId = (record: JsonlRecord<ParallelPair & { id?: unknown }>) =>
 		record.value.id !== undefined ? String(record.value.id) : `${sharedBase ? record.file : basename(record.file)}:${record.line}`;
 	// A pair for the pre-training text: English on one side, guarded texts; undefined when its language is filtered.
-	const guardTokens = tcotSpecialTokens(langs ?? listLanguages().map((language) => language.code));
+	// The one training-data policy (core): chat control tokens, <RESPONSE> and every language-ID token.
+	const guardTokens = guardedSpecialTokens();
 	const pretrainingPair = (pair: ParallelPair, origin: { file: string; line: number }): ParallelPair | undefined => {
 		const sourceLang = normalizeLanguage(String(pair.sourceLang));
 		const targetLang = normalizeLanguage(String(pair.targetLang));

@@ -1,6 +1,6 @@
 import { InputError } from "@transllm/core";
-import { EN_TOKEN, RESPONSE_TOKEN, normalizeLanguage, tcotSpecialTokens, targetLanguageToken } from "./special-tokens.js";
-import { guardSpecialTokens, requireText } from "@transllm/core";
+import { EN_TOKEN, RESPONSE_TOKEN, normalizeLanguage, targetLanguageToken } from "./special-tokens.js";
+import { guardSpecialTokens, guardedSpecialTokens, requireText } from "@transllm/core";
 import type { SpecialTokenPolicy, TextOrigin } from "@transllm/core";
 
 /** The three kinds of transfer fine-tuning data (`../shared/papers/000_1ce36f3811662daf.txt` Sec. 2.2.3). */
@@ -47,7 +47,7 @@ export interface TranslatedRecord {
 export interface InstanceOptions {
 	/** What to do with text that already holds a special token (default `error`). */
 	specialTokens?: SpecialTokenPolicy;
-	/** Tokens to guard against (default: `<EN>`, `<RESPONSE>` and the record's own language token). */
+	/** Tokens to guard against (default: core's guardedSpecialTokens — chat control tokens, `<RESPONSE>`, every language-ID token). */
 	guardTokens?: readonly string[];
 	/** file:line of the record, for error messages. */
 	origin?: TextOrigin;
@@ -66,7 +66,7 @@ export function instancePart(value: unknown, field: string, tokens: readonly str
  * Recovery KD instance (Sec. 2.2.3): x = q^α, y = cat(⟨RESPONSE⟩, a^α), i.e. `"<RESPONSE> <English answer>"`.
  */
 export function buildRecoveryKdInstance(record: KdRecord, options: InstanceOptions = {}): TrainingInstance {
-	const tokens = options.guardTokens ?? tcotSpecialTokens([]);
+	const tokens = options.guardTokens ?? guardedSpecialTokens();
 	const part = (value: unknown, field: string) => instancePart(value, field, tokens, { ...options, record: record.id });
 	return {
 		id: `${record.id}:recovery-kd`,
@@ -87,7 +87,7 @@ export function buildTcotInstance(record: TranslatedRecord, options: InstanceOpt
 	if (lang === "en") {
 		throw new InputError(`record ${JSON.stringify(record.id)}: a TCOT target language cannot be English`, { ...options.origin, field: "lang" });
 	}
-	const tokens = options.guardTokens ?? tcotSpecialTokens([lang]);
+	const tokens = options.guardTokens ?? guardedSpecialTokens();
 	const part = (value: unknown, field: string) => instancePart(value, field, tokens, { ...options, record: record.id });
 	const queryTarget = part(record.query_t, "query_t");
 	return {

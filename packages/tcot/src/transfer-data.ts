@@ -1,4 +1,4 @@
-import { ConfigError, InputError, SeededRng, listLanguages } from "@transllm/core";
+import { ConfigError, InputError, SeededRng, guardedSpecialTokens } from "@transllm/core";
 import { normalizeLanguage, tcotSpecialTokens } from "./special-tokens.js";
 import type { SpecialTokenPolicy, TextOrigin } from "@transllm/core";
 import { buildRecoveryKdInstance, buildTcotInstance } from "./training-instance.js";
@@ -63,7 +63,7 @@ export class TransferDataBuilder {
 	private readonly pairIds = new Set<string>();
 	private readonly foundLangs = new Set<string>();
 	private readonly keep: Set<string> | undefined;
-	private readonly guardTokens: string[];
+	private readonly guardTokens: readonly string[];
 	private readonly rng: SeededRng;
 	private readonly records = { kd: 0, translated: 0, parallel: 0, filtered: 0 };
 
@@ -71,8 +71,8 @@ export class TransferDataBuilder {
 		this.rng = new SeededRng(options.seed);
 		this.keep = options.langs ? new Set(options.langs.map(normalizeLanguage)) : undefined;
 		if (this.keep?.has("en")) throw new ConfigError("langs are target languages; English is the source language α and cannot be one");
-		// Without a language list, any registry language-ID token in user text is refused: it may be a target later.
-		this.guardTokens = tcotSpecialTokens(this.keep ? [...this.keep] : listLanguages().map((language) => language.code));
+		// core's one training-data policy: chat control tokens, <RESPONSE> and every language-ID token (any may be a target later).
+		this.guardTokens = guardedSpecialTokens();
 	}
 
 	private kdInstance(record: KdRecord, origin: TextOrigin): TrainingInstance {
