@@ -3,7 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { MAX_JSON_DEPTH, RejectsWriter, emptyReadStats, findSpecialToken, guardedSpecialTokens, readJsonl } from "@transllm/core";
 import fc from "fast-check";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startGoogleTranslateLoopbackServer } from "../packages/recovery-kd/src/index.js";
+import type { GoogleLoopbackServer } from "../packages/recovery-kd/src/index.js";
+import { buildLlamaFixture } from "../packages/runtime/src/fixture/index.js";
 import { transllm } from "./helpers/run-transllm.js";
 
 // The hardening contract of issue 16, checked by a fuzzer: random and adversarial records (invalid UTF-8 at any
@@ -15,8 +18,20 @@ const STACK = /\n\s+at [^\n]*\(?[^\n]*:\d+:\d+\)?/;
 
 let dir: string;
 let counter = 0;
+// The services entry points talk to: a Google Translate v2 server on loopback and a tiny real ONNX model.
+let google: GoogleLoopbackServer;
+let model: string;
+const GOOGLE_KEY_ENV = "TRANSLLM_FUZZ_GOOGLE_KEY";
 beforeAll(async () => {
 	dir = await mkdtemp(join(tmpdir(), "transllm-fuzz-"));
+	process.env[GOOGLE_KEY_ENV] = "fuzz-key";
+	google = await startGoogleTranslateLoopbackServer({ translate: (segment) => `แปล ${segment}`, apiKey: "fuzz-key" });
+	model = join(dir, "model");
+	await buildLlamaFixture({ dir: model, layers: 1, hidden: 32, heads: 2, kvHeads: 1, intermediate: 64, seed: 3 });
+});
+afterAll(async () => {
+	await google?.close();
+	delete process.env[GOOGLE_KEY_ENV];
 });
 const fresh = (name: string): string => join(dir, `${counter++}-${name}`);
 
@@ -129,6 +144,8 @@ interface EntryPoint {
 	outputs: (out: string) => Promise<string[]>;
 	/** The rejects file of a run (its text). */
 	rejects: (out: string) => Promise<string>;
+	/** Cases to run (default RUNS): fewer where each run loads a model. */
+	runs?: number;
 }
 
 const jsonlIds = async (path: string): Promise<string[]> =>
@@ -226,6 +243,25 @@ const ENTRY_POINTS: EntryPoint[] = [
 		outputs: async (out) => (await jsonlIds(join(out, "train.jsonl"))).filter((id) => id.endsWith(":tcot:th")).map((id) => id.slice(0, -":tcot:th".length)),
 		rejects: (out) => readFile(join(out, "train.jsonl.rejects.jsonl"), "utf8").catch(() => ""),
 	},
+	{
+		name: "kd translate",
+		good: fc.record({ query_en: text, response_en: text }),
+		deep: true,
+		args: (input, out, policy) => ["kd", "translate", "--input", input, "--lang", "th", "--google", "--google-endpoint", google.endpoint, "--api-key-env", GOOGLE_KEY_ENV, "--out", out, "--on-bad-record", policy, "--concurrency", "2", "--quiet"],
+		outputs: jsonlIds,
+		rejects: (out) => readFile(`${out}.rejects.jsonl`, "utf8").catch(() => ""),
+	},
+	{
+		name: "generate",
+		good: fc.record({ query: text }),
+		deep: true,
+		// An empty prompt is a bad record (a prompt over the context would be one too; the texts here fit).
+		refuses: (value) => value.query === "",
+		runs: Math.ceil(RUNS / 3),
+		args: (input, out, policy) => ["generate", "--model", model, "--execution-provider", "cpu", "--input", input, "--out", out, "--max-new-tokens", "2", "--on-bad-record", policy, "--quiet"],
+		outputs: jsonlIds,
+		rejects: (out) => readFile(`${out}.rejects.jsonl`, "utf8").catch(() => ""),
+	},
 ];
 
 describe("fuzz: CLI entry points keep the contract on adversarial records", () => {
@@ -258,7 +294,7 @@ describe("fuzz: CLI entry points keep the contract on adversarial records", () =
 					expect([...ids, ...rejectedGood].sort()).toEqual([...goodIds].sort());
 					expect(rejected.length - rejectedGood.length).toBe(numbered.length - goodIds.length);
 				}),
-				{ seed: SEED, numRuns: RUNS },
+				{ seed: SEED, numRuns: entry.runs ?? RUNS },
 			);
 		});
 	}

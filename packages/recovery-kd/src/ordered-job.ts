@@ -80,6 +80,8 @@ export async function runOrderedJob<I, O extends { id: string }>(options: Ordere
 	let manifest: RunManifest | undefined;
 	const retriesBefore = options.retries();
 	let produced = 0;
+	// Records the server refused (set aside in the rejects file beside the bad input lines).
+	let refused = 0;
 	try {
 		const skipLines = options.resume ? await rejectedInputLines(options.out) : new Set<string>();
 		const open = await RejectsWriter.open(options.out, { resume: options.resume });
@@ -107,16 +109,21 @@ export async function runOrderedJob<I, O extends { id: string }>(options: Ordere
 				// A request the server refuses for this record alone (400: prompt too long …): set aside, named.
 				const item = outcome.item;
 				await open.reject({ file: item.file, line: item.line, reason: `${options.failure}: ${error.message}`, raw: JSON.stringify({ id: item.id, ...item.value }) });
+				refused += 1;
 			}
 			progress.tick();
 		}
-		// An output without a record is a failed run, never "complete": the input was empty, or every record was refused.
+		// An output without a record is a failed run, never "complete": the input was empty, every line was a bad
+		// record, or the server refused the rest — said as it is (a bad input is no remote failure).
 		if (writer.count === 0) {
+			const badLines = open.count - refused;
 			throw new TransllmError(
-				open.count > 0 ? "E_REMOTE" : "E_INPUT",
-				open.count > 0
-					? `every record was refused (${open.count}, see ${open.path}): nothing was produced`
-					: `${options.input} holds no record to process: nothing was produced`,
+				refused > 0 ? "E_REMOTE" : "E_INPUT",
+				refused > 0
+					? `every record was refused by the server or rejected (${refused} refused, ${badLines} bad line(s), see ${open.path}): nothing was produced`
+					: open.count > 0
+						? `every record was rejected (${open.count} bad line(s), see ${open.path}): nothing was produced`
+						: `${options.input} holds no record to process: nothing was produced`,
 			);
 		}
 		await writer.finish();

@@ -113,7 +113,7 @@ describe("generateRecoveryKd through an OpenAI-compatible endpoint", () => {
 		try {
 			const out = join(dir, "all-refused.jsonl");
 			await expect(generateRecoveryKd({ queries: QUERIES, out, backend: remote(`${proxy.url}/v1`, { concurrency: 1 }), params: { max_tokens: 4 }, onBadRecord: "skip", progress: false })).rejects.toThrow(
-				/every record was refused \(16, see .*all-refused\.jsonl\.rejects\.jsonl\): nothing was produced/,
+				/every record was refused by the server or rejected \(16 refused, 0 bad line\(s\), see .*all-refused\.jsonl\.rejects\.jsonl\): nothing was produced/,
 			);
 			const manifest = JSON.parse(await readFile(`${out}.manifest.json`, "utf8")) as { status: string };
 			expect(manifest.status).toBe("failed");
