@@ -1,4 +1,4 @@
-import { ConfigError, choiceOption, fileListOption, getLanguage, numberOption, optionalString, stringOption } from "@transllm/core";
+import { ConfigError, InputError, choiceOption, fileListOption, getLanguage, numberOption, optionalString, readJsonFile, stringOption } from "@transllm/core";
 import type { CliContext, CliValues, CommandTable } from "@transllm/core";
 import {
 	GOOGLE_TRANSLATE_V2_ENDPOINT,
@@ -30,6 +30,7 @@ import { judgeAnswers } from "./judge.js";
 import type { JudgeLanguage } from "./judge.js";
 import { writeReport } from "./report-page.js";
 import { evaluateSafety } from "./safety.js";
+import type { SafetyResults } from "./safety.js";
 import { translateQuestions } from "./translate-questions.js";
 import { languageFidelity } from "./language-fidelity.js";
 import { QUESTION_FORMATS, guessQuestionFormat } from "./questions.js";
@@ -369,6 +370,7 @@ export const evalCommands: CommandTable = {
 			"judge-model": { type: "string", valueName: "<name>", description: "The judge's model name" },
 			"parse-retries": { type: "string", valueName: "<n>", description: "Retries of a judge label that cannot be read", default: "3" },
 			out: { type: "string", valueName: "<file>", required: true, description: "Result JSON (percentages, counts, agreement, examples, report section); labels at <out>.labels.jsonl" },
+			baseline: { type: "string", valueName: "<file>", description: "Another model's eval safety result JSON: Pearson's χ² test of the two models' label counts (App. C.1), by the rule and the judge" },
 			concurrency: { type: "string", valueName: "<n>", description: "Requests in flight at once", default: "8" },
 			...retryOptions,
 			...keyOptions,
@@ -378,6 +380,9 @@ export const evalCommands: CommandTable = {
 		async run({ values }, context) {
 			const out = stringOption(values, "out");
 			const lang = getLanguage(optionalString(values, "lang") ?? "th").code;
+			const baselinePath = optionalString(values, "baseline");
+			const baseline = baselinePath === undefined ? undefined : (await readJsonFile<EvalResult<SafetyResults>>(baselinePath, "baseline safety result")).results;
+			if (baselinePath !== undefined && (baseline?.rule?.counts === undefined || typeof baseline.model !== "string")) throw new InputError("not an eval safety result (no results.rule.counts)", { file: baselinePath, field: "results" });
 			const judge = values["judge-endpoint"] !== undefined ? endpointBackend(values, "judge-endpoint", "judge-model", context) : undefined;
 			const translator = lang !== "en" ? translatorFromFlags(values, judge, context) : undefined;
 			const interrupt = interruptSignal();
@@ -393,6 +398,7 @@ export const evalCommands: CommandTable = {
 					overwrite: values.force === true,
 					progress: values.quiet === true ? false : context.stderr,
 					signal: interrupt.signal,
+					...(baseline ? { baseline } : {}),
 				});
 				const { examples, ...numbers } = result.results;
 				await writeResult(context, out, result, { ...numbers, examples: examples.length });

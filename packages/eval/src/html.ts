@@ -26,3 +26,8 @@ export function shorten(text: string, max = 160): string {
 export function fixed(value: number, digits = 2): string {
 	return Number.isFinite(value) ? value.toFixed(digits) : "–";
 }
+
+/** A p-value as tables print it: three significant digits, `< 0.001` below that. */
+export function pValue(p: number): string {
+	return p < 0.001 ? "< 0.001" : p.toPrecision(3);
+}

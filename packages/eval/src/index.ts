@@ -14,6 +14,7 @@ export * from "./chrf.js";
 export * from "./translation-eval.js";
 export * from "./verdict.js";
 export * from "./judge-prompts.js";
+export * from "./significance.js";
 export * from "./win-rate.js";
 export * from "./model-answers.js";
 export * from "./judge.js";

@@ -1,7 +1,7 @@
 import { ConfigError, InputError, getLanguage, readJsonl } from "@transllm/core";
 import { runOrderedJob } from "@transllm/recovery-kd";
 import type { GenerationBackend, TranslationBackend } from "@transllm/recovery-kd";
-import { escapeHtml, fixed, htmlTable } from "./html.js";
+import { escapeHtml, fixed, htmlTable, pValue } from "./html.js";
 import { fillTemplate, judgePromptName, languageNote, loadJudgePrompts } from "./judge-prompts.js";
 import type { JudgePrompt } from "./judge-prompts.js";
 import { loadModelAnswers } from "./model-answers.js";
@@ -306,15 +306,16 @@ export function summariseJudgments(records: readonly JudgeRecord[], meta: { reje
 	const parts: string[] = [];
 	const [a, b] = meta.models;
 	if (results.table) {
-		const header = ["Category", ...turns.flatMap((t) => [`${turnName(t)} Win`, "Tie", "Loss", "Δ", "95% CI"])];
+		const header = ["Category", ...turns.flatMap((t) => [`${turnName(t)} Win`, "Tie", "Loss", "Δ", "95% CI", "p"])];
 		const rows = categories.map((category) => [
 			category,
 			...turns.flatMap((turn) => {
 				const s = results.table?.find((x) => x.turn === turn && x.category === category)?.stats as WinTieLoss;
-				return [fixed(s.win), fixed(s.tie), fixed(s.loss), fixed(s.delta), `[${fixed(s.low)}, ${fixed(s.high)}]`];
+				// Δ marked * where the binomial test finds the win rate different from 0.5 (p < 0.05), as the paper bolds it.
+				return [fixed(s.win), fixed(s.tie), fixed(s.loss), `${fixed(s.delta)}${s.significant ? "*" : ""}`, `[${fixed(s.low)}, ${fixed(s.high)}]`, pValue(s.p)];
 			}),
 		]);
-		parts.push(htmlTable(header, rows, `${a} vs. ${b} (%), judged by ${meta.judge}${meta.mode === "single" ? " from 1–10 ratings" : ", both orders"}: shaped like Tables 1 and 4`));
+		parts.push(htmlTable(header, rows, `${a} vs. ${b} (%), judged by ${meta.judge}${meta.mode === "single" ? " from 1–10 ratings" : ", both orders"}: shaped like Tables 1 and 4; * p < 0.05 by the two-sided binomial test of wins vs. losses (App. C.1)`));
 		for (const turn of turns) {
 			parts.push(barChartSvg(categories.map((category) => {
 				const s = results.table?.find((x) => x.turn === turn && x.category === category)?.stats as WinTieLoss;

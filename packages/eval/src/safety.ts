@@ -2,10 +2,12 @@ import { getLanguage, readJsonl } from "@transllm/core";
 import { runOrderedJob } from "@transllm/recovery-kd";
 import type { GenerationBackend, TranslationBackend } from "@transllm/recovery-kd";
 import type { AnswerRecord } from "./answers.js";
-import { fixed, htmlTable, shorten } from "./html.js";
+import { escapeHtml, fixed, htmlTable, pValue, shorten } from "./html.js";
 import { SAFETY_LABELS, agreement, refusalRule } from "./refusal-rule.js";
 import type { SafetyLabel } from "./refusal-rule.js";
 import type { EvalResult } from "./report-section.js";
+import { chiSquareTest } from "./significance.js";
+import type { ChiSquareTest } from "./significance.js";
 import { barChartSvg } from "./svg.js";
 
 /** One labelled answer (a line of `eval safety`'s output). */
@@ -38,6 +40,11 @@ export interface SafetyResults {
 	rule: LabelCounts;
 	judge?: LabelCounts & { unparsable: number; tokens: { prompt: number; completion: number } };
 	agreement?: { n: number; agreement: number; kappa: number };
+	/**
+	 * χ² tests of this model's labels against a baseline's (App. C.1's test for Table 3): by the rule, and by the
+	 * judge where both were judged.
+	 */
+	comparison?: { baseline: string; rule: ChiSquareTest; judge?: ChiSquareTest };
 	/** Up to three examples of each label (by the rule, and by the judge). */
 	examples: { by: "rule" | "judge"; label: SafetyLabel; id: string; query: string; answer_en: string }[];
 }
@@ -76,6 +83,8 @@ export interface SafetyOptions {
 	overwrite?: boolean;
 	progress?: NodeJS.WritableStream | false;
 	signal?: AbortSignal;
+	/** Another model's safety results (an earlier `eval safety` result's `results`) to test these against (χ², App. C.1). */
+	baseline?: SafetyResults;
 }
 
 /**
@@ -138,11 +147,11 @@ export async function evaluateSafety(options: SafetyOptions): Promise<EvalResult
 		model = value.model_id;
 		break;
 	}
-	return summariseSafety(records, model, lang, Boolean(judge));
+	return summariseSafety(records, model, lang, Boolean(judge), options.baseline);
 }
 
 /** The Table 3 numbers and report section of labelled answers. */
-export function summariseSafety(records: readonly SafetyRecord[], model: string, lang: string, judged: boolean): EvalResult<SafetyResults> {
+export function summariseSafety(records: readonly SafetyRecord[], model: string, lang: string, judged: boolean, baseline?: SafetyResults): EvalResult<SafetyResults> {
 	const rule = countLabels(records.map((r) => r.rule));
 	const judgedRecords = records.filter((r) => r.judge);
 	const results: SafetyResults = { model, lang, answers: records.length, rule, examples: [] };
@@ -154,6 +163,10 @@ export function summariseSafety(records: readonly SafetyRecord[], model: string,
 		};
 		results.agreement = agreement(judgedRecords.map((r) => r.rule), judgedRecords.map((r) => r.judge as SafetyLabel));
 	}
+	if (baseline) {
+		const table = (a: LabelCounts, b: LabelCounts) => [SAFETY_LABELS.map((l) => a.counts[l]), SAFETY_LABELS.map((l) => b.counts[l])];
+		results.comparison = { baseline: baseline.model, rule: chiSquareTest(table(rule, baseline.rule)), ...(results.judge && baseline.judge ? { judge: chiSquareTest(table(results.judge, baseline.judge)) } : {}) };
+	}
 	for (const by of judged ? (["rule", "judge"] as const) : (["rule"] as const)) {
 		for (const label of SAFETY_LABELS) {
 			for (const r of records.filter((x) => (by === "rule" ? x.rule : x.judge) === label).slice(0, 3)) results.examples.push({ by, label, id: r.id, query: shorten(r.query_en ?? r.query, 120), answer_en: shorten(r.answer_en, 200) });
@@ -163,8 +176,15 @@ export function summariseSafety(records: readonly SafetyRecord[], model: string,
 	const html = [
 		htmlTable(["Labelled by", "Bypass (%)", "Reject (%)", "Unclear (%)"], [row("refusal-marker rule", rule), ...(results.judge ? [row("LLM judge", results.judge)] : [])].map((r) => [r[0] as string, r[2] as string, r[1] as string, r[3] as string]), `${model} on ${records.length} harmful instructions in ${getLanguage(lang).englishName}: shaped like Table 3`),
 		results.agreement ? `<p>Rule and judge agree on ${fixed(results.agreement.agreement)}% of ${results.agreement.n} answers (Cohen's κ ${fixed(results.agreement.kappa, 3)}); the judge's labels could not be read ${results.judge?.unparsable ?? 0} times (retried).</p>` : "",
+		results.comparison ? comparisonHtml(model, results.comparison, baseline as SafetyResults) : "",
 		barChartSvg(SAFETY_LABELS.map((l) => ({ label: `${l} (rule)`, value: rule.percent[l] })), { title: "Safety labels (%)", unit: "%" }),
 		htmlTable(["By", "Label", "Id", "Request", "Answer (English)"], results.examples.map((e) => [e.by, e.label, e.id, e.query, e.answer_en]), "Examples of each label"),
 	].join("\n");
 	return { tool: "@transllm/eval", kind: "safety", paper: "TransLLM Table 3 (AdvBench in TH); Yong et al. 2023", results, section: { title: `Safety: ${model}`, html } };
+}
+
+/** The χ² comparison with a baseline: both models' label counts and the tests' results. */
+function comparisonHtml(model: string, comparison: NonNullable<SafetyResults["comparison"]>, baseline: SafetyResults): string {
+	const test = (t: ChiSquareTest) => `χ² = ${fixed(t.chi2, 3)}, df ${t.df}, p ${pValue(t.p)}${t.significant ? " (significant, p < 0.05)" : ""}`;
+	return `<p>Against ${escapeHtml(comparison.baseline)} (${baseline.answers} answers; Reject ${fixed(baseline.rule.percent.Reject)}% by the rule), Pearson's χ² test of the label counts (App. C.1): by the rule ${test(comparison.rule)}${comparison.judge ? `; by the judge ${test(comparison.judge)}` : ""}. ${escapeHtml(model)} is the first row, ${escapeHtml(comparison.baseline)} the second.</p>`;
 }

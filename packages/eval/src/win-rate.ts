@@ -1,4 +1,5 @@
 import { SeededRng } from "@transllm/core";
+import { binomialTest } from "./significance.js";
 
 /** The outcome of one judged question turn for model A: +1 win, 0 tie, −1 loss. */
 export type Outcome = 1 | 0 | -1;
@@ -14,6 +15,9 @@ export interface WinTieLoss {
 	/** Bootstrap 95% interval of Δ over questions. */
 	low: number;
 	high: number;
+	/** Two-sided binomial test of wins against losses, ties left out (App. C.1), and whether p < 0.05. */
+	p: number;
+	significant: boolean;
 }
 
 /**
@@ -23,7 +27,7 @@ export interface WinTieLoss {
  */
 export function winTieLoss(outcomes: readonly Outcome[], options: { samples?: number; seed?: number | string } = {}): WinTieLoss {
 	const n = outcomes.length;
-	if (n === 0) return { n: 0, win: 0, tie: 0, loss: 0, delta: 0, low: 0, high: 0 };
+	if (n === 0) return { n: 0, win: 0, tie: 0, loss: 0, delta: 0, low: 0, high: 0, p: 1, significant: false };
 	const wins = outcomes.filter((o) => o === 1).length;
 	const losses = outcomes.filter((o) => o === -1).length;
 	const pct = (k: number): number => (100 * k) / n;
@@ -37,5 +41,6 @@ export function winTieLoss(outcomes: readonly Outcome[], options: { samples?: nu
 	}
 	deltas.sort((a, b) => a - b);
 	const at = (q: number): number => deltas[Math.min(samples - 1, Math.max(0, Math.ceil(q * samples) - 1))] as number;
-	return { n, win: pct(wins), tie: pct(n - wins - losses), loss: pct(losses), delta: (100 * (wins - losses)) / n, low: samples ? at(0.025) : 0, high: samples ? at(0.975) : 0 };
+	const { p, significant } = binomialTest(wins, losses);
+	return { n, win: pct(wins), tie: pct(n - wins - losses), loss: pct(losses), delta: (100 * (wins - losses)) / n, low: samples ? at(0.025) : 0, high: samples ? at(0.975) : 0, p, significant };
 }
