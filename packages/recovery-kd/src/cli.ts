@@ -3,8 +3,8 @@ import type { CliContext, CliValues, CommandTable } from "@transllm/core";
 import { createChatTranslationBackend } from "./chat-translation-backend.js";
 import type { GenerationBackend } from "./generation-backend.js";
 import { createGoogleTranslateBackend, GOOGLE_TRANSLATE_V2_ENDPOINT } from "./google-translate-backend.js";
-import { DEFAULT_GENERATION_PARAMS, generateRecoveryKd } from "./kd-generate.js";
-import { translateRecoveryKd } from "./kd-translate.js";
+import { DEFAULT_GENERATION_PARAMS, generateRecoveryKd, mergeRecoveryKdRanks } from "./kd-generate.js";
+import { mergeTranslatedKdRanks, translateRecoveryKd } from "./kd-translate.js";
 import { createLocalGenerationBackend } from "./local-generation-backend.js";
 import { loadLocalModel } from "./load-local-model.js";
 import { createOpenAiGenerationBackend } from "./openai-generation-backend.js";
@@ -45,6 +45,16 @@ const jobOptions = {
 	"on-bad-record": { type: "string", valueName: "<error|skip>", description: "A bad input line stops the run naming file:line (error) or goes to <out>.rejects.jsonl (skip)", default: "error" },
 	quiet: { type: "boolean", description: "No progress output" },
 } as const;
+
+/** A rank's share of a job run as W tasks (a Slurm array, worker processes); `kd merge` joins the parts. */
+const shardOptions = {
+	rank: { type: "string", valueName: "<r>", description: "This task's rank: items r, r+W, … of the input (with --world-size); join the parts with `kd merge`", default: "0" },
+	"world-size": { type: "string", valueName: "<W>", description: "Number of tasks sharing the input", default: "1" },
+} as const;
+
+function shard(values: CliValues): { rank: number; worldSize: number } {
+	return { rank: numberOption(values, "rank", 0, { min: 0, integer: true }), worldSize: numberOption(values, "world-size", 1, { min: 1, integer: true }) };
+}
 
 const keyOptions = {
 	"api-key-env": {
@@ -124,6 +134,7 @@ export const kdCommands: CommandTable = {
 			system: { type: "string", valueName: "<text>", description: "System prompt (none by default)" },
 			limit: { type: "string", valueName: "<n>", description: "Use only the first n queries (the paper: 50000 of Alpaca's 52K)" },
 			"execution-provider": { type: "string", valueName: "<auto|cpu|cuda>", description: "onnxruntime execution provider (local)", default: "auto" },
+			...shardOptions,
 			...keyOptions,
 			...retryOptions,
 			...jobOptions,
@@ -150,6 +161,7 @@ export const kdCommands: CommandTable = {
 					resume: values.resume === true,
 					overwrite: values.force === true,
 					limit: values.limit !== undefined ? numberOption(values, "limit", 0, { min: 1, integer: true }) : undefined,
+					...shard(values),
 					onBadRecord: policy(values),
 					progress: values.quiet === true ? false : context.stderr,
 					signal: interrupt.signal,
@@ -179,6 +191,7 @@ export const kdCommands: CommandTable = {
 			"min-script-ratio": { type: "string", valueName: "<r>", description: "Share of letters in the target script below which a field is a language mismatch", default: "0.5" },
 			"skip-lang-check": { type: "boolean", description: "Do not check the language of translated fields" },
 			"execution-provider": { type: "string", valueName: "<auto|cpu|cuda>", description: "onnxruntime execution provider (local)", default: "auto" },
+			...shardOptions,
 			...keyOptions,
 			...retryOptions,
 			...jobOptions,
@@ -210,6 +223,7 @@ export const kdCommands: CommandTable = {
 					backend,
 					resume: values.resume === true,
 					overwrite: values.force === true,
+					...shard(values),
 					onBadRecord: policy(values),
 					checkLanguage: values["skip-lang-check"] !== true,
 					minScriptRatio: numberOption(values, "min-script-ratio", 0.5, { min: 0, max: 1 }),
@@ -221,6 +235,28 @@ export const kdCommands: CommandTable = {
 				interrupt.dispose();
 				await backend.close();
 			}
+		},
+	},
+	merge: {
+		description: "Join the parts of `kd generate` or `kd translate` run as W tasks (--rank/--world-size) into one output, in input order, byte-identical to a single task's",
+		options: {
+			step: { type: "string", valueName: "<generate|translate>", required: true, description: "The step that wrote the parts" },
+			input: { type: "string", valueName: "<file>", required: true, description: "The input every task read: the queries (generate) or the KD records (translate)" },
+			part: { type: "string", valueName: "<file>", required: true, multiple: true, description: "A task's output, in rank order (--part rank-0.jsonl --part rank-1.jsonl …)" },
+			out: { type: "string", valueName: "<file>", required: true, description: "The merged output JSONL" },
+			limit: { type: "string", valueName: "<n>", description: "The --limit the generate tasks were given" },
+			"on-bad-record": jobOptions["on-bad-record"],
+		},
+		details: "Example:\n  transllm kd generate --queries q.jsonl --model ./m --rank $SLURM_ARRAY_TASK_ID --world-size 8 --out kd.$SLURM_ARRAY_TASK_ID.jsonl\n  transllm kd merge --step generate --input q.jsonl --part kd.0.jsonl … --part kd.7.jsonl --out kd.jsonl",
+		async run({ values }, context) {
+			const step = stringOption(values, "step");
+			const parts = values.part as string[];
+			const common = { parts, out: stringOption(values, "out"), onBadRecord: policy(values) };
+			if (step === "generate") {
+				const limit = values.limit !== undefined ? numberOption(values, "limit", 0, { min: 1, integer: true }) : undefined;
+				printSummary(context, { ...(await mergeRecoveryKdRanks({ ...common, queries: stringOption(values, "input"), limit })) });
+			} else if (step === "translate") printSummary(context, { ...(await mergeTranslatedKdRanks({ ...common, input: stringOption(values, "input") })) });
+			else throw new ConfigError(`--step must be generate or translate (got ${step})`);
 		},
 	},
 };

@@ -17,6 +17,7 @@ export * from "./retry.js";
 export * from "./secrets.js";
 export * from "./ordered-map.js";
 export * from "./ordered-job.js";
+export * from "./rank-merge.js";
 export * from "./micro-batcher.js";
 export * from "./semaphore.js";
 export * from "./run-manifest.js";

@@ -1,9 +1,11 @@
+import { RejectsWriter } from "@transllm/core";
 import type { BadRecordPolicy } from "@transllm/core";
 import { queryMessages } from "./generation-backend.js";
 import type { GenerationBackend, GenerationParams, GenerationResult } from "./generation-backend.js";
 import { readKdQueries } from "./kd-query.js";
 import type { KdQuery } from "./kd-query.js";
 import { runOrderedJob } from "./ordered-job.js";
+import { mergeRankOutputs } from "./rank-merge.js";
 
 /** Why a record is flagged (kept in the output, counted in the manifest). */
 export type GenerationFlag = "empty" | "truncated";
@@ -36,6 +38,9 @@ export interface GenerateRecoveryKdOptions {
 	overwrite?: boolean;
 	/** Only the first `limit` queries (50 000 in the paper, Sec. 3.1). */
 	limit?: number;
+	/** This process's share (datatrove's tasks): queries r, r+W, … of the input; merge the parts with the merge function. */
+	rank?: number;
+	worldSize?: number;
 	onBadRecord?: BadRecordPolicy;
 	/** Where progress goes (default stderr); false for none. */
 	progress?: NodeJS.WritableStream | false;
@@ -100,10 +105,29 @@ export async function generateRecoveryKd(options: GenerateRecoveryKdOptions): Pr
 		},
 		failure: "generation failed",
 		limit: options.limit,
+		rank: options.rank,
+		worldSize: options.worldSize,
 		resume: options.resume,
 		overwrite: options.overwrite,
 		progress: options.progress,
 		signal: options.signal,
 	});
 	return { ...summary, generated: produced };
+}
+
+/**
+ * Merges the parts written by ranks 0…W-1 of `generateRecoveryKd` (same queries, limit and policy; `parts` in rank
+ * order) into one output, byte-identical to an unsharded run's. Bad query lines go to `<out>.rejects.jsonl` under
+ * the skip policy, as they did in every rank.
+ */
+export async function mergeRecoveryKdRanks(options: { queries: string; parts: readonly string[]; out: string; limit?: number; onBadRecord?: BadRecordPolicy }): Promise<{ out: string; records: number }> {
+	const rejects = await RejectsWriter.open(options.out);
+	try {
+		async function* ids(): AsyncGenerator<string> {
+			for await (const query of readKdQueries(options.queries, { onBadRecord: options.onBadRecord, rejects, limit: options.limit })) yield query.id;
+		}
+		return await mergeRankOutputs({ ids: ids(), parts: options.parts, out: options.out });
+	} finally {
+		await rejects.close();
+	}
 }

@@ -1,10 +1,11 @@
-import { InputError, checkLanguage, getLanguage, readJsonl } from "@transllm/core";
+import { InputError, RejectsWriter, checkLanguage, getLanguage, readJsonl } from "@transllm/core";
 import type { BadRecordPolicy } from "@transllm/core";
 import type { TranslatedRecord } from "@transllm/tcot";
 import { findProtectedSpans } from "./do-not-translate.js";
 import { maskText, prose, unmaskText } from "./mask-text.js";
 import type { MaskedText } from "./mask-text.js";
 import { runOrderedJob } from "./ordered-job.js";
+import { mergeRankOutputs } from "./rank-merge.js";
 import { RemoteError } from "./retry.js";
 import { segmentForTranslation } from "./segment-text.js";
 import type { TranslationBackend } from "./translation-backend.js";
@@ -41,6 +42,9 @@ export interface TranslateRecoveryKdOptions {
 	backend: TranslationBackend;
 	resume?: boolean;
 	overwrite?: boolean;
+	/** This process's share (datatrove's tasks): records r, r+W, … of the input; merge the parts with the merge function. */
+	rank?: number;
+	worldSize?: number;
 	onBadRecord?: BadRecordPolicy;
 	/** Skip the language check of translated fields. */
 	checkLanguage?: boolean;
@@ -180,6 +184,18 @@ function validatePair(value: Record<string, unknown>): string | undefined {
 	return undefined;
 }
 
+/** The KD pairs of the input in order, ids unique (a duplicate is an error naming both lines). */
+async function* readPairs(input: string, onBadRecord: BadRecordPolicy | undefined, rejects: RejectsWriter): AsyncGenerator<{ id: string; value: KdPair & { id: string }; file: string; line: number }> {
+	const seen = new Map<string, number>();
+	for await (const record of readJsonl<KdPair>(input, { onBadRecord, rejects, validate: validatePair })) {
+		const id = String(record.value.id);
+		const first = seen.get(id);
+		if (first !== undefined) throw new InputError(`duplicate id "${id}" (first on line ${first})`, { file: record.file, line: record.line, field: "id" });
+		seen.set(id, record.line);
+		yield { id, value: { ...record.value, id }, file: record.file, line: record.line };
+	}
+}
+
 /**
  * The translation step (paper Sec. 2.2.3, "TCOT Data"): every recovery-KD pair (q_en, a_en) is machine-translated
  * into (q_t, a_t). Code blocks never reach the engine; inline code, URLs, e-mails, LaTeX, placeholders and
@@ -208,22 +224,31 @@ export async function translateRecoveryKd(options: TranslateRecoveryKdOptions): 
 		label: `kd translate → ${lang}`,
 		concurrency: backend.concurrency,
 		retries: () => backend.retries,
-		read: async function* (rejects) {
-			const seen = new Map<string, number>();
-			for await (const record of readJsonl<KdPair>(options.input, { onBadRecord: options.onBadRecord, rejects, validate: validatePair })) {
-				const id = String(record.value.id);
-				const first = seen.get(id);
-				if (first !== undefined) throw new InputError(`duplicate id "${id}" (first on line ${first})`, { file: record.file, line: record.line, field: "id" });
-				seen.set(id, record.line);
-				yield { id, value: { ...record.value, id }, file: record.file, line: record.line };
-			}
-		},
+		read: (rejects) => readPairs(options.input, options.onBadRecord, rejects),
 		run: (item) => translateKdPair(item.value, backend, lang, { checkLanguage: options.checkLanguage, minScriptRatio: options.minScriptRatio, signal: options.signal }),
 		failure: "translation failed",
+		rank: options.rank,
+		worldSize: options.worldSize,
 		resume: options.resume,
 		overwrite: options.overwrite,
 		progress: options.progress,
 		signal: options.signal,
 	});
 	return { ...summary, translated: produced };
+}
+
+/**
+ * Merges the parts written by ranks 0…W-1 of `translateRecoveryKd` (same input and policy; `parts` in rank order)
+ * into one output, byte-identical to an unsharded run's.
+ */
+export async function mergeTranslatedKdRanks(options: { input: string; parts: readonly string[]; out: string; onBadRecord?: BadRecordPolicy }): Promise<{ out: string; records: number }> {
+	const rejects = await RejectsWriter.open(options.out);
+	try {
+		async function* ids(): AsyncGenerator<string> {
+			for await (const pair of readPairs(options.input, options.onBadRecord, rejects)) yield pair.id;
+		}
+		return await mergeRankOutputs({ ids: ids(), parts: options.parts, out: options.out });
+	} finally {
+		await rejects.close();
+	}
 }

@@ -36,10 +36,22 @@ export interface OrderedJobOptions<I, O> {
 	/** What the rejects file says when the server refuses one record ("generation failed"). */
 	failure: string;
 	limit?: number;
+	/** This process's share of the input (datatrove's tasks): items r, r+W, r+2W, … of the input as read. */
+	rank?: number;
+	worldSize?: number;
 	resume?: boolean;
 	overwrite?: boolean;
 	progress?: NodeJS.WritableStream | false;
 	signal?: AbortSignal;
+}
+
+/** Checks rank/worldSize and returns them (0 of 1 when unsharded). */
+export function shardOf(options: { rank?: number; worldSize?: number }): { rank: number; worldSize: number } {
+	const worldSize = options.worldSize ?? 1;
+	const rank = options.rank ?? 0;
+	if (!Number.isInteger(worldSize) || worldSize < 1) throw new TransllmError("E_CONFIG", `worldSize must be an integer ≥ 1 (got ${worldSize})`);
+	if (!Number.isInteger(rank) || rank < 0 || rank >= worldSize) throw new TransllmError("E_CONFIG", `rank must be an integer in 0…${worldSize - 1} (got ${rank})`);
+	return { rank, worldSize };
 }
 
 export interface OrderedJobSummary {
@@ -64,11 +76,14 @@ const interrupted = (): TransllmError => new TransllmError("E_INTERRUPTED", "int
  * lines already rejected are skipped, so the finished file equals an uninterrupted run's.
  */
 export async function runOrderedJob<I, O extends { id: string }>(options: OrderedJobOptions<I, O>): Promise<OrderedJobSummary> {
+	const { rank, worldSize } = shardOf(options);
+	// A rank's output resumes only under the same sharding; unsharded settings stay as they were.
+	const settings = worldSize > 1 ? { ...options.settings, rank, worldSize } : options.settings;
 	const manifestPath = manifestPathFor(options.out);
 	const inputHash = await sha256File(options.input).catch((error: Error) => {
 		throw new TransllmError("E_INPUT", `cannot read input ${options.input}: ${error.message}`);
 	});
-	if (options.resume) await assertResumable(manifestPath, { path: options.input, sha256: inputHash }, options.settings, options.out);
+	if (options.resume) await assertResumable(manifestPath, { path: options.input, sha256: inputHash }, settings, options.out);
 	// Every record is written as soon as it is ready: a kill loses only the records in flight or waiting for
 	// an earlier one.
 	const writer = await JsonlWriter.open<O>(options.out, { resume: options.resume, overwrite: options.overwrite, keyOf: (record) => record.id, bufferBytes: 0 });
@@ -88,13 +103,17 @@ export async function runOrderedJob<I, O extends { id: string }>(options: Ordere
 		rejects = open;
 		manifest = await startManifestRun(
 			manifestPath,
-			{ tool: options.tool ?? "@transllm/recovery-kd", step: options.step, paper: options.paper, input: { path: options.input, sha256: inputHash }, output: { path: options.out }, settings: options.settings },
+			{ tool: options.tool ?? "@transllm/recovery-kd", step: options.step, paper: options.paper, input: { path: options.input, sha256: inputHash }, output: { path: options.out }, settings },
 			{ resumedRecords: writer.resumedCount, resuming: Boolean(options.resume) },
 		);
 		const total = options.progress === false ? 0 : await countRecords(options.input, options.limit);
 		const progress = createProgress({ label: options.label, total, unit: "records", initial: writer.resumedCount, silent: options.progress === false, stream: options.progress || undefined });
+		let read = 0;
+		let mine = 0;
 		async function* pending(): AsyncGenerator<JobItem<I>> {
 			for await (const item of options.read(open)) {
+				if (read++ % worldSize !== rank) continue;
+				mine += 1;
 				if (!writer.existingKeys.has(item.id) && !skipLines.has(`${item.file}:${item.line}`)) yield item;
 			}
 		}
@@ -114,8 +133,9 @@ export async function runOrderedJob<I, O extends { id: string }>(options: Ordere
 			progress.tick();
 		}
 		// An output without a record is a failed run, never "complete": the input was empty, every line was a bad
-		// record, or the server refused the rest — said as it is (a bad input is no remote failure).
-		if (writer.count === 0) {
+		// record, or the server refused the rest — said as it is (a bad input is no remote failure). A rank whose
+		// share of a non-empty input is empty (more ranks than records) finishes with an empty part.
+		if (writer.count === 0 && !(worldSize > 1 && read > 0 && mine === 0)) {
 			const badLines = open.count - refused;
 			throw new TransllmError(
 				refused > 0 ? "E_REMOTE" : "E_INPUT",

@@ -8,6 +8,7 @@ import {
 	createOpenAiGenerationBackend,
 	generateRecoveryKd,
 	generationFlags,
+	mergeRecoveryKdRanks,
 	recoveryKdRecord,
 	startFaultInjectingProxy,
 	startOpenAiCompatibleServer,
@@ -69,6 +70,21 @@ describe("generateRecoveryKd through an OpenAI-compatible endpoint", () => {
 		} finally {
 			await proxy.close();
 		}
+	});
+
+	it("should split the queries over ranks (r, r+W, …) whose merged parts are byte-identical to one task's file", async () => {
+		const parts = [0, 1, 2].map((rank) => join(dir, `rank-${rank}.jsonl`));
+		for (const [rank, part] of parts.entries()) {
+			const summary = await generateRecoveryKd({ queries: QUERIES, out: part, backend: remote(server.baseUrl, { concurrency: 2 }), params: { max_tokens: 16 }, rank, worldSize: 3, progress: false });
+			expect(summary.records).toBe(rank === 0 ? 6 : 5);
+		}
+		expect((await records(parts[1] as string)).map((r) => r.id)).toEqual(["q1", "q4", "q7", "q10", "q13"]);
+		const merged = join(dir, "merged.jsonl");
+		expect((await mergeRecoveryKdRanks({ queries: QUERIES, parts, out: merged })).records).toBe(16);
+		expect(await readFile(merged, "utf8")).toBe(await readFile(clean, "utf8"));
+		// Parts in the wrong order do not belong to the input's ranks: an error, not a shuffled file.
+		await expect(mergeRecoveryKdRanks({ queries: QUERIES, parts: [...parts].reverse(), out: merged })).rejects.toThrow(/do not belong together/);
+		await expect(generateRecoveryKd({ queries: QUERIES, out: join(dir, "bad-rank.jsonl"), backend: remote(server.baseUrl), rank: 3, worldSize: 3, progress: false })).rejects.toThrow(/rank must be an integer in 0…2/);
 	});
 
 	it("should set aside a record the server refuses (400) naming its line, and skip it on resume", async () => {

@@ -3,9 +3,10 @@
 // that need no model, so the tests stay fast. Helpers run the built CLI as users do.
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { buildLlamaFixture } from "@transllm/runtime";
 
 export const root = fileURLToPath(new URL("../../..", import.meta.url));
 export const cli = join(root, "packages", "transllm", "dist", "cli.js");
@@ -77,4 +78,14 @@ export function outputHashes(workdir: string): Record<string, string> {
 		for (const path of Object.keys(stage.outputs)) hashes[path] = createHash("sha256").update(readFileSync(join(workdir, path))).digest("hex");
 	}
 	return hashes;
+}
+
+/** The KD stages with the fixture model generating and translating (4 English queries of the quickstart). */
+export const KD_EXTRA = "kd:\n  queries: data/queries.en.jsonl\n  max_tokens: 8\n  translation:\n    backend: local\n    max_tokens: 8\n";
+
+/** A tiny random Llama in `<dir>/model` and the quickstart's KD queries in `<dir>/data`, for KD_EXTRA. */
+export async function kdFixture(dir: string): Promise<void> {
+	await buildLlamaFixture({ dir: join(dir, "model"), layers: 1, hidden: 32, heads: 2, kvHeads: 1, intermediate: 64, seed: "sharded" });
+	dataPipeline(dir);
+	copyFileSync(join(root, "examples", "quickstart", "data", "queries.en.jsonl"), join(dir, "data", "queries.en.jsonl"));
 }

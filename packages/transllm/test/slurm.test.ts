@@ -1,12 +1,13 @@
 // executor: slurm on a real single-node Slurm (slurm-wlm + munge, started and stopped by slurm-cluster.ts): the data
-// stages of the quickstart with world_size 3 run as an sbatch array (rank from SLURM_ARRAY_TASK_ID) plus chained
+// stages of the quickstart (clean, KD generate and translate with a tiny model, TCOT data, CLO pairs) with world_size 3
+// run as sbatch arrays (rank from SLURM_ARRAY_TASK_ID) plus chained
 // stage jobs, and their outputs are byte-identical to the local executor's; `status` reads the job states; a rerun
 // submits nothing.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { dataPipeline, outputHashes, transllm } from "./pipeline-fixture.js";
+import { KD_EXTRA, dataPipeline, kdFixture, outputHashes, transllm } from "./pipeline-fixture.js";
 import { slurmUnavailable, startSlurm } from "./slurm-cluster.js";
 import type { SlurmCluster } from "./slurm-cluster.js";
 
@@ -18,6 +19,7 @@ describe.skipIf(unavailable !== undefined)("executor: slurm", () => {
 	const dir = mkdtempSync(join(tmpdir(), "transllm-slurm-run-"));
 
 	beforeAll(async () => {
+		await kdFixture(dir);
 		cluster = await startSlurm();
 	}, 60_000);
 	afterAll(async () => {
@@ -26,15 +28,17 @@ describe.skipIf(unavailable !== undefined)("executor: slurm", () => {
 
 	it("runs the data stages as job arrays and chained jobs, with outputs byte-identical to the local executor's", async () => {
 		// The same folder for both runs (some outputs name their own paths): local first, then Slurm.
-		const local = await transllm(["run", dataPipeline(dir, { worldSize: 3, executor: "local" })]);
+		const local = await transllm(["run", dataPipeline(dir, { worldSize: 3, executor: "local", extra: KD_EXTRA })]);
 		expect(local.code, local.stdout + local.stderr).toBe(0);
 		const expected = outputHashes(join(dir, "work"));
 		rmSync(join(dir, "work"), { recursive: true });
 
-		const config = dataPipeline(dir, { worldSize: 3, executor: "slurm", extra: "" });
+		const config = dataPipeline(dir, { worldSize: 3, executor: "slurm", extra: KD_EXTRA });
 		const run = await transllm(["run", config], { env: cluster.env });
 		expect(run.code, run.stdout + run.stderr).toBe(0);
 		expect(run.stdout).toMatch(/^▶ clean: submitted job \d+ after array \d+ \(ranks 0,1,2\)/m);
+		expect(run.stdout).toMatch(/^▶ kd-generate: submitted job \d+ after array \d+ \(ranks 0,1,2\)/m);
+		expect(run.stdout).toMatch(/^▶ kd-translate: submitted job \d+ after array \d+ \(ranks 0,1,2\)/m);
 		expect(run.stdout).toMatch(/^▶ tcot: submitted job \d+/m);
 		expect(run.stdout).toMatch(/clean: job \d+_2 COMPLETED/);
 		const workdir = join(dir, "work");
