@@ -59,6 +59,10 @@ export class ChatModel {
 	get logits(): ModelDescription["logits"] {
 		return this.description.logits;
 	}
+	/** "shared": one session (one copy of the weights) serves generate, score, hiddenStates and logitLens; else why not. */
+	get sessions(): ModelDescription["sessions"] {
+		return this.description.sessions;
+	}
 	/** The model directory's resolved files. */
 	get files(): ModelDescription["files"] {
 		return this.description.files;

@@ -1,6 +1,7 @@
 import { Tensor } from "onnxruntime-node";
 import type { InferenceSession } from "onnxruntime-node";
-import { decoderFeeds, presentCache } from "./host-decode.js";
+import { decoderFeeds, generationFetches, noExtraFeeds, presentCache } from "./host-decode.js";
+import type { ExtraFeeds } from "./host-decode.js";
 import type { ModelInfo } from "./model-info.js";
 import type { SequenceState } from "./sequence-state.js";
 import { floatData, int64Tensor, leftPad } from "./tensors.js";
@@ -35,6 +36,7 @@ export class ContinuousBatcher {
 		private readonly info: ModelInfo,
 		private readonly padId: number,
 		private readonly maxBatch: number,
+		private readonly extra: ExtraFeeds = noExtraFeeds,
 	) {}
 
 	/** Sequences running or waiting. */
@@ -100,7 +102,7 @@ export class ContinuousBatcher {
 			joining.map((row) => row.sequence.promptIds),
 			this.padId,
 		);
-		const outputs = await this.session.run(decoderFeeds(this.info, padded, undefined, joining.length));
+		const outputs = await this.session.run(decoderFeeds(this.info, padded, undefined, joining.length, this.extra), generationFetches(this.info));
 		const logits = outputs[this.info.ioNames.logits] as Tensor;
 		const [, steps = 1, vocab = this.info.vocabSize] = logits.dims;
 		joining.forEach((row, b) => {
@@ -143,7 +145,7 @@ export class ContinuousBatcher {
 				[batch, 1],
 			),
 		};
-		const outputs = await this.session.run(decoderFeeds(this.info, inputs, this.past, batch));
+		const outputs = await this.session.run(decoderFeeds(this.info, inputs, this.past, batch, this.extra), generationFetches(this.info));
 		const logits = outputs[this.info.ioNames.logits] as Tensor;
 		const [, steps = 1, vocab = this.info.vocabSize] = logits.dims;
 		this.rows.forEach((row, r) => {

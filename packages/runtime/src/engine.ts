@@ -9,7 +9,8 @@ import { createSession } from "./execution-provider.js";
 import type { ExecutionProviderChoice, ExecutionProviderRequest } from "./execution-provider.js";
 import { decodeInGraph } from "./graph-decode.js";
 import { addHiddenStateOutputs, addLogitLensOutputs, addScoringOutputs, keepOutputs, wrapDecoderInLoop } from "./graph/index.js";
-import { decodeOnHost, decoderFeeds } from "./host-decode.js";
+import { decodeOnHost, decoderFeeds, noExtraFeeds } from "./host-decode.js";
+import type { ExtraFeeds } from "./host-decode.js";
 import { detectModelInfo } from "./model-info.js";
 import type { HfModelConfig, ModelInfo } from "./model-info.js";
 import { readCheckedModel } from "./check-model-files.js";
@@ -25,6 +26,7 @@ import type { OnnxModel } from "./onnx/index.js";
 import { floatData, leftPad } from "./tensors.js";
 import type { PaddedBatch } from "./tensors.js";
 import { lastTokenLogits } from "./last-token-logits.js";
+import { SHARED_DECODER_INPUTS, sharedDecoder } from "./shared-decoder.js";
 import { loadTokenizer } from "./tokenizer.js";
 import type { ChatTokenizer } from "./tokenizer.js";
 
@@ -154,6 +156,11 @@ export interface ModelDescription {
 	contextLength?: number;
 	/** Which logits the generation session computes: the last position's (graph edited) or, when the LM head could not be isolated, all. */
 	logits: "last-token" | `all-positions (${string})`;
+	/**
+	 * "shared": generation, scoring, hidden states and the logit lens run in one session (sharedDecoder), so the
+	 * weights are held once; otherwise each capability gets its own session on first use, and why.
+	 */
+	sessions: "shared" | `per-capability (${string})`;
 }
 
 /**
@@ -163,14 +170,17 @@ export interface ModelDescription {
 const MAX_CHARS_PER_TOKEN = 64;
 
 /**
- * The decoder graph generation runs: edited to compute the last position's logits only (lastTokenLogits),
- * or the file itself when the LM head cannot be isolated (the reason is kept in the model description).
+ * The decoder graph generation runs: the shared decoder (sharedDecoder: generation with the last position's
+ * logits, scoring, hidden states and the logit lens in one graph, so one session holds the weights), or the file
+ * itself when the LM head cannot be isolated (the reason is kept in the model description; scoring, hidden
+ * states and the lens then get sessions of their own).
  */
-function lastTokenDecoder(model: OnnxModel, onnx: string): { graph: string | Uint8Array; logits: ModelDescription["logits"] } {
+function generationDecoder(model: OnnxModel, onnx: string): { graph: string | Uint8Array; logits: ModelDescription["logits"]; sessions: ModelDescription["sessions"] } {
 	try {
-		return { graph: encodeOnnxModel(lastTokenLogits(model)), logits: "last-token" };
+		return { graph: encodeOnnxModel(sharedDecoder(model)), logits: "last-token", sessions: "shared" };
 	} catch (error) {
-		return { graph: onnx, logits: `all-positions (${(error as Error).message})` };
+		const why = (error as Error).message;
+		return { graph: onnx, logits: `all-positions (${why})`, sessions: `per-capability (${why})` };
 	}
 }
 
@@ -211,7 +221,21 @@ export class Engine implements PromptContext {
 		readonly tokenizer: ChatTokenizer,
 		private readonly decoder: InferenceSession,
 		private readonly options: EngineOptions,
+		/** Whether `decoder` is a shared decoder (scoring, hidden states and the lens run in it too). */
+		private readonly shared: boolean,
 	) {}
+
+	/**
+	 * The feeds that leave a shared decoder's scoring and lens heads idle: empty target_ids [batch, 0] and
+	 * lens_token_sets [vocab, 0].
+	 */
+	private readonly idleHeads: ExtraFeeds = (batch) =>
+		this.shared
+			? {
+					[SHARED_DECODER_INPUTS.targetIds]: new Tensor("int64", new BigInt64Array(0), [batch, 0]),
+					[SHARED_DECODER_INPUTS.lensTokenSets]: new Tensor("float32", new Float32Array(0), [this.info.vocabSize, 0]),
+				}
+			: noExtraFeeds(batch);
 
 	get info(): ModelInfo {
 		return this.description.info;
@@ -234,7 +258,7 @@ export class Engine implements PromptContext {
 		const config = await readJsonFile<HfModelConfig>(files.config, "config.json");
 		const generationConfig = files.generationConfig ? await readJsonFile<Record<string, unknown>>(files.generationConfig, "generation_config.json") : {};
 		const { tokenizer, tokenizerConfig } = await loadTokenizer(files);
-		const decoder = lastTokenDecoder(await readCheckedModel(files.onnx), files.onnx);
+		const decoder = generationDecoder(await readCheckedModel(files.onnx), files.onnx);
 		const { session, executionProvider } = await createSession(decoder.graph, {
 			executionProvider: options.executionProvider ?? "auto",
 			externalDataDir: dirname(files.onnx),
@@ -249,10 +273,10 @@ export class Engine implements PromptContext {
 		const chatTemplate = chatTemplateOf(tokenizerConfig);
 		// A template is code from the model's files: tried once, bounded, before any prompt is rendered with it.
 		if (chatTemplate !== undefined) await checkChatTemplate(chatTemplate, tokenizerConfig, files.tokenizerConfig);
-		const description: ModelDescription = { info, executionProvider, files, config, tokenizerConfig, eosTokenIds, padTokenId, logits: decoder.logits };
+		const description: ModelDescription = { info, executionProvider, files, config, tokenizerConfig, eosTokenIds, padTokenId, logits: decoder.logits, sessions: decoder.sessions };
 		if (typeof config.max_position_embeddings === "number" && config.max_position_embeddings > 0) description.contextLength = config.max_position_embeddings;
 		if (chatTemplate !== undefined) description.chatTemplate = chatTemplate;
-		return new Engine(description, tokenizer, session, options);
+		return new Engine(description, tokenizer, session, options, decoder.sessions === "shared");
 	}
 
 	/**
@@ -313,7 +337,7 @@ export class Engine implements PromptContext {
 			const batch = order.slice(start, start + batchSize).map((index) => sequences[index] as SequenceState);
 			if (batch.every((s) => s.done)) continue;
 			if (loop === "graph") await this.decodeInGraph(batch);
-			else await decodeOnHost(this.decoder, this.info, batch, this.description.padTokenId);
+			else await decodeOnHost(this.decoder, this.info, batch, this.description.padTokenId, this.idleHeads);
 		}
 		return sequences.map((s) => ({ ...s.result, promptTokens: s.promptIds.length, executionProvider: this.executionProvider }));
 	}
@@ -353,7 +377,7 @@ export class Engine implements PromptContext {
 		const rng = sampling.temperature > 0 ? new SeededRng(params.seed ?? 0).fork("sequence/0") : undefined;
 		const onToken = params.onToken;
 		const sequence = new SequenceState(0, ids as number[], this.tokenizer, this.fitContext(this.limits(params, maxNewTokens), ids as number[]), sampling, rng, onToken ? (_index, text) => onToken(text) : undefined);
-		this.batcher ??= new ContinuousBatcher(this.decoder, this.info, this.description.padTokenId, this.options.maxBatch ?? 16);
+		this.batcher ??= new ContinuousBatcher(this.decoder, this.info, this.description.padTokenId, this.options.maxBatch ?? 16, this.idleHeads);
 		if (handle !== undefined) this.submitted.set(handle, sequence);
 		try {
 			await this.batcher.submit(sequence);
@@ -410,7 +434,7 @@ export class Engine implements PromptContext {
 				rows.map((row) => sequences[row] as number[]),
 				this.description.padTokenId,
 			);
-			const feeds = { ...decoderFeeds(this.info, padded, undefined, rows.length), ...extraFeeds(padded) };
+			const feeds = { ...decoderFeeds(this.info, padded, undefined, rows.length, this.idleHeads), ...extraFeeds(padded) };
 			yield { rows, padded, outputs: await session.run(feeds, fetches) };
 		}
 	}
@@ -435,8 +459,8 @@ export class Engine implements PromptContext {
 			return { prompt, response };
 		});
 		const sequences = split.map(({ prompt, response }) => [...prompt, ...response]);
-		// Only token_logprobs is kept: no logits, no KV cache copied out (or computed) for a one-shot scoring run.
-		const session = await this.variant("scoring", (model) => keepOutputs(addScoringOutputs(model), ["token_logprobs"]));
+		// Only token_logprobs is fetched: no logits, no KV cache copied out for a one-shot scoring run.
+		const session = this.shared ? this.decoder : await this.variant("scoring", (model) => keepOutputs(addScoringOutputs(model), ["token_logprobs"]));
 		const results: ScoreResult[] = new Array(split.length);
 		// target_ids[b, s] = input_ids[b, s + 1]: position s predicts the next token (the last target is ignored).
 		const targets = (padded: PaddedBatch): Record<string, Tensor> => {
@@ -463,7 +487,7 @@ export class Engine implements PromptContext {
 	async hiddenStates(params: HiddenStatesParams): Promise<Float32Array[][]> {
 		const prompts = this.encodePrompts(params.prompts, params, 0);
 		const names = Array.from({ length: this.info.layers }, (_, layer) => `hidden_states.${layer}`);
-		const session = await this.variant("hidden-states", (model) => keepOutputs(addHiddenStateOutputs(model, { positions: "last" }), names));
+		const session = this.shared ? this.decoder : await this.variant("hidden-states", (model) => keepOutputs(addHiddenStateOutputs(model, { positions: "last" }), names));
 		const results: Float32Array[][] = new Array(prompts.length);
 		for await (const { rows, outputs } of this.batches(session, prompts, params.batchSize ?? 8, names)) {
 			rows.forEach((index, b) => {
@@ -487,7 +511,7 @@ export class Engine implements PromptContext {
 			}
 		});
 		const prompts = this.encodePrompts(params.prompts, params, 0);
-		const session = await this.variant("logit-lens", (model) => keepOutputs(addLogitLensOutputs(model), ["lens_probs", "lens_entropy"]));
+		const session = this.shared ? this.decoder : await this.variant("logit-lens", (model) => keepOutputs(addLogitLensOutputs(model), ["lens_probs", "lens_entropy"]));
 		const layers = this.info.layers;
 		const probs: number[][][] = new Array(prompts.length);
 		const entropy: number[][] = new Array(prompts.length);

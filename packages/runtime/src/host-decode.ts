@@ -4,10 +4,19 @@ import type { ModelInfo } from "./model-info.js";
 import type { SequenceState } from "./sequence-state.js";
 import { emptyCache, floatData, int64Tensor, leftPad } from "./tensors.js";
 
+/** Feeds a decoder graph takes besides Optimum's (a shared decoder's idle heads), for a batch of this size. */
+export type ExtraFeeds = (batch: number) => Record<string, Tensor>;
+export const noExtraFeeds: ExtraFeeds = () => ({});
+
+/** The outputs a generation step needs: the logits and the KV cache (a shared decoder has more, left unfetched). */
+export function generationFetches(info: ModelInfo): string[] {
+	return [info.ioNames.logits, ...info.ioNames.presentKeys, ...info.ioNames.presentValues];
+}
+
 /** The feeds of a decoder run: token ids, mask, positions and the KV cache of the previous run. */
-export function decoderFeeds(info: ModelInfo, inputs: { inputIds: Tensor; attentionMask: Tensor; positionIds: Tensor }, past: Tensor[] | undefined, batch: number): Record<string, Tensor> {
+export function decoderFeeds(info: ModelInfo, inputs: { inputIds: Tensor; attentionMask: Tensor; positionIds: Tensor }, past: Tensor[] | undefined, batch: number, extra: ExtraFeeds = noExtraFeeds): Record<string, Tensor> {
 	const io = info.ioNames;
-	const feeds: Record<string, Tensor> = { [io.inputIds]: inputs.inputIds, [io.attentionMask]: inputs.attentionMask };
+	const feeds: Record<string, Tensor> = { ...extra(batch), [io.inputIds]: inputs.inputIds, [io.attentionMask]: inputs.attentionMask };
 	if (io.positionIds) feeds[io.positionIds] = inputs.positionIds;
 	if (io.useCacheBranch) feeds[io.useCacheBranch] = new Tensor("bool", new Uint8Array([past ? 1 : 0]), [1]);
 	for (let layer = 0; layer < info.layers; layer++) {
@@ -31,7 +40,7 @@ export function presentCache(info: ModelInfo, outputs: InferenceSession.OnnxValu
  * run per new token, feeding each run's `present.*` back as `past_key_values.*`. Finished rows keep receiving
  * the pad token (their output is ignored) until every row is done.
  */
-export async function decodeOnHost(session: InferenceSession, info: ModelInfo, sequences: readonly SequenceState[], padId: number): Promise<void> {
+export async function decodeOnHost(session: InferenceSession, info: ModelInfo, sequences: readonly SequenceState[], padId: number, extra: ExtraFeeds = noExtraFeeds): Promise<void> {
 	const padded = leftPad(
 		sequences.map((s) => s.promptIds),
 		padId,
@@ -42,8 +51,9 @@ export async function decodeOnHost(session: InferenceSession, info: ModelInfo, s
 	let inputs = { inputIds: padded.inputIds, attentionMask: padded.attentionMask, positionIds: padded.positionIds };
 	let past: Tensor[] | undefined;
 	const prompts = padded.mask;
+	const fetches = generationFetches(info);
 	while (sequences.some((s) => !s.done)) {
-		const outputs = await session.run(decoderFeeds(info, inputs, past, batch));
+		const outputs = await session.run(decoderFeeds(info, inputs, past, batch, extra), fetches);
 		const logits = outputs[info.ioNames.logits] as Tensor;
 		const [, steps = 1, vocab = info.vocabSize] = logits.dims;
 		const next: number[] = [];
@@ -60,12 +70,13 @@ export async function decodeOnHost(session: InferenceSession, info: ModelInfo, s
 		if (sequences.every((s) => s.done)) break;
 		past = presentCache(info, outputs);
 		maskLength += 1;
-		const mask = new Array<number>(batch * maskLength);
+		// The mask grows by one attended column a step: the prompt's mask, then ones.
+		const mask = new BigInt64Array(batch * maskLength).fill(1n);
 		for (let row = 0; row < batch; row++) {
 			const prompt = prompts[row] as number[];
-			for (let i = 0; i < maskLength; i++) mask[row * maskLength + i] = i < prompt.length ? (prompt[i] as number) : 1;
+			for (let i = 0; i < prompt.length; i++) if (prompt[i] === 0) mask[row * maskLength + i] = 0n;
 			positions[row] = (positions[row] as number) + 1;
 		}
-		inputs = { inputIds: int64Tensor(next, [batch, 1]), attentionMask: int64Tensor(mask, [batch, maskLength]), positionIds: int64Tensor(positions, [batch, 1]) };
+		inputs = { inputIds: int64Tensor(next, [batch, 1]), attentionMask: new Tensor("int64", mask, [batch, maskLength]), positionIds: int64Tensor(positions, [batch, 1]) };
 	}
 }
