@@ -63,6 +63,10 @@ export class ChatModel {
 	get sessions(): ModelDescription["sessions"] {
 		return this.description.sessions;
 	}
+	/** "in-place": the host decode loop's KV cache stays in buffers the session reads in place; "fetched": copied out and back each step. */
+	get hostKvCache(): ModelDescription["hostKvCache"] {
+		return this.description.hostKvCache;
+	}
 	/** The model directory's resolved files. */
 	get files(): ModelDescription["files"] {
 		return this.description.files;

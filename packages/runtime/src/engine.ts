@@ -8,7 +8,7 @@ import type { PromptContext, PromptInput, PromptOptions } from "./chat-prompt.js
 import { createSession } from "./execution-provider.js";
 import type { ExecutionProviderChoice, ExecutionProviderRequest } from "./execution-provider.js";
 import { decodeInGraph } from "./graph-decode.js";
-import { addHiddenStateOutputs, addLogitLensOutputs, addScoringOutputs, keepOutputs, wrapDecoderInLoop } from "./graph/index.js";
+import { addHiddenStateOutputs, addLogitLensOutputs, addScoringOutputs, addStepCacheOutputs, keepOutputs, wrapDecoderInLoop } from "./graph/index.js";
 import { decodeOnHost, decoderFeeds, noExtraFeeds } from "./host-decode.js";
 import type { ExtraFeeds } from "./host-decode.js";
 import { detectModelInfo } from "./model-info.js";
@@ -161,6 +161,12 @@ export interface ModelDescription {
 	 * weights are held once; otherwise each capability gets its own session on first use, and why.
 	 */
 	sessions: "shared" | `per-capability (${string})`;
+	/**
+	 * How the host decode loop keeps the KV cache: "in-place" in buffers the session reads as they are, only the new
+	 * positions fetched (KvCacheBuffers); "fetched": `present.*` copied out of the session and fed back every step
+	 * (CUDA, sliding-window models, graphs whose cache is not a Concat).
+	 */
+	hostKvCache: "in-place" | "fetched";
 }
 
 /**
@@ -177,10 +183,20 @@ const MAX_CHARS_PER_TOKEN = 64;
  */
 function generationDecoder(model: OnnxModel, onnx: string): { graph: string | Uint8Array; logits: ModelDescription["logits"]; sessions: ModelDescription["sessions"] } {
 	try {
-		return { graph: encodeOnnxModel(sharedDecoder(model)), logits: "last-token", sessions: "shared" };
+		const shared = sharedDecoder(model);
+		return { graph: encodeOnnxModel(withStepCacheOutputs(shared)), logits: "last-token", sessions: "shared" };
 	} catch (error) {
 		const why = (error as Error).message;
 		return { graph: onnx, logits: `all-positions (${why})`, sessions: `per-capability (${why})` };
+	}
+}
+
+/** The decoder with `present_step.*` outputs (addStepCacheOutputs) when its cache is built by Concat, else as it is. */
+function withStepCacheOutputs(model: OnnxModel): OnnxModel {
+	try {
+		return addStepCacheOutputs(model);
+	} catch {
+		return model;
 	}
 }
 
@@ -223,6 +239,8 @@ export class Engine implements PromptContext {
 		private readonly options: EngineOptions,
 		/** Whether `decoder` is a shared decoder (scoring, hidden states and the lens run in it too). */
 		private readonly shared: boolean,
+		/** Whether the host loop keeps the KV cache in buffers the session reads in place (KvCacheBuffers). */
+		private readonly stepCache: boolean,
 	) {}
 
 	/**
@@ -273,10 +291,25 @@ export class Engine implements PromptContext {
 		const chatTemplate = chatTemplateOf(tokenizerConfig);
 		// A template is code from the model's files: tried once, bounded, before any prompt is rendered with it.
 		if (chatTemplate !== undefined) await checkChatTemplate(chatTemplate, tokenizerConfig, files.tokenizerConfig);
-		const description: ModelDescription = { info, executionProvider, files, config, tokenizerConfig, eosTokenIds, padTokenId, logits: decoder.logits, sessions: decoder.sessions };
+		// The step cache leaves unwritten columns between the cache and the new token: right for masks built from
+		// attention_mask, not for a sliding window counted in columns. On CUDA the loop stays as it was (unverified).
+		const slidingWindow = typeof config.sliding_window === "number" && config.use_sliding_window !== false;
+		const stepCache = executionProvider.name === "cpu" && !slidingWindow && session.outputNames.includes("present_step.0.key");
+		const description: ModelDescription = {
+			info,
+			executionProvider,
+			files,
+			config,
+			tokenizerConfig,
+			eosTokenIds,
+			padTokenId,
+			logits: decoder.logits,
+			sessions: decoder.sessions,
+			hostKvCache: stepCache ? "in-place" : "fetched",
+		};
 		if (typeof config.max_position_embeddings === "number" && config.max_position_embeddings > 0) description.contextLength = config.max_position_embeddings;
 		if (chatTemplate !== undefined) description.chatTemplate = chatTemplate;
-		return new Engine(description, tokenizer, session, options, decoder.sessions === "shared");
+		return new Engine(description, tokenizer, session, options, decoder.sessions === "shared", stepCache);
 	}
 
 	/**
@@ -337,7 +370,7 @@ export class Engine implements PromptContext {
 			const batch = order.slice(start, start + batchSize).map((index) => sequences[index] as SequenceState);
 			if (batch.every((s) => s.done)) continue;
 			if (loop === "graph") await this.decodeInGraph(batch);
-			else await decodeOnHost(this.decoder, this.info, batch, this.description.padTokenId, this.idleHeads);
+			else await decodeOnHost(this.decoder, this.info, batch, this.description.padTokenId, this.idleHeads, this.stepCache);
 		}
 		return sequences.map((s) => ({ ...s.result, promptTokens: s.promptIds.length, executionProvider: this.executionProvider }));
 	}

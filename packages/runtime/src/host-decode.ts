@@ -2,6 +2,7 @@ import { Tensor } from "onnxruntime-node";
 import type { InferenceSession } from "onnxruntime-node";
 import type { ModelInfo } from "./model-info.js";
 import type { SequenceState } from "./sequence-state.js";
+import { KvCacheBuffers } from "./kv-cache-buffers.js";
 import { emptyCache, floatData, int64Tensor, leftPad } from "./tensors.js";
 
 /** Feeds a decoder graph takes besides Optimum's (a shared decoder's idle heads), for a batch of this size. */
@@ -10,7 +11,17 @@ export const noExtraFeeds: ExtraFeeds = () => ({});
 
 /** The outputs a generation step needs: the logits and the KV cache (a shared decoder has more, left unfetched). */
 export function generationFetches(info: ModelInfo): string[] {
-	return [info.ioNames.logits, ...info.ioNames.presentKeys, ...info.ioNames.presentValues];
+	return [info.ioNames.logits, ...presentNames(info)];
+}
+
+/** present.{i}.key|value in decoderFeeds' order. */
+function presentNames(info: ModelInfo): string[] {
+	return Array.from({ length: info.layers }, (_, layer) => [info.ioNames.presentKeys[layer] as string, info.ioNames.presentValues[layer] as string]).flat();
+}
+
+/** present_step.{i}.key|value (addStepCacheOutputs) in decoderFeeds' order. */
+export function stepCacheNames(info: ModelInfo): string[] {
+	return presentNames(info).map((name) => name.replace(/^present\./, "present_step."));
 }
 
 /** The feeds of a decoder run: token ids, mask, positions and the KV cache of the previous run. */
@@ -40,7 +51,7 @@ export function presentCache(info: ModelInfo, outputs: InferenceSession.OnnxValu
  * run per new token, feeding each run's `present.*` back as `past_key_values.*`. Finished rows keep receiving
  * the pad token (their output is ignored) until every row is done.
  */
-export async function decodeOnHost(session: InferenceSession, info: ModelInfo, sequences: readonly SequenceState[], padId: number, extra: ExtraFeeds = noExtraFeeds): Promise<void> {
+export async function decodeOnHost(session: InferenceSession, info: ModelInfo, sequences: readonly SequenceState[], padId: number, extra: ExtraFeeds = noExtraFeeds, stepCache = false): Promise<void> {
 	const padded = leftPad(
 		sequences.map((s) => s.promptIds),
 		padId,
@@ -51,7 +62,10 @@ export async function decodeOnHost(session: InferenceSession, info: ModelInfo, s
 	let inputs = { inputIds: padded.inputIds, attentionMask: padded.attentionMask, positionIds: padded.positionIds };
 	let past: Tensor[] | undefined;
 	const prompts = padded.mask;
-	const fetches = generationFetches(info);
+	// With step outputs the cache stays in buffers the session reads in place; only the new positions come out.
+	const cache = stepCache ? new KvCacheBuffers(info, batch) : undefined;
+	const stepNames = stepCacheNames(info);
+	const fetches = cache ? [info.ioNames.logits, ...stepNames] : generationFetches(info);
 	while (sequences.some((s) => !s.done)) {
 		const outputs = await session.run(decoderFeeds(info, inputs, past, batch, extra), fetches);
 		const logits = outputs[info.ioNames.logits] as Tensor;
@@ -68,13 +82,21 @@ export async function decodeOnHost(session: InferenceSession, info: ModelInfo, s
 			next.push(id);
 		}
 		if (sequences.every((s) => s.done)) break;
-		past = presentCache(info, outputs);
-		maskLength += 1;
-		// The mask grows by one attended column a step: the prompt's mask, then ones.
-		const mask = new BigInt64Array(batch * maskLength).fill(1n);
+		if (cache) {
+			cache.append(stepNames.map((name) => outputs[name] as Tensor));
+			past = cache.past();
+			maskLength = cache.capacity + 1;
+		} else {
+			past = presentCache(info, outputs);
+			maskLength += 1;
+		}
+		// The prompt's mask, ones for the generated tokens, zeros for cache columns not written yet, one for the new token.
+		const written = cache ? cache.length : maskLength - 1;
+		const mask = new BigInt64Array(batch * maskLength);
 		for (let row = 0; row < batch; row++) {
 			const prompt = prompts[row] as number[];
-			for (let i = 0; i < prompt.length; i++) if (prompt[i] === 0) mask[row * maskLength + i] = 0n;
+			for (let i = 0; i < written; i++) mask[row * maskLength + i] = i < prompt.length && prompt[i] === 0 ? 0n : 1n;
+			mask[row * maskLength + maskLength - 1] = 1n;
 			positions[row] = (positions[row] as number) + 1;
 		}
 		inputs = { inputIds: int64Tensor(next, [batch, 1]), attentionMask: new Tensor("int64", mask, [batch, maskLength]), positionIds: int64Tensor(positions, [batch, 1]) };

@@ -11,6 +11,7 @@ export * from "./sequence-state.js";
 export * from "./generated-text.js";
 export * from "./continuous-batch.js";
 export * from "./last-token-logits.js";
+export * from "./shared-decoder.js";
 export { runtimeCommands } from "./cli.js";
 // Graph side: ONNX ModelProto I/O, the Llama fixture builder and reference forward pass, graph surgery.
 export * from "./onnx/index.js";

@@ -6,3 +6,4 @@ export * from "./add-logit-lens-outputs.js";
 export * from "./wrap-decoder-in-loop.js";
 export * from "./keep-outputs.js";
 export { copyModelForEdit, onnxOpset } from "./copy-model.js";
+export * from "./add-step-cache-outputs.js";

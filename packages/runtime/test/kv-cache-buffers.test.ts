@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadModel } from "../src/chat-model.js";
+import type { ChatModel } from "../src/chat-model.js";
+import { buildLlamaFixture, readLlamaReference, referenceForward } from "../src/fixture/index.js";
+import { tempDir } from "./graph-test-helpers.js";
+
+/** Greedy continuation by the pure-TS reference (no KV cache): one full forward pass per token. */
+async function referenceGreedy(dir: string, promptIds: number[], steps: number): Promise<number[]> {
+	const { arch, weights } = await readLlamaReference(dir);
+	const ids = [...promptIds];
+	for (let step = 0; step < steps; step++) {
+		const { logits, vocab } = referenceForward({ arch, weights, inputIds: [ids] });
+		const last = logits.subarray((ids.length - 1) * vocab, ids.length * vocab);
+		let best = 0;
+		for (let i = 1; i < vocab; i++) if ((last[i] as number) > (last[best] as number)) best = i;
+		ids.push(best);
+	}
+	return ids.slice(promptIds.length);
+}
+
+describe("host decode loop with the KV cache kept in place (KvCacheBuffers)", () => {
+	let dir: string;
+	let model: ChatModel;
+
+	beforeAll(async () => {
+		dir = await tempDir("kv-cache-buffers");
+		await buildLlamaFixture({ dir, layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 128, seed: 5 });
+		model = await loadModel(dir, { worker: false, executionProvider: "cpu" });
+	}, 60_000);
+	afterAll(async () => {
+		await model?.dispose();
+	});
+
+	it("should keep the greedy tokens of the reference forward pass across cache growth, batched with left padding", async () => {
+		expect(model.hostKvCache).toBe("in-place");
+		const prompts = ["Everyone has the right to life, liberty and security of person.", "All human beings", "No one shall be held in slavery"];
+		// 40 tokens: the buffers grow twice (16 columns at a time) while the rows decode together.
+		const results = await model.generate({ prompts, maxNewTokens: 40, batchSize: 3 });
+		for (const [index, prompt] of prompts.entries()) {
+			const result = results[index]!;
+			const expected = await referenceGreedy(dir, model.tokenizer.encode(prompt), 40);
+			expect(result.tokenIds).toEqual(expected.slice(0, result.tokenIds.length));
+			if (result.finishReason === "eos") expect(model.eosTokenIds).toContain(expected[result.tokenIds.length]);
+			else expect(result.tokenIds.length).toBe(40);
+		}
+	}, 60_000);
+
+	it("should give seeded samples and log-probabilities that do not depend on the batch size", async () => {
+		const prompts = ["All human beings are born free", "Everyone has the right to education", "No one"];
+		const settings = { prompts, maxNewTokens: 24, temperature: 0.9, topK: 40, seed: 3, logprobs: true } as const;
+		const batched = await model.generate({ ...settings, batchSize: 3 });
+		const single = await model.generate({ ...settings, batchSize: 1 });
+		for (const [index, result] of batched.entries()) {
+			expect(result.tokenIds).toEqual(single[index]!.tokenIds);
+			for (const [t, value] of result.tokenLogprobs!.entries()) expect(value).toBeCloseTo(single[index]!.tokenLogprobs![t]!, 4);
+		}
+	}, 60_000);
+});
