@@ -16,8 +16,10 @@ const recipes: [string, string][] = [
 	["TCOT data for three languages", "tcot-three-languages"],
 	["PROM probe: what λ means", "prom-probe"],
 	["CLO pairs and the CLO loss", "clo"],
+	["Train it: TRL stages, merge, export", "train"],
 	["Export the trained model and serve it", "export-and-serve"],
 	["Serve the model", "serve"],
+	["Evaluate it: judge, safety, forgetting", "evaluate"],
 ];
 
 export default defineConfig({

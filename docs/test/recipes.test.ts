@@ -1,11 +1,14 @@
 // Doc tests: every code block marked `runnable` in the hand-written docs pages is run as written, in page order,
 // from the repository root (as the recipes say), with `transllm` on PATH meaning the built CLI; and every relative
-// link in the docs, the root README and the package READMEs resolves to a file of the repository.
+// link in the docs, the root README and the package READMEs resolves to a file of the repository. A page whose front
+// matter lists Python modules (`python: [torch, trl]`) runs with the Python reference's interpreter first on PATH
+// (as `python`), and is skipped, saying why, where that interpreter lacks them.
 // (README quick starts run in tests/publish.test.ts, against the packed packages.)
 import { spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, posix, relative } from "node:path";
+import { pythonRef } from "@transllm/python-ref";
 import { describe, expect, it } from "vitest";
 import { codeBlocks, isRunnable } from "../generate/code-blocks.js";
 import { mapOutsideCode, sitePathOf } from "../generate/package-pages.js";
@@ -34,12 +37,33 @@ writeFileSync(join(bin, "transllm"), `#!/bin/sh\nexec "${process.execPath}" "${j
 chmodSync(join(bin, "transllm"), 0o755);
 const tsx = createRequire(join(docs, "package.json")).resolve("tsx/esm");
 
+/** The Python modules a page's front matter says its blocks need (`python: [torch, trl]`). */
+function pythonModules(markdown: string): string[] {
+	const front = /^---\n([\s\S]*?)\n---\n/.exec(markdown)?.[1] ?? "";
+	const list = /^python:\s*\[([^\]]*)\]\s*$/m.exec(front)?.[1];
+	return list ? list.split(",").map((name) => name.trim()).filter(Boolean) : [];
+}
+
+// Pages whose Python modules are missing here: skipped, with the reason printed.
+const pythonPath = new Map<string, string>();
+const withoutPython = runnablePages.filter((page) => {
+	const modules = pythonModules(readFileSync(join(repoRoot, page), "utf8"));
+	if (modules.length === 0) return false;
+	const { ref, reason } = pythonRef(modules);
+	if (ref) pythonPath.set(page, dirname(ref.python));
+	else console.warn(`doc tests: ${page} skipped — ${reason}`);
+	return !ref;
+});
+
 describe("doc tests: runnable blocks", () => {
 	it("finds runnable recipes", () => {
 		expect(runnablePages.filter((page) => page.startsWith("docs/recipes/")).length).toBeGreaterThanOrEqual(5);
 	});
 
-	it.each(runnablePages)("%s runs as written", (page) => {
+	if (withoutPython.length > 0) it.skip.each(withoutPython)("%s runs as written (needs the Python reference)", () => {});
+
+	it.each(runnablePages.filter((page) => !withoutPython.includes(page)))("%s runs as written", (page) => {
+		const path = [bin, pythonPath.get(page), process.env.PATH].filter(Boolean).join(":");
 		const blocks = codeBlocks(readFileSync(join(repoRoot, page), "utf8")).filter(isRunnable);
 		for (const [index, block] of blocks.entries()) {
 			let result;
@@ -47,7 +71,7 @@ describe("doc tests: runnable blocks", () => {
 				result = spawnSync("bash", ["--norc", "--noprofile", "-eo", "pipefail", "-c", block.code], {
 					cwd: repoRoot,
 					encoding: "utf8",
-					env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, TRANSLLM_NO_PROGRESS: "1" },
+					env: { ...process.env, PATH: path, TRANSLLM_NO_PROGRESS: "1" },
 					timeout: 300_000,
 				});
 			} else {
@@ -86,5 +110,22 @@ describe("doc tests: links", () => {
 			return prose;
 		});
 		expect(broken, source).toEqual([]);
+	});
+});
+
+describe("doc tests: every recipe is listed", () => {
+	const slugs = readdirSync(join(docs, "recipes"))
+		.filter((name) => name.endsWith(".md") && name !== "index.md")
+		.map((name) => name.slice(0, -3));
+	const listed = (text: string) => new Set([...text.matchAll(/\/recipes\/([a-z0-9-]+)/g)].map((match) => match[1] as string));
+
+	it.each([
+		["the sidebar (docs/.vitepress/config.ts)", join(docs, ".vitepress", "config.ts"), /\["[^"]+", "([a-z0-9-]+)"\]/g],
+		["the recipes page (docs/recipes/index.md)", join(docs, "recipes", "index.md"), null],
+		["the home page (docs/index.md)", join(docs, "index.md"), null],
+	] as const)("in %s", (_, file, pattern) => {
+		const text = readFileSync(file, "utf8");
+		const found = pattern ? new Set([...text.matchAll(pattern)].map((match) => match[1] as string)) : listed(text);
+		expect(slugs.filter((slug) => !found.has(slug)), file).toEqual([]);
 	});
 });
