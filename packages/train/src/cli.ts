@@ -1,8 +1,9 @@
-import { ConfigError, fileListOption, listOption, numberOption, optionalString, stringOption } from "@transllm/core";
+import { ConfigError, choiceOption, fileListOption, listOption, numberOption, optionalString, stringOption } from "@transllm/core";
 import type { CommandTable } from "@transllm/core";
 import { tcotSpecialTokens } from "@transllm/tcot";
 import { STAGE_DEFAULTS, type StageHyperparameters, type StageName } from "./paper-settings.js";
 import { type TrainingEngine, writeTrainingPlan } from "./training-plan.js";
+import { verifyLlamaFactoryPlan } from "./verify-llamafactory.js";
 import { checkVocabulary } from "./vocabulary-check.js";
 
 const STAGE_NAMES = Object.keys(STAGE_DEFAULTS) as StageName[];
@@ -53,6 +54,7 @@ export const trainCommands: CommandTable = {
 			"max-steps": { type: "string", description: "stop every stage after this many optimizer steps (smoke runs; the paper trains whole epochs)", valueName: "<n>" },
 			set: { type: "string", description: "change one setting of one stage, e.g. transfer_finetuning.per_device_train_batch_size=8; repeatable", valueName: "<stage.key=value>", multiple: true },
 			"no-check": { type: "boolean", description: "write the plan even when the vocabulary check fails" },
+			"warmup-key": { type: "string", description: "how the LLaMA-Factory YAMLs write the warm-up ratio: ratio (warmup_ratio; transformers 4.x) or steps (a float warmup_steps < 1; transformers ≥ 5, which removed warmup_ratio) — `train verify` tells which the installed one takes", default: "ratio", valueName: "<ratio|steps>" },
 		},
 		details:
 			"Stages: target_pretraining (stage: pt, lr 2e-4, warm-up 0.0005, weight decay 0.01, cutoff 512), translation_pretraining\n" +
@@ -90,12 +92,38 @@ export const trainCommands: CommandTable = {
 				systemPrompt: optionalString(values, "system-prompt"),
 				overrides: parseOverrides(fileListOption(values, "set"), maxSteps),
 				check: values["no-check"] !== true,
+				warmupKey: choiceOption(values, "warmup-key", ["ratio", "steps"] as const, "ratio"),
 			});
 			const v = plan.vocabulary;
 			stdout.write(`vocabulary: ${v.tokenizerSize} tokenizer ids, ${v.embeddingRows} embedding rows${v.tied ? " (tied)" : ""}: ${v.ok ? "no stage will resize" : `NOT OK:\n- ${v.problems.join("\n- ")}`}\n`);
 			for (const note of v.notes) stdout.write(`note: ${note}\n`);
 			for (const stage of plan.stages) stdout.write(`${stage.name.padEnd(24)} ${Object.values(stage.files).join("  ")}\n`);
 			for (const [engine, script] of Object.entries(plan.run)) stdout.write(`run (${engine}): sh ${script}\n`);
+		},
+	},
+	verify: {
+		description: "Parse a plan's LLaMA-Factory YAMLs with the installed LLaMA-Factory's own argument parser (what llamafactory-cli train/export would accept), before any GPU hour",
+		options: {
+			plan: { type: "string", description: "plan directory written by train plan", valueName: "<dir>", required: true },
+			python: { type: "string", description: "the Python that will train (LLaMA-Factory importable)", default: "python3", valueName: "<exe>" },
+			json: { type: "boolean", description: "print the report as JSON" },
+		},
+		details:
+			"Training YAMLs go through llamafactory.hparams.get_train_args, merge YAMLs through get_infer_args; nothing is trained or loaded\n" +
+			"(without CUDA, use_cpu is set for the check). Exit code 0 when LLaMA-Factory accepts every file, 1 otherwise. A rejected\n" +
+			"warmup_ratio means a transformers that removed it: write the plan with --warmup-key steps.",
+		async run({ values }, { stdout }) {
+			const report = await verifyLlamaFactoryPlan({ plan: stringOption(values, "plan"), python: optionalString(values, "python") });
+			if (values.json === true) stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+			else {
+				stdout.write(`LLaMA-Factory ${report.llamafactory}, transformers ${report.transformers} (${report.python}${report.cuda ? ", CUDA" : ", no CUDA: checked with use_cpu"})\n`);
+				for (const file of report.files) {
+					const what = file.command === "export" ? "export" : `stage ${file.stage}, LoRA r ${file.lora_rank} α ${file.lora_alpha}, lr ${file.learning_rate}, warm-up ${file.warmup}, cutoff ${file.cutoff_len}`;
+					stdout.write(`${file.ok ? "ok " : "NOT OK"} ${file.file}: ${file.ok ? what : file.error}\n`);
+					if (!file.ok && /warmup_ratio/.test(file.error ?? "")) stdout.write("  this transformers has no warmup_ratio: write the plan with --warmup-key steps\n");
+				}
+			}
+			return report.ok ? 0 : 1;
 		},
 	},
 	check: {

@@ -50,7 +50,17 @@ export interface LlamaFactoryStageParams {
 	lora?: LoraSettings;
 	/** System prompt of the chat template for SFT stages (`default_system`). */
 	systemPrompt?: string;
+	/** How the warm-up ratio is written: see WarmupKey (default `ratio`). */
+	warmupKey?: WarmupKey;
 }
+
+/**
+ * The key of the warm-up ratio: `ratio` writes `warmup_ratio` (transformers 4.x, LLaMA-Factory's tested line);
+ * `steps` writes it as a float `warmup_steps` < 1, which transformers ≥ 5 reads as the ratio and which is the only
+ * form once transformers removed `warmup_ratio` (deprecated in 5.0; absent in 5.17 and 5.18, checked with
+ * LLaMA-Factory's own parser by `transllm train verify`).
+ */
+export type WarmupKey = "ratio" | "steps";
 
 const PAPER = "../shared/papers/000_1ce36f3811662daf.txt";
 
@@ -92,7 +102,7 @@ function trainSection(params: LlamaFactoryStageParams, title: string): YamlSecti
 			learning_rate: hp.learning_rate,
 			lr_scheduler_type: hp.lr_scheduler_type,
 			...(hp.lr_scheduler_kwargs ? { lr_scheduler_kwargs: hp.lr_scheduler_kwargs } : {}),
-			warmup_ratio: hp.warmup_ratio,
+			...(params.warmupKey === "steps" ? { warmup_steps: hp.warmup_ratio } : { warmup_ratio: hp.warmup_ratio }),
 			weight_decay: hp.weight_decay,
 			num_train_epochs: hp.num_train_epochs,
 			...(hp.max_steps !== undefined ? { max_steps: hp.max_steps } : {}),

@@ -17,6 +17,7 @@ import {
 	targetPretrainingConfig,
 	transferFinetuningConfig,
 	translationPretrainingConfig,
+	type WarmupKey,
 } from "./llamafactory-config.js";
 import { CLO_OBJECTIVE, type LoraSettings, STAGE_DEFAULTS, type StageHyperparameters, type StageName, TRANSLLM_LORA } from "./paper-settings.js";
 import { checkVocabulary, type VocabularyReport } from "./vocabulary-check.js";
@@ -51,6 +52,8 @@ export interface TrainingPlanOptions {
 	deepspeed?: boolean;
 	/** System prompt of the chat template for the SFT stages (default: the template's own). */
 	systemPrompt?: string;
+	/** How the LLaMA-Factory YAMLs write the warm-up ratio (default `ratio`; `steps` for transformers ≥ 5). */
+	warmupKey?: WarmupKey;
 	/** Per-stage changes to the paper's hyper-parameters (e.g. max_steps for a smoke run). */
 	overrides?: Partial<Record<StageName, Partial<StageHyperparameters>>>;
 	/** Changes to TransLLM's LoRA (App. A.1). */
@@ -197,6 +200,7 @@ export async function writeTrainingPlan(options: TrainingPlanOptions): Promise<T
 			hyperparameters: stage.hyperparameters as StageHyperparameters,
 			lora,
 			systemPrompt: options.systemPrompt,
+			warmupKey: options.warmupKey,
 		});
 		const write = async (stage: PlannedStage, file: string, built: LlamaFactoryConfig, command: "train" | "export", header: string, launch: string) => {
 			const path = join(dir, file);

@@ -20,7 +20,7 @@ describe("transllm README", () => {
 
 	it("lists every command of the pipeline", () => {
 		const reference = cliReference(commands);
-		for (const command of ["init", "run", "status", "stage-rank", "stage-run", "corpus clean", "corpus parallel", "corpus augment", "dedup run", "dedup plan", "tokenizer extend", "tokenizer fertility", "tcot build", "tcot parse", "kd generate", "kd translate", "generate", "score", "export", "serve", "clo pairs", "clo score", "probe", "pivot-data", "train plan", "train check"]) {
+		for (const command of ["init", "run", "status", "stage-rank", "stage-run", "corpus clean", "corpus parallel", "corpus augment", "dedup run", "dedup plan", "tokenizer extend", "tokenizer fertility", "tcot build", "tcot parse", "kd generate", "kd translate", "generate", "score", "export", "serve", "clo pairs", "clo score", "probe", "pivot-data", "train plan", "train check", "train verify"]) {
 			expect(reference).toContain(`### \`transllm ${command}\``);
 		}
 	});
