@@ -55,7 +55,17 @@ export function staleReason(record: StageRecord | undefined, key: StageKey): str
 	if (!record) return "never ran";
 	if (record.key === key.key) return undefined;
 	if (record.settingsHash !== key.settingsHash) return "settings changed";
-	if (record.codeVersion !== key.codeVersion) return `code version changed (${record.codeVersion} → ${key.codeVersion})`;
+	if (record.codeVersion !== key.codeVersion) {
+		// Name only the packages whose version or content hash differ.
+		const before = new Set(record.codeVersion.split(" "));
+		const after = new Set(key.codeVersion.split(" "));
+		const changed = [...after].filter((entry) => !before.has(entry)).map((entry) => {
+			const name = entry.slice(0, entry.lastIndexOf("@"));
+			const old = [...before].find((other) => other.startsWith(`${name}@`));
+			return old ? `${name} ${old.slice(name.length + 1)} → ${entry.slice(name.length + 1)}` : entry;
+		});
+		return `code version changed (${changed.join(", ") || `${record.codeVersion} → ${key.codeVersion}`})`;
+	}
 	const changed = Object.keys({ ...record.inputs, ...key.inputs }).filter((path) => record.inputs[path] !== key.inputs[path]);
 	return `input changed: ${changed.slice(0, 3).join(", ")}${changed.length > 3 ? ` and ${changed.length - 3} more` : ""}`;
 }

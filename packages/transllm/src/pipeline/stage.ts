@@ -1,6 +1,8 @@
-import { createRequire } from "node:module";
+import { createHash } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { access } from "node:fs/promises";
-import { join } from "node:path";
+import { createRequire } from "node:module";
+import { basename, dirname, join, relative } from "node:path";
 import type { PipelineConfig } from "./config.js";
 import type { StageRecord } from "./lock-file.js";
 
@@ -76,11 +78,42 @@ export interface Stage {
 
 const require = createRequire(import.meta.url);
 
-/** `transllm@0.1.0 @transllm/corpus@0.1.0 …`: the code version part of a stage's key. */
+/** Files of a package that are code, not its documentation or types: read for the content hash. */
+const isCode = (name: string): boolean => !/\.(d\.c?ts|map)$/.test(name) && !/^README/i.test(name);
+
+const packageHashes = new Map<string, string>();
+
+/**
+ * `<version>+<hash>` of the package in `root`: its version and a content hash of what it ships and runs — the
+ * entries of its `files` (built dist/, data such as the TRL script or the CLO recipes), not src/, types, maps or
+ * READMEs — so that a code change within one version reruns the stages that call it.
+ */
+export function packageCodeVersion(root: string): string {
+	const manifest = JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { version: string; files?: string[] };
+	const hash = createHash("sha256");
+	const add = (path: string): void => {
+		if (!existsSync(path)) return;
+		if (statSync(path).isDirectory()) {
+			for (const entry of readdirSync(path).sort()) add(join(path, entry));
+		} else if (isCode(basename(path))) hash.update(`${relative(root, path)}\0`).update(readFileSync(path)).update("\0");
+	};
+	for (const entry of (manifest.files ?? ["dist"]).filter((entry) => entry !== "src").sort()) add(join(root, entry));
+	return `${manifest.version}+${hash.digest("hex").slice(0, 12)}`;
+}
+
+/** Once per process and package (a few MB to read). */
+function installedCodeVersion(name: string): string {
+	let version = packageHashes.get(name);
+	if (version === undefined) {
+		version = packageCodeVersion(dirname(require.resolve(`${name}/package.json`)));
+		packageHashes.set(name, version);
+	}
+	return version;
+}
+
+/** `transllm@0.1.0+3f2a… @transllm/corpus@0.1.0+9c41… …`: the code version part of a stage's key. */
 export function codeVersion(stage: Stage): string {
-	return ["transllm", ...stage.packages]
-		.map((name) => `${name}@${(require(`${name}/package.json`) as { version: string }).version}`)
-		.join(" ");
+	return ["transllm", ...stage.packages].map((name) => `${name}@${installedCodeVersion(name)}`).join(" ");
 }
 
 /** Absolute paths of an upstream stage's recorded outputs that match `test`. */
