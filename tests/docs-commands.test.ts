@@ -36,9 +36,9 @@ describe("the documented commands", () => {
 	});
 });
 
-/** Every `transllm …` line in the shell blocks of the READMEs and docs/, with where it is. */
+/** Every `transllm …` line in the shell blocks of the READMEs, docs/ and the recipes (their runnable blocks also run), with where it is. */
 function documentedLines(): { where: string; argv: string[] }[] {
-	const files = ["README.md", ...readdirSync(join(ROOT, "docs")).filter((name) => name.endsWith(".md")).map((name) => `docs/${name}`), ...readdirSync(join(ROOT, "packages")).map((name) => `packages/${name}/README.md`), "examples/quickstart/README.md"];
+	const files = ["README.md", ...["docs", "docs/recipes"].flatMap((dir) => readdirSync(join(ROOT, dir)).filter((name) => name.endsWith(".md")).map((name) => `${dir}/${name}`)), ...readdirSync(join(ROOT, "packages")).map((name) => `packages/${name}/README.md`), "examples/quickstart/README.md"];
 	const found: { where: string; argv: string[] }[] = [];
 	for (const file of files) {
 		let text: string;
