@@ -250,7 +250,7 @@ export const runtimeCommands: CommandTable = {
 			seed: { type: "string", default: "0", valueName: "<n>", description: "Sampling seed (each prompt has its own stream: results do not depend on batching)" },
 			stop: { type: "string", multiple: true, valueName: "<text>", description: "Stop string; the text ends before it" },
 			"stop-token-id": { type: "string", multiple: true, valueName: "<id>", description: "Stop token id, besides the model's EOS (finish reason stop)" },
-			"decode-loop": { type: "string", default: "host", valueName: "host|graph", description: "graph: greedy decoding inside an ONNX Loop, N tokens per run, KV cache kept in the session" },
+			"decode-loop": { type: "string", default: "host", valueName: "host|graph", description: "graph: decoding inside an ONNX Loop (greedy, or sampling seeded per prompt), N tokens per run, KV cache kept in the session" },
 			"chunk-steps": { type: "string", default: "16", valueName: "<n>", description: "Tokens per run with --decode-loop graph" },
 		},
 		details: [

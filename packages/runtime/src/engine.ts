@@ -17,7 +17,7 @@ import { readCheckedModel } from "./check-model-files.js";
 import { resolveModelFiles } from "./model-files.js";
 import type { ModelFiles } from "./model-files.js";
 import { resolveSampling } from "./sampling.js";
-import type { SamplingOptions } from "./sampling.js";
+import type { ResolvedSampling, SamplingOptions } from "./sampling.js";
 import { SequenceState } from "./sequence-state.js";
 import type { FinishReason, SequenceLimits } from "./sequence-state.js";
 import { ContinuousBatcher } from "./continuous-batch.js";
@@ -74,7 +74,7 @@ export interface GenerateParams extends SamplingOptions, PromptOptions {
 	batchSize?: number;
 	/** Streams each sequence's new text as it is generated (index = position in `prompts`). */
 	onToken?(index: number, text: string): void;
-	/** Override the model's decode loop for this call ("graph" supports greedy search only). */
+	/** Override the model's decode loop for this call ("graph": greedy or seeded sampling, no repetition penalty or logprobs). */
 	decodeLoop?: DecodeLoop;
 	/**
 	 * Special tokens that stay in the generated text (other special tokens are dropped). Default: the TCOT markers
@@ -355,8 +355,8 @@ export class Engine implements PromptContext {
 		if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`batchSize must be an integer ≥ 1, got ${params.batchSize}`);
 		const loop = params.decodeLoop ?? this.options.decodeLoop ?? "host";
 		if (loop === "graph" && params.logprobs) throw new ConfigError('logprobs need decodeLoop "host" (the in-graph loop returns token ids only)');
-		if (loop === "graph" && (sampling.temperature !== 0 || sampling.repetitionPenalty !== 1)) {
-			throw new ConfigError('decodeLoop "graph" runs greedy search in the graph: use temperature 0 and no repetition penalty, or decodeLoop "host"');
+		if (loop === "graph" && sampling.repetitionPenalty !== 1) {
+			throw new ConfigError('decodeLoop "graph" has no repetition penalty: use repetitionPenalty 1, or decodeLoop "host"');
 		}
 		const limits = this.limits(params, maxNewTokens);
 		const root = sampling.temperature > 0 ? new SeededRng(params.seed ?? 0) : undefined;
@@ -369,7 +369,7 @@ export class Engine implements PromptContext {
 		for (let start = 0; start < order.length; start += batchSize) {
 			const batch = order.slice(start, start + batchSize).map((index) => sequences[index] as SequenceState);
 			if (batch.every((s) => s.done)) continue;
-			if (loop === "graph") await this.decodeInGraph(batch);
+			if (loop === "graph") await this.decodeInGraph(batch, sampling);
 			else await decodeOnHost(this.decoder, this.info, batch, this.description.padTokenId, this.idleHeads, this.stepCache);
 		}
 		return sequences.map((s) => ({ ...s.result, promptTokens: s.promptIds.length, executionProvider: this.executionProvider }));
@@ -448,13 +448,16 @@ export class Engine implements PromptContext {
 		return session;
 	}
 
-	private async decodeInGraph(batch: SequenceState[]): Promise<void> {
+	private async decodeInGraph(batch: SequenceState[], sampling: ResolvedSampling): Promise<void> {
 		const chunkSteps = this.options.chunkSteps ?? 16;
 		const lastToken = this.description.logits === "last-token";
 		// The model's EOS ids end a chunk early once every row has produced one; stop tokens and strings are checked on the host.
 		const eosTokenIds = this.description.eosTokenIds;
-		const loop = await this.variant(`loop-${chunkSteps}`, (model) => wrapDecoderInLoop(lastToken ? lastTokenLogits(model) : model, { chunkSteps, eosTokenIds }));
-		await decodeInGraph(loop, this.info, batch, this.description.padTokenId);
+		const sampled = sampling.temperature > 0;
+		const loop = await this.variant(`loop-${sampled ? "seeded-" : ""}${chunkSteps}`, (model) =>
+			wrapDecoderInLoop(lastToken ? lastTokenLogits(model) : model, { chunkSteps, eosTokenIds, ...(sampled ? { sampling: "seeded" as const } : {}) }),
+		);
+		await decodeInGraph(loop, this.info, batch, this.description.padTokenId, chunkSteps, sampled ? sampling : undefined);
 	}
 
 	/** Runs prompts (token ids) in left-padded batches through a session, fetching only `fetches`. */

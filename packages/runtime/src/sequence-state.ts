@@ -59,6 +59,14 @@ export class SequenceState {
 		return id;
 	}
 
+	/**
+	 * The next `count` uniform draws of this sequence's stream, one per token, as choose() would take them (the
+	 * in-graph sampling loop samples with them); zeros for a finished or greedy sequence.
+	 */
+	draws(count: number): number[] {
+		return Array.from({ length: count }, () => (this.rng && !this.done ? this.rng.float() : 0));
+	}
+
 	/** Takes the chosen token: streams its text and decides whether the sequence is finished. */
 	accept(id: number): void {
 		if (this.done) return;

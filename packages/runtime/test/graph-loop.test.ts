@@ -35,6 +35,25 @@ describe("generate with the decode loop in the graph", () => {
 		expect(stopped[1]?.finishReason).toBe("stop");
 	});
 
+	it("should sample in the graph with each prompt's seeded stream: the host loop's tokens, whatever the batch", async () => {
+		const prompts = [...udhrParagraphs("en").slice(0, 2), "Everyone", (udhrParagraphs("fr")[1] as string).slice(0, 80)];
+		for (const settings of [
+			{ temperature: 0.8, topK: 40, topP: 0.9, seed: 7 },
+			{ temperature: 1.3, topK: 0, topP: 1, seed: "run-2" },
+		]) {
+			const host = await model.generate({ prompts, maxNewTokens: 11, batchSize: 4, decodeLoop: "host", ...settings });
+			const graph = await model.generate({ prompts, maxNewTokens: 11, batchSize: 4, decodeLoop: "graph", ...settings });
+			const alone = await model.generate({ prompts, maxNewTokens: 11, batchSize: 1, decodeLoop: "graph", ...settings });
+			expect(graph.map((r) => r.tokenIds)).toEqual(host.map((r) => r.tokenIds));
+			expect(alone.map((r) => r.tokenIds)).toEqual(graph.map((r) => r.tokenIds));
+			expect(graph.map((r) => r.finishReason)).toEqual(host.map((r) => r.finishReason));
+		}
+		// Sampling, not argmax: another seed changes the tokens.
+		const [a] = await model.generate({ prompts: ["Everyone"], maxNewTokens: 11, decodeLoop: "graph", temperature: 1.3, seed: 1 });
+		const [b] = await model.generate({ prompts: ["Everyone"], maxNewTokens: 11, decodeLoop: "graph", temperature: 1.3, seed: 2 });
+		expect(a?.tokenIds).not.toEqual(b?.tokenIds);
+	});
+
 	it("should end rows at the model's EOS inside a chunk, like the host loop", async () => {
 		const prompts = udhrParagraphs("en").slice(3, 6);
 		const free = await model.generate({ prompts, maxNewTokens: 10 });
@@ -54,7 +73,8 @@ describe("generate with the decode loop in the graph", () => {
 		}
 	});
 
-	it("should refuse sampling options the in-graph greedy loop cannot honour", async () => {
-		await expect(model.generate({ prompts: ["x"], temperature: 0.7, decodeLoop: "graph" })).rejects.toThrow(/decodeLoop "graph"/);
+	it("should refuse the options the in-graph loop cannot honour (repetition penalty, log-probabilities)", async () => {
+		await expect(model.generate({ prompts: ["x"], temperature: 0.7, repetitionPenalty: 1.1, decodeLoop: "graph" })).rejects.toThrow(/decodeLoop "graph"/);
+		await expect(model.generate({ prompts: ["x"], logprobs: true, decodeLoop: "graph" })).rejects.toThrow(/decodeLoop "host"/);
 	});
 });

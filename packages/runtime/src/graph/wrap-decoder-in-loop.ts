@@ -12,9 +12,13 @@ export interface WrapDecoderInLoopOptions {
 	 * "greedy" (default): argmax, the decoding of recovery KD (../shared/papers/000_1ce36f3811662daf.txt
 	 * App. A.1). "sample": adds inputs `temperature` [] float32 and `top_k` [] int64 and samples in the graph
 	 * (Gumbel-max over the top-k logits / temperature; temperature <= 0 falls back to argmax, top_k <= 0 means
-	 * the whole vocabulary).
+	 * the whole vocabulary). "seeded": adds inputs `temperature` [] float32 (> 0), `top_k` [] int64, `top_p` []
+	 * float32 and `uniforms` [batch, chunkSteps] float32 — one uniform draw per sequence and step, which the caller
+	 * takes from each prompt's own random stream, so a prompt's sample does not depend on the batch it is in — and
+	 * samples by inverse CDF after temperature → top-k → top-p, in transformers' warper order, as the host loop's
+	 * sampleToken does with the same draws.
 	 */
-	sampling?: "greedy" | "sample";
+	sampling?: "greedy" | "sample" | "seeded";
 	/**
 	 * Seed of the in-graph random draws (RandomUniformLike's `seed`): one session created from the same graph
 	 * replays the same draws for the same sequence of run() calls.
@@ -116,6 +120,7 @@ export function wrapDecoderInLoop(model: OnnxModel, options: WrapDecoderInLoopOp
 	const greedy = b.op("ArgMax", [lastLogits], { attributes: { axis: { int: -1 }, keepdims: { int: 1 } } }); // [batch, 1]
 	let next = greedy;
 	if (options.sampling === "sample") next = sampleTopK(b, lastLogits, greedy, options.seed ?? 0);
+	if (options.sampling === "seeded") next = sampleFromDraws(b, lastLogits, "loop/iteration");
 	const ones = b.op("ConstantOfShape", [b.op("Shape", [next])], {
 		attributes: { value: { tensor: makeTensor({ name: "one", dataType: DataType.INT64, dims: [1], data: [1] }) } },
 	});
@@ -161,10 +166,15 @@ export function wrapDecoderInLoop(model: OnnxModel, options: WrapDecoderInLoopOp
 	};
 	const o = new GraphBuilder(outer, "/transllm");
 	// The sampling inputs are read by the body from the outer scope.
-	if (options.sampling === "sample")
+	if (options.sampling === "sample" || options.sampling === "seeded")
 		outer.input!.push(
 			makeValueInfo(o.claim("temperature"), DataType.FLOAT, []),
 			makeValueInfo(o.claim("top_k"), DataType.INT64, []),
+		);
+	if (options.sampling === "seeded")
+		outer.input!.push(
+			makeValueInfo(o.claim("top_p"), DataType.FLOAT, []),
+			makeValueInfo(o.claim("uniforms"), DataType.FLOAT, ["batch_size", steps]),
 		);
 	for (const name of body.node!.flatMap((n) => n.output ?? [])) o.reserve(name);
 	const tripCount = o.int64s([steps], "/transllm/loop/trip_count", []);
@@ -251,4 +261,40 @@ function sampleTopK(b: GraphBuilder, logits: string, greedy: string, seed: numbe
 	});
 	const sampled = b.op("GatherElements", [indices, choice], { attributes: { axis: { int: -1 } } });
 	return b.op("Where", [positive, sampled, greedy]);
+}
+
+/**
+ * Sampling with the caller's draws (`uniforms` [batch, steps], column = iteration), as the host loop's sampleToken
+ * does: logits / temperature, the top_k largest (all when top_k <= 0; sorted, lower index first on ties), softmax
+ * weights, top-p keeping the smallest prefix whose mass reaches top_p (every token when top_p >= 1), then the first
+ * candidate whose cumulative weight exceeds draw × kept mass. Arithmetic is float32 here, float64 on the host.
+ */
+function sampleFromDraws(b: GraphBuilder, logits: string, iteration: string): string {
+	const vocab = b.op("Gather", [b.op("Shape", [logits]), b.int64s([1], "/transllm/loop/vocab_axis", [])]);
+	const zeroI = b.int64s([0], "/transllm/loop/zero_i64", []);
+	const k = b.op("Where", [b.op("And", [b.op("Greater", ["top_k", zeroI]), b.op("Less", ["top_k", vocab])]), "top_k", vocab]);
+	const [values, indices] = b.node("TopK", [b.op("Div", [logits, "temperature"]), b.op("Reshape", [k, b.int64s([1], "/transllm/loop/shape_1")])], {
+		outputs: 2,
+		attributes: { axis: { int: -1 }, largest: { int: 1 }, sorted: { int: 1 } },
+	}) as [string, string];
+	const lastAxis = b.int64s([-1], "/transllm/loop/sample_axis");
+	const lastAxisScalar = b.int64s([-1], "/transllm/loop/sample_axis_scalar", []);
+	const first = b.op("Slice", [values, b.int64s([0], "/transllm/loop/sample_zero"), b.int64s([1], "/transllm/loop/sample_one"), lastAxis]);
+	const weights = b.op("Exp", [b.op("Sub", [values, first])]); // [batch, k], the largest is 1
+	const total = b.op("ReduceSum", [weights, lastAxis], { attributes: { keepdims: { int: 1 } } });
+	const before = b.op("CumSum", [weights, lastAxisScalar], { attributes: { exclusive: { int: 1 } } });
+	const one = b.float(1, "/transllm/loop/sample_one_f32");
+	const keep = b.op("Or", [b.op("Less", [b.op("Div", [before, total]), "top_p"]), b.op("GreaterOrEqual", ["top_p", one])]);
+	const kept = b.op("Mul", [weights, b.op("Cast", [keep], { attributes: { to: { int: DataType.FLOAT } } })]);
+	const keptTotal = b.op("ReduceSum", [kept, lastAxis], { attributes: { keepdims: { int: 1 } } });
+	const uniform = b.op("Unsqueeze", [b.op("Gather", ["uniforms", iteration], { attributes: { axis: { int: 1 } } }), b.int64s([1], "/transllm/loop/sample_axis_1")]);
+	const draw = b.op("Mul", [uniform, keptTotal]); // [batch, 1]
+	const cumulative = b.op("CumSum", [kept, lastAxisScalar]);
+	// The host returns the last kept candidate when rounding leaves the draw unspent.
+	const keptCount = b.op("ReduceSum", [b.op("Cast", [keep], { attributes: { to: { int: DataType.INT64 } } }), lastAxis], { attributes: { keepdims: { int: 1 } } });
+	const lastKept = b.op("Sub", [keptCount, b.int64s([1], "/transllm/loop/sample_one_i64", [])]);
+	const positions = b.op("Range", [zeroI, k, b.int64s([1], "/transllm/loop/sample_step", [])]);
+	const found = b.op("Or", [b.op("Greater", [cumulative, draw]), b.op("GreaterOrEqual", [positions, lastKept])]);
+	const choice = b.op("ArgMax", [b.op("Cast", [found], { attributes: { to: { int: DataType.INT32 } } })], { attributes: { axis: { int: -1 }, keepdims: { int: 1 } } });
+	return b.op("GatherElements", [indices, choice], { attributes: { axis: { int: -1 } } });
 }
