@@ -141,6 +141,35 @@ export const configSchema = {
 				language_check: { type: "boolean", default: true, description: "Language check of both sides" },
 			},
 		},
+		augment: {
+			type: "object",
+			description: "Stage augment: LLaMAX code-switch augmentation of the checked parallel pairs; the pseudo-parallel pairs join the translation pre-training text (LLaMAX Sec. 2.1, Fig. 2, Algorithm 1)",
+			additionalProperties: false,
+			default: {},
+			properties: {
+				enabled: { type: "boolean", default: false, description: "Run the stage (needs the pretraining stage's pairs and dictionaries)" },
+				dictionaries: {
+					type: "array",
+					default: [],
+					description: "Bilingual dictionaries of the multilingual lexicon (MUSE `src tgt` lines or TSV), e.g. MUSE en-th, en-fr …",
+					items: {
+						type: "object",
+						additionalProperties: false,
+						required: ["path", "source_lang", "target_lang"],
+						properties: {
+							path: { ...path, description: "The dictionary file" },
+							source_lang: { type: "string", description: "Language of its first column" },
+							target_lang: { type: "string", description: "Language of its second column" },
+						},
+					},
+				},
+				rate: { type: "number", minimum: 0, maximum: 1, default: 0.3, description: "Probability of replacing a word the lexicon knows (LLaMAX names no rate; mRASP's 0.3)" },
+				hops: { enum: [1, 2], default: 1, description: "Lexicon hops (LLaMAX App. F: 1-hop suffices)" },
+				directions: { enum: ["both", "forward"], default: "both", description: "Switch s→t and t→s (LLaMAX Algorithm 1) or s→t only" },
+				lowercase: { type: "boolean", default: true, description: "Lower-case sentences first, as LLaMAX does" },
+				augment_below: { type: "integer", minimum: 0, description: "Augment only language pairs with fewer pairs (LLaMAX Algorithm 1: 25000; default: every pair)" },
+			},
+		},
 		kd: {
 			type: "object",
 			description: "Stages kd-generate and kd-translate: recovery KD (TransLLM Sec. 2.2.3)",

@@ -46,6 +46,7 @@ export interface PipelineConfig {
 	fertility: { enabled: boolean; k: number[]; patch_pretokenizer: boolean };
 	extend: { enabled: boolean; new_tokens: number; min_frequency: number; patch_pretokenizer: boolean; init: "normal" | "mean" | "eeve" };
 	pretraining: { enabled: boolean; sample?: number; english_sample?: number; max_length_ratio: number; language_check: boolean };
+	augment: { enabled: boolean; dictionaries: { path: string; source_lang: string; target_lang: string }[]; rate: number; hops: 1 | 2; directions: "both" | "forward"; lowercase: boolean; augment_below?: number };
 	kd?: {
 		queries: string;
 		limit?: number;

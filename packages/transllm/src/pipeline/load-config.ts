@@ -98,6 +98,7 @@ function resolvePaths(config: PipelineConfig, base: string): void {
 		if (lang.lexicon !== undefined) lang.lexicon = at(lang.lexicon);
 	}
 	if (config.kd) config.kd.queries = at(config.kd.queries);
+	for (const dictionary of config.augment.dictionaries) dictionary.path = at(dictionary.path);
 	if (config.export.checkpoint !== undefined) config.export.checkpoint = at(config.export.checkpoint);
 	if (config.training.checkpoint !== undefined) config.training.checkpoint = at(config.training.checkpoint);
 	// A bare name (python3) is looked up on the PATH; a path is relative to the config file like every other.

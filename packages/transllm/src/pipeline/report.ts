@@ -130,6 +130,9 @@ async function stageDetails(stage: ReportStage, report: PipelineReport): Promise
 			parts.push(table(["language", "pairs read", "kept", "sampled", "English documents", "pre-training records"], perLanguage(f, langs).map(([lang, c]) => [lang, c.read, c.kept, c.sampled, c.english ?? 0, c.pretrainingRecords ?? 0])));
 			for (const [lang, c] of perLanguage(f, langs)) parts.push(barChart(`pairs dropped per filter (${lang})`, Object.entries((c.dropped ?? {}) as Record<string, number>)));
 			break;
+		case "augment":
+			parts.push(table(["language", "pairs read", "pseudo-parallel pairs", "words replaced", "lexicon entries", "lexicon languages"], perLanguage(f, langs).map(([lang, c]) => [lang, c.pairs, c.augmented, c.replacedWords, c.lexiconEntries, c.lexiconLanguages])));
+			break;
 		case "kd-generate":
 			parts.push(barChart("finish reasons", Object.entries((f.finishReasons ?? {}) as Record<string, number>)));
 			parts.push(table(["flag", "records"], Object.entries((f.flagged ?? {}) as Record<string, number>)));

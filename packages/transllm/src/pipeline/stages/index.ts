@@ -1,4 +1,5 @@
 import type { Stage } from "../stage.js";
+import { augmentStage } from "./augment.js";
 import { cleanStage } from "./clean.js";
 import { cloStage } from "./clo.js";
 import { evalStage } from "./evaluation.js";
@@ -22,6 +23,7 @@ export const STAGES: readonly Stage[] = [
 	fertilityStage,
 	extendStage,
 	pretrainingStage,
+	augmentStage,
 	kdGenerateStage,
 	kdTranslateStage,
 	tcotStage,

@@ -10,7 +10,8 @@ function sources(config: PipelineConfig, upstream: Record<string, StageRecord>) 
 	const of = (stage: string, suffix: string) => upstreamOutputs(config.workdir, upstream, stage, (path) => path.endsWith(suffix));
 	return {
 		translated: languagesOf(config).flatMap((lang) => translatedFiles(config, upstream, lang)),
-		parallel: of("pretraining", "/pairs.jsonl"),
+		// LLaMAX's code-switched pseudo-parallel pairs (the augment stage, when on) join the checked pairs.
+		parallel: [...of("pretraining", "/pairs.jsonl"), ...of("augment", "/augmented.jsonl")],
 		english: of("pretraining", "/english.jsonl"),
 	};
 }
@@ -25,7 +26,7 @@ export const tcotStage: Stage = {
 	title: "TCOT transfer fine-tuning data (KD + TCOT + translation)",
 	paper: "TransLLM Sec. 2.2.2–2.2.3",
 	packages: ["@transllm/tcot"],
-	after: ["kd-translate", "pretraining"],
+	after: ["kd-translate", "pretraining", "augment"],
 	disabled: (config) => (config.kd || languagesOf(config).some((lang) => (config.languages[lang]?.translated.length ?? 0) > 0) ? undefined : "no `kd` section and no `translated` files"),
 	settings: (config) => ({ tcot: config.tcot, seed: config.seed, languages: languagesOf(config) }),
 	inputs: (config, upstream) => Object.values(sources(config, upstream)).flat(),
