@@ -20,8 +20,8 @@ import type { LlamaFactoryStyle } from "./llamafactory-format.js";
 import { normalizeLanguage, tcotSpecialTokens } from "./special-tokens.js";
 import { guardSpecialTokens, guardedSpecialTokens, requireText } from "@transllm/core";
 import type { SpecialTokenPolicy } from "@transllm/core";
-import { DEFAULT_VALIDATION_SIZE, TransferDataBuilder } from "./transfer-data.js";
-import type { TransferDataCounts } from "./transfer-data.js";
+import { DEFAULT_VALIDATION_SIZE, TransferDataBuilder, finishTransferData } from "./transfer-data.js";
+import type { CollectedTransferData, TransferDataCounts } from "./transfer-data.js";
 import type { KdRecord, TrainingInstance, TranslatedRecord } from "./training-instance.js";
 import type { InstructionLanguage, ParallelPair } from "./translation-instances.js";
 import { interleaveTranslationPretraining } from "./translation-pretraining.js";
@@ -69,6 +69,39 @@ export interface BuildTrainingFilesOptions {
 	force?: boolean;
 	/** Where progress goes (default stderr); `null` for none. */
 	progress?: NodeJS.WritableStream | null;
+	/**
+	 * A task of a sharded build (datatrove's tasks; with `worldSize` > 1 and `instancesOut`): it reads every input
+	 * but keeps the records whose id falls to `rank` (`shardOfKey`: a KD and a translated record of one id meet in
+	 * one task), and writes their instances, unmixed, to `instancesOut` instead of the training files.
+	 */
+	rank?: number;
+	worldSize?: number;
+	instancesOut?: string;
+	/** The finishing step of a sharded build: the tasks' `instancesOut` files are mixed instead of reading KD and translated records. */
+	instanceParts?: readonly string[];
+}
+
+/** The task a record id falls to: FNV-1a of its UTF-8 bytes modulo the world size (the same on every machine). */
+export function shardOfKey(key: string, worldSize: number): number {
+	let hash = 0x811c9dc5;
+	for (const byte of Buffer.from(key, "utf8")) hash = Math.imul(hash ^ byte, 0x01000193) >>> 0;
+	return hash % worldSize;
+}
+
+/** Reads the parts a sharded build's tasks wrote (a header line, then one instance per line). */
+async function readInstanceParts(parts: readonly string[]): Promise<CollectedTransferData[]> {
+	const collected: CollectedTransferData[] = [];
+	for (const part of parts) {
+		let header: Omit<CollectedTransferData, "instances"> | undefined;
+		const instances: TrainingInstance[] = [];
+		for await (const { value } of readJsonl<Record<string, unknown>>(part)) {
+			if (header === undefined) header = value as unknown as Omit<CollectedTransferData, "instances">;
+			else instances.push(value as unknown as TrainingInstance);
+		}
+		if (header === undefined) throw new InputError("empty: not the instances of a tcot build task", { file: part });
+		collected.push({ ...header, instances });
+	}
+	return collected;
 }
 
 export interface BuildTrainingFilesResult {
@@ -151,6 +184,13 @@ export async function buildTrainingFiles(options: BuildTrainingFilesOptions): Pr
 	const langs = options.langs?.map(normalizeLanguage);
 	const seed = options.seed ?? 42;
 	const policy = options.onBadRecord ?? "error";
+	const worldSize = options.worldSize ?? 1;
+	const rank = options.rank ?? 0;
+	if (!Number.isInteger(worldSize) || worldSize < 1 || !Number.isInteger(rank) || rank < 0 || rank >= worldSize) throw new ConfigError(`rank ${rank} of world size ${worldSize}: need 0 ≤ rank < world size`);
+	if (options.instancesOut !== undefined && options.instanceParts !== undefined) throw new ConfigError("instancesOut (a task) and instanceParts (the finishing step) exclude each other");
+	const finishing = options.instanceParts !== undefined;
+	// A task keeps the records whose id falls to its rank; the finishing step has their instances already.
+	const mine = (id: string): boolean => options.instancesOut === undefined || shardOfKey(id, worldSize) === rank;
 	const chunkChars = options.pretrainingRecordChars ?? 4096;
 	const datasetName = options.datasetName ?? "transllm_tcot";
 	const paths = {
@@ -196,11 +236,11 @@ export async function buildTrainingFiles(options: BuildTrainingFilesOptions): Pr
 	};
 	const read = <T>(files: readonly string[], required: readonly string[]) => readJsonl<T>(files, { onBadRecord: policy, rejects, required, stats });
 
-	for await (const record of read<KdRecord>(kdFiles, KD_FIELDS)) {
-		await guarded(record, (value, origin) => builder.addKdRecord({ ...value, id: String(value.id) }, origin));
+	for await (const record of read<KdRecord>(finishing ? [] : kdFiles, KD_FIELDS)) {
+		if (mine(String(record.value.id))) await guarded(record, (value, origin) => builder.addKdRecord({ ...value, id: String(value.id) }, origin));
 	}
-	for await (const record of read<TranslatedRecord>(translatedFiles, TRANSLATED_FIELDS)) {
-		await guarded(record, (value, origin) => builder.addTranslatedRecord({ ...value, id: String(value.id) }, origin));
+	for await (const record of read<TranslatedRecord>(finishing ? [] : translatedFiles, TRANSLATED_FIELDS)) {
+		if (mine(String(record.value.id))) await guarded(record, (value, origin) => builder.addTranslatedRecord({ ...value, id: String(value.id) }, origin));
 	}
 	// A pair without an id is named by file and line: the base name, or the path where two --parallel files share one.
 	const sharedBase = new Set(parallelFiles.map((file) => basename(file))).size < new Set(parallelFiles).size;
@@ -222,19 +262,29 @@ export async function buildTrainingFiles(options: BuildTrainingFilesOptions): Pr
 	let pairsFiltered = 0;
 	const pairLangs = new Set<string>();
 	for await (const record of read<ParallelPair & { id?: unknown }>(parallelFiles, PARALLEL_FIELDS)) {
+		if (!mine(pairId(record))) continue;
 		await guarded(record, (value, origin) => {
 			const pair = pretrainingPair(value, origin);
 			if (pair === undefined) {
 				pairsFiltered += 1;
 				return;
 			}
-			if (parallelUse.has("sft")) builder.addParallelPair(pair, pairId(record), origin);
+			if (parallelUse.has("sft") && !finishing) builder.addParallelPair(pair, pairId(record), origin);
 			pairCount += 1;
 			pairLangs.add(pair.sourceLang === "en" ? pair.targetLang : pair.sourceLang);
 		});
 	}
 
-	const data = builder.finish();
+	if (options.instancesOut !== undefined) {
+		// A task: its instances, unmixed, behind a header with its record counts and languages.
+		const collected = builder.collected();
+		await writeJsonlStream(options.instancesOut, [{ records: collected.records, langs: collected.langs }, ...collected.instances], { overwrite: true });
+		await rejects?.close();
+		progress.done();
+		const counts = { instances: { train: {}, validation: {} }, records: collected.records, pretrainingLines: 0, pretrainingRecords: 0, englishLines: 0 };
+		return { files: { instances: options.instancesOut }, counts, specialTokens: tcotSpecialTokens(collected.langs), langs: collected.langs, rejected: rejects?.count ?? stats.rejected, ...(rejects ? { rejectsPath: rejects.path } : {}) };
+	}
+	const data = options.instanceParts ? finishTransferData(await readInstanceParts(options.instanceParts), { seed, validationSize: options.validationSize ?? DEFAULT_VALIDATION_SIZE }) : builder.finish();
 	// An empty training file is no build: say why (every record filtered by --langs, rejected, or no input at all).
 	if (data.train.length + data.validation.length === 0 && pairCount === 0) {
 		const { records } = data.counts;

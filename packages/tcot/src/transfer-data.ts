@@ -165,18 +165,37 @@ export class TransferDataBuilder {
 		return { rng: this.rng.fork(`template/${key}`), templates: this.options.templates, instructionLanguage: this.options.instructionLanguage };
 	}
 
+	/** Everything added, not yet mixed: a rank's share of a sharded build. */
+	collected(): CollectedTransferData {
+		return { instances: [...this.instances], records: { ...this.records }, langs: [...this.foundLangs].sort() };
+	}
+
 	/** Splits and mixes everything added. */
 	finish(): TransferData {
-		const { train, validation } = mixTransferData(this.instances, { seed: this.options.seed, validationSize: this.options.validationSize });
-		const langs = [...this.foundLangs].sort();
-		return {
-			train,
-			validation,
-			specialTokens: tcotSpecialTokens(langs),
-			langs,
-			counts: { instances: { train: countInstances(train), validation: countInstances(validation) }, records: { ...this.records } },
-		};
+		return finishTransferData([this.collected()], this.options);
 	}
+}
+
+/** The instances, record counts and languages one builder collected (a rank of a sharded build writes them). */
+export interface CollectedTransferData {
+	instances: TrainingInstance[];
+	records: TransferDataCounts["records"];
+	langs: string[];
+}
+
+/**
+ * Splits and mixes the instances of one or more builders. The mix sorts the instances first, so the parts of a
+ * build sharded by record id (records of one id meet in one part) give the same data as one builder.
+ */
+export function finishTransferData(parts: readonly CollectedTransferData[], options: { seed: string | number; validationSize?: number }): TransferData {
+	const { train, validation } = mixTransferData(
+		parts.flatMap((part) => part.instances),
+		{ seed: options.seed, validationSize: options.validationSize },
+	);
+	const langs = [...new Set(parts.flatMap((part) => part.langs))].sort();
+	const records = { kd: 0, translated: 0, parallel: 0, filtered: 0 };
+	for (const part of parts) for (const key of Object.keys(records) as (keyof typeof records)[]) records[key] += part.records[key];
+	return { train, validation, specialTokens: tcotSpecialTokens(langs), langs, counts: { instances: { train: countInstances(train), validation: countInstances(validation) }, records } };
 }
 
 function countInstances(instances: readonly TrainingInstance[]): Partial<Record<InstanceKind, Record<string, number>>> {

@@ -66,6 +66,29 @@ afterAll(async () => {
 const base = () => ["tcot", "build", "--translated", files.translated, "--kd", files.kd, "--parallel", files.parallel, "--english", files.english, "--langs", "th"];
 
 describe("transllm tcot build", () => {
+	it("should give the same files when sharded: tasks by record id (--rank/--world-size/--instances-out), then --instances", async () => {
+		// A KD record sharing a translated record's id: the two must meet in one task (the KD record wins its instance).
+		const kd = join(dir, "kd-shared.jsonl");
+		await writeFile(kd, `${await readFile(files.kd, "utf8")}${jsonl([{ id: "article-1", query_en: "Summarise Article 1.", response_en: english.get(1)?.join(" ") }])}`);
+		const args = ["tcot", "build", "--translated", files.translated, "--kd", kd, "--parallel", files.parallel, "--english", files.english, "--parallel-use", "pretraining,sft", "--val-size", "20", "--seed", "9"];
+		const single = join(dir, "single");
+		const one = await cli([...args, "-o", single]);
+		expect(one.code, one.stderr).toBe(0);
+		const sharded = join(dir, "sharded");
+		const parts = [0, 1, 2].map((rank) => join(dir, `instances.${rank}.jsonl`));
+		for (const [rank, part] of parts.entries()) {
+			const task = await cli([...args, "--rank", String(rank), "--world-size", "3", "--instances-out", part, "-o", join(dir, `task-${rank}`)]);
+			expect(task.code, task.stderr).toBe(0);
+			expect((await readFile(part, "utf8")).split("\n").filter(Boolean).length).toBeGreaterThan(1);
+		}
+		const finish = await cli([...args, ...parts.flatMap((part) => ["--instances", part]), "-o", sharded]);
+		expect(finish.code, finish.stderr).toBe(0);
+		for (const name of ["train.jsonl", "validation.jsonl", "translation_pretraining.jsonl", "dataset_info.json", "special_tokens.json"]) {
+			expect(await readFile(join(sharded, name), "utf8"), name).toBe(await readFile(join(single, name), "utf8"));
+		}
+		expect((await cli([...args, "--rank", "3", "--world-size", "3", "--instances-out", parts[0] as string, "-o", join(dir, "bad")])).stderr).toMatch(/need 0 ≤ rank < world size/);
+	});
+
 	it("should write LLaMA-Factory files that read back into the mixed data set", async () => {
 		const out = join(dir, "lf");
 		const { code, stdout, stderr } = await cli([...base(), "--val-size", "20", "--seed", "5", "--pt-record-chars", "2000", "-o", out]);

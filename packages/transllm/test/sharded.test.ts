@@ -1,13 +1,14 @@
-// Sharded stages beyond clean: KD generate and KD translate run as ranks (local worker processes here; a Slurm array
+// Sharded stages beyond clean: KD generate, KD translate and TCOT build run as ranks (local worker processes here; a Slurm array
 // in slurm.test.ts), each rank answering / translating items r, r+W, … into its own part, and the finishing step
-// merges the parts in input order. The final outputs of world_size 3 are byte-identical to world_size 1's.
+// merges the parts in input order (TCOT: rank r builds the instances of the records whose id hashes to r, the
+// finishing step mixes all). The final outputs of world_size 3 are byte-identical to world_size 1's.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { KD_EXTRA, dataPipeline, kdFixture, outputHashes, transllm } from "./pipeline-fixture.js";
 
-describe("sharded KD stages", () => {
+describe("sharded KD and TCOT stages", () => {
 	const dir = mkdtempSync(join(tmpdir(), "transllm-sharded-"));
 	beforeAll(() => kdFixture(dir), 60_000);
 
@@ -27,5 +28,8 @@ describe("sharded KD stages", () => {
 		expect([0, 1, 2].map((rank) => part(rank).length)).toEqual([2, 1, 1]);
 		expect(existsSync(join(dir, "work", "kd-translate", "ranks", "th.2.jsonl"))).toBe(true);
 		expect(readdirSync(join(dir, "work", "logs", "kd-translate")).sort()).toEqual(["rank-0.log", "rank-1.log", "rank-2.log"]);
+		// The 20 translated records (and 4 KD records) spread over the TCOT ranks by id; every rank built some.
+		const instances = [0, 1, 2].map((rank) => readFileSync(join(dir, "work", "tcot", "ranks", `instances.${rank}.jsonl`), "utf8").trim().split("\n").length - 1);
+		for (const count of instances) expect(count).toBeGreaterThan(0);
 	}, 240_000);
 });

@@ -1,9 +1,9 @@
-import { relative } from "node:path";
+import { join, relative } from "node:path";
 import { buildTrainingFiles } from "@transllm/tcot";
 import type { PipelineConfig } from "../config.js";
 import type { StageRecord } from "../lock-file.js";
 import { languagesOf, missingPaths, upstreamOutputs } from "../stage.js";
-import type { Stage } from "../stage.js";
+import type { Stage, StageContext } from "../stage.js";
 import { translatedFiles } from "./translated-records.js";
 
 function sources(config: PipelineConfig, upstream: Record<string, StageRecord>) {
@@ -16,10 +16,32 @@ function sources(config: PipelineConfig, upstream: Record<string, StageRecord>) 
 	};
 }
 
+/** What every task of the build is given (the same inputs and options: a task reads all and keeps its records). */
+function buildOptions(context: StageContext) {
+	const { config } = context;
+	const { translated, parallel, english } = sources(config, context.upstream);
+	return {
+		translated,
+		parallel,
+		english,
+		format: config.tcot.format,
+		seed: config.seed,
+		validationSize: config.tcot.val_size,
+		langs: languagesOf(config),
+		datasetName: config.tcot.dataset_name,
+		onBadRecord: "error" as const,
+		progress: context.progress,
+	};
+}
+
+/** Rank r's instances, unmixed (the finishing step mixes the parts). */
+const instancesPart = (dir: string, rank: number): string => join(dir, "ranks", `instances.${rank}.jsonl`);
+
 /**
  * tcot: the transfer fine-tuning data — recovery KD + TCOT + translation instances mixed with a validation split,
  * and the translation pre-training text, for LLaMA-Factory or TRL (TransLLM Sec. 2.2.2–2.2.3; `buildTrainingFiles`
- * of @transllm/tcot). Resumes; the same inputs and seed give the same files.
+ * of @transllm/tcot). Resumes; the same inputs and seed give the same files. Sharded: rank r builds the instances of
+ * the records whose id hashes to r, the finishing step mixes them and writes the files, byte-identical to one task's.
  */
 export const tcotStage: Stage = {
 	name: "tcot",
@@ -31,24 +53,17 @@ export const tcotStage: Stage = {
 	settings: (config) => ({ tcot: config.tcot, seed: config.seed, languages: languagesOf(config) }),
 	inputs: (config, upstream) => Object.values(sources(config, upstream)).flat(),
 	check: async (config) => missingPaths(languagesOf(config).flatMap((lang) => config.languages[lang]?.translated ?? []), "translated"),
+	sharded: {
+		// Rank r builds the instances of the records whose id hashes to r; the finishing step mixes every rank's.
+		async runRank(context, rank, worldSize) {
+			const dir = join(context.dir, "ranks", String(rank));
+			await buildTrainingFiles({ ...buildOptions(context), outDir: dir, rank, worldSize, instancesOut: instancesPart(context.dir, rank), resume: false, force: true });
+		},
+	},
 	async run(context) {
-		const { config } = context;
-		const { translated, parallel, english } = sources(config, context.upstream);
-		const result = await buildTrainingFiles({
-			translated,
-			parallel,
-			english,
-			outDir: context.dir,
-			format: config.tcot.format,
-			seed: config.seed,
-			validationSize: config.tcot.val_size,
-			langs: languagesOf(config),
-			datasetName: config.tcot.dataset_name,
-			onBadRecord: "error",
-			resume: context.resume,
-			force: !context.resume,
-			progress: context.progress,
-		});
+		const worldSize = context.config.executor.world_size;
+		const parts = worldSize > 1 ? Array.from({ length: worldSize }, (_, rank) => instancesPart(context.dir, rank)) : undefined;
+		const result = await buildTrainingFiles({ ...buildOptions(context), outDir: context.dir, ...(parts ? { instanceParts: parts } : {}), resume: context.resume, force: !context.resume });
 		return {
 			outputs: Object.values(result.files).map((path) => relative(context.workdir, path)),
 			figures: {
