@@ -3,7 +3,7 @@
 // training` with the exact command, `status` and the report say so, and the next run picks the checkpoint up once
 // that command has run — here it is run for real with the reference Python's TRL (one step). The engine-present path
 // (every stage launched and awaited, then export and eval) is the quickstart's: tests/quickstart.test.ts.
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +13,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { dataPipeline, transllm } from "./pipeline-fixture.js";
 
 const ref = pythonRef(["torch", "transformers", "peft", "trl"]);
+const llamaFactoryHere = spawnSync("llamafactory-cli", ["version"], { stdio: "ignore" }).status === 0;
+if (llamaFactoryHere) console.warn("skipping the LLaMA-Factory waiting test: llamafactory-cli is on this machine's PATH");
 
 describe("training hand-off without the engine", () => {
 	const dir = mkdtempSync(join(tmpdir(), "transllm-train-"));
@@ -67,4 +69,15 @@ describe("training hand-off without the engine", () => {
 		expect(existsSync(join(dir, "work", "train-target", ".waiting-for-training.json"))).toBe(false);
 		expect((await transllm(["status", config])).stdout).toMatch(/^train-target\s+up to date/m);
 	}, 300_000);
+
+	it.skipIf(llamaFactoryHere)("with LLaMA-Factory as the engine, waits with the llamafactory-cli command of the plan's YAML", async () => {
+		writeFileSync(config, readFileSync(config, "utf8").replace("  engine: trl\n", "  engine: llamafactory\n"));
+		const run = await transllm(["run", config]);
+		expect(run.code, run.stdout + run.stderr).toBe(0);
+		expect(run.stdout).toMatch(/^▶ train-plan: .*\(settings changed\)$/m);
+		expect(run.stdout).toMatch(/^⏸ train-target: waiting for training — llamafactory-cli is not on this machine\. Run:$/m);
+		const yaml = /^ {4}llamafactory-cli train (\S+\/llamafactory\/1_target_pretraining\.yaml)$/m.exec(run.stdout)?.[1];
+		expect(yaml, run.stdout).toBeDefined();
+		expect(readFileSync(yaml as string, "utf8")).toMatch(/^stage: pt$/m);
+	}, 120_000);
 });
