@@ -5,6 +5,9 @@ import type { SequenceState } from "./sequence-state.js";
 import { KvCacheBuffers } from "./kv-cache-buffers.js";
 import { emptyCache, floatData, int64Tensor, leftPad } from "./tensors.js";
 
+/** A shared decoder's output of greedy search's next token per row (sharedDecoder). */
+const GREEDY_TOKEN_IDS = "greedy_token_ids";
+
 /** Feeds a decoder graph takes besides Optimum's (a shared decoder's idle heads), for a batch of this size. */
 export type ExtraFeeds = (batch: number) => Record<string, Tensor>;
 export const noExtraFeeds: ExtraFeeds = () => ({});
@@ -65,19 +68,22 @@ export async function decodeOnHost(session: InferenceSession, info: ModelInfo, s
 	// With step outputs the cache stays in buffers the session reads in place; only the new positions come out.
 	const cache = stepCache ? new KvCacheBuffers(info, batch) : undefined;
 	const stepNames = stepCacheNames(info);
-	const fetches = cache ? [info.ioNames.logits, ...stepNames] : generationFetches(info);
+	// Greedy search takes the graph's argmax (a shared decoder's greedy_token_ids): [batch, 1] ids leave the session, not the logits.
+	const greedy = session.outputNames.includes(GREEDY_TOKEN_IDS) && sequences.every((s) => s.greedy);
+	const scores = greedy ? GREEDY_TOKEN_IDS : info.ioNames.logits;
+	const fetches = cache ? [scores, ...stepNames] : [scores, ...generationFetches(info).slice(1)];
 	while (sequences.some((s) => !s.done)) {
 		const outputs = await session.run(decoderFeeds(info, inputs, past, batch, extra), fetches);
-		const logits = outputs[info.ioNames.logits] as Tensor;
-		const [, steps = 1, vocab = info.vocabSize] = logits.dims;
 		const next: number[] = [];
+		const scored = outputs[scores] as Tensor; // ids [batch, 1] (greedy) or logits [batch, steps, vocab]
+		const [, steps = 1, vocab = info.vocabSize] = scored.dims;
 		for (let row = 0; row < batch; row++) {
 			const sequence = sequences[row] as SequenceState;
 			if (sequence.done) {
 				next.push(padId);
 				continue;
 			}
-			const id = sequence.choose(floatData(logits, (row * steps + steps - 1) * vocab, vocab));
+			const id = greedy ? Number((scored.data as BigInt64Array)[row]) : sequence.choose(floatData(scored, (row * steps + steps - 1) * vocab, vocab));
 			sequence.accept(id);
 			next.push(id);
 		}

@@ -46,6 +46,11 @@ export class SequenceState {
 		if (limits.maxNewTokens === 0) this.finish("length");
 	}
 
+	/** Whether the next token is the argmax of the logits (greedy, no repetition penalty, no log-probabilities). */
+	get greedy(): boolean {
+		return this.sampling.temperature === 0 && !this.seen && !this.limits.logprobs;
+	}
+
 	get done(): boolean {
 		return this.finishReason !== undefined;
 	}

@@ -1,6 +1,6 @@
-import { DataType, GraphBuilder, makeValueInfo, toInt } from "./onnx/index.js";
-import type { OnnxModel, OnnxNode } from "./onnx/index.js";
-import { UnsupportedGraphError, copyModelForEdit, findDecoderLayers } from "./graph/index.js";
+import { DataType, GraphBuilder, makeTensor, makeValueInfo, toInt } from "./onnx/index.js";
+import type { OnnxGraph, OnnxModel, OnnxNode } from "./onnx/index.js";
+import { UnsupportedGraphError, copyModelForEdit, findDecoderLayers, onnxOpset } from "./graph/index.js";
 import { requireOpset13 } from "./graph/add-hidden-state-outputs.js";
 import { cloneLmHead } from "./graph/clone-lm-head.js";
 import { ancestors, descendants, indexGraph } from "./graph/graph-index.js";
@@ -14,12 +14,13 @@ export const SHARED_DECODER_INPUTS = { targetIds: "target_ids", lensTokenSets: "
  * and per node — serves them all. Every capability shares the decoder's layers and a single final norm + LM
  * head node chain, applied to the rows each run asks for:
  *
- * - `target_ids` [batch, T] int64 (T = 0 when not scoring): `logits` [batch, max(T, 1), vocab] for the last
- *   max(T, 1) positions (generation feeds T = 0 and gets the last position, as `lastTokenLogits`), and
- *   `token_logprobs` [batch, T] = log_softmax(logits of the last T positions)[target_ids] (as addScoringOutputs).
+ * - `target_ids` [batch, T] int64 (T = 0 when not scoring): `logits` [batch, 1, vocab] of the last position (as
+ *   `lastTokenLogits`), and `token_logprobs` [batch, T] = log_softmax(logits of the last T positions)[target_ids]
+ *   (as addScoringOutputs; the head runs on the last max(T, 1) positions). A run scores or probes the lens, not both.
  * - `lens_token_sets` [vocab, sets] float32 (sets = 0 when not probing): `lens_probs` [batch, layers', sets] and
  *   `lens_entropy` [batch, layers'] of every layer's last-position residual through the final norm and LM head
  *   (as addLogitLensOutputs; layers' = layers when sets > 0, else 0, so an idle lens costs nothing).
+ * - `greedy_token_ids` [batch, 1] int64: the argmax of the last position's logits (greedy search's next token).
  * - `hidden_states.{i}` [batch, hidden] float32: the residual stream after layer i at the last position (as
  *   addHiddenStateOutputs with positions "last"; a gather of one row per layer, computed on every run).
  *
@@ -77,16 +78,42 @@ export function sharedDecoder(model: OnnxModel): OnnxModel {
 	const rows = b.op("Concat", [finalRows, lensRows], { attributes: { axis: { int: 1 } } });
 	const headOut = cloneLmHead(b, graph, { finalNormInput: found.finalNormInput, logits: found.logits, input: rows, prefix: "/transllm/shared" });
 	graph.node = (graph.node as OnnxNode[]).filter((_, at) => !headSet.has(at));
-	b.op("Slice", [headOut, zero, kept, axis1], { output: found.logits });
+	// Only the last position leaves as `logits` (all generation reads), so scoring does not copy [batch, T, vocab].
+	b.op("Slice", [headOut, b.op("Sub", [kept, one]), kept, axis1], { output: found.logits });
 	if (logitsInfo && typeof logitsType === "number") {
-		graph.output = graph.output!.map((o) => (o.name === found.logits ? makeValueInfo(found.logits, logitsType, ["batch_size", "logits_length", vocab]) : o));
+		graph.output = graph.output!.map((o) => (o.name === found.logits ? makeValueInfo(found.logits, logitsType, ["batch_size", 1, vocab]) : o));
 	}
 
-	// Scoring: log_softmax over the last T positions' logits, gathered at the targets.
-	const scored = b.op("Slice", [found.logits, b.op("Sub", [kept, targets]), kept, axis1]);
-	const logprobs = b.op("LogSoftmax", [b.op("Cast", [scored], { attributes: { to: { int: DataType.FLOAT } } })], { attributes: { axis: { int: -1 } } });
-	const gathered = b.op("GatherElements", [logprobs, b.op("Unsqueeze", [SHARED_DECODER_INPUTS.targetIds, lastAxis])], { attributes: { axis: { int: -1 } } });
-	b.op("Squeeze", [gathered, lastAxis], { output: b.claim("token_logprobs") });
+	// Greedy search's next token, so a greedy loop fetches [batch, 1] ids instead of [batch, vocab] logits (first
+	// index on ties, as the host's argmax and torch.argmax).
+	const lastLogits = b.op("Gather", [found.logits, lastIndex], { attributes: { axis: { int: 1 } } });
+	b.op("ArgMax", [lastLogits], { output: b.claim("greedy_token_ids"), attributes: { axis: { int: -1 }, keepdims: { int: 1 } } });
+	graph.output!.push(makeValueInfo("greedy_token_ids", DataType.INT64, ["batch_size", 1]));
+
+	// Scoring, in an If on T > 0 so that a scoring run reads the head's output in place (no [batch, T, vocab] copy;
+	// its rows are the T positions when the lens is idle) and a generation step computes nothing: log_softmax at the
+	// targets, as the target's logit minus the log-sum-exp of its row.
+	const scoring: OnnxGraph = { name: "scoring", node: [], initializer: [], input: [], output: [] };
+	const sb = new GraphBuilder(scoring, "/transllm/shared_scoring");
+	const rowsF = sb.op("Cast", [headOut], { attributes: { to: { int: DataType.FLOAT } } });
+	const gathered = sb.op("GatherElements", [rowsF, sb.op("Unsqueeze", [SHARED_DECODER_INPUTS.targetIds, lastAxis])], { attributes: { axis: { int: -1 } } });
+	// ReduceLogSumExp takes its axes as an input from opset 18, as an attribute before.
+	const logSumExp =
+		onnxOpset(model) >= 18
+			? sb.op("ReduceLogSumExp", [rowsF, lastAxis], { attributes: { keepdims: { int: 1 } } })
+			: sb.op("ReduceLogSumExp", [rowsF], { attributes: { axes: { ints: [-1] }, keepdims: { int: 1 } } });
+	const scored = sb.op("Reshape", [sb.op("Sub", [gathered, logSumExp]), sb.op("Shape", [SHARED_DECODER_INPUTS.targetIds])]);
+	scoring.output = [makeValueInfo(scored, DataType.FLOAT)];
+	const idle: OnnxGraph = { name: "scoring_idle", node: [], initializer: [], input: [], output: [] };
+	const ib = new GraphBuilder(idle, "/transllm/shared_scoring_idle");
+	const empty = ib.op("ConstantOfShape", [ib.op("Shape", [SHARED_DECODER_INPUTS.targetIds])], {
+		attributes: { value: { tensor: makeTensor({ name: "zero", dataType: DataType.FLOAT, dims: [1], data: [0] }) } },
+	});
+	idle.output = [makeValueInfo(empty, DataType.FLOAT)];
+	b.node("If", [b.op("Greater", [targets, zero])], {
+		outputs: [b.claim("token_logprobs")],
+		attributes: { then_branch: { graph: scoring }, else_branch: { graph: idle } },
+	});
 	graph.output!.push(makeValueInfo("token_logprobs", DataType.FLOAT, ["batch_size", "target_length"]));
 
 	// Logit lens: the rows after the K kept positions.

@@ -60,6 +60,13 @@ describe("sharedDecoder", () => {
 		const ourStep = await shared.run({ ...step(presents(ours as Record<string, ort.Tensor>)), ...idle(2, vocab) });
 		const theirStep = await last.run(step(presents(theirs as Record<string, ort.Tensor>)));
 		expect(maxAbsDiff(ourStep.logits!.data as Float32Array, theirStep.logits!.data as Float32Array)).toBeLessThan(1e-5);
+		// greedy_token_ids: the argmax of each row's logits.
+		const rows = ourStep.logits!.data as Float32Array;
+		const argmax = [0, 1].map((row) => {
+			const slice = Array.from(rows.subarray(row * vocab, (row + 1) * vocab));
+			return slice.indexOf(Math.max(...slice));
+		});
+		expect(Array.from(ourStep.greedy_token_ids!.data as BigInt64Array, Number)).toEqual(argmax);
 		// Idle heads are empty, not computed.
 		expect(ours.token_logprobs!.dims).toEqual([2, 0]);
 		expect(ours.lens_probs!.dims).toEqual([2, 0, 0]);
