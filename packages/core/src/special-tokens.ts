@@ -56,15 +56,48 @@ export interface TextOrigin extends InputLocation {
 	record?: string;
 }
 
-/** The first special token found in `text`, if any. */
-export function findSpecialToken(text: string, tokens: readonly string[]): string | undefined {
-	if (!text.includes("<")) return undefined;
-	let first: { token: string; index: number } | undefined;
-	for (const token of tokens) {
-		const index = text.indexOf(token);
-		if (index !== -1 && (first === undefined || index < first.index)) first = { token, index };
+/** A token list as a set and its distinct lengths, so a text is scanned once at each `<`, not once per token. */
+interface TokenMatcher {
+	set: Set<string>;
+	lengths: number[];
+}
+const matchers = new WeakMap<readonly string[], TokenMatcher>();
+
+function matcherOf(tokens: readonly string[]): TokenMatcher {
+	let matcher = matchers.get(tokens);
+	if (!matcher) {
+		matcher = { set: new Set(tokens), lengths: [...new Set(tokens.map((token) => token.length))].sort((a, b) => a - b) };
+		matchers.set(tokens, matcher);
 	}
-	return first?.token;
+	return matcher;
+}
+
+/**
+ * The first special token found in `text` (the leftmost; every token starts with `<`), if any. The guarded list
+ * holds every registered language's ID token (hundreds), so the text is walked once from `<` to `<`, each looked up
+ * at the token lengths the list has.
+ */
+export function findSpecialToken(text: string, tokens: readonly string[]): string | undefined {
+	let at = text.indexOf("<");
+	if (at === -1) return undefined;
+	if (tokens.length <= 8) {
+		let first: { token: string; index: number } | undefined;
+		for (const token of tokens) {
+			const index = text.indexOf(token, at);
+			if (index !== -1 && (first === undefined || index < first.index)) first = { token, index };
+		}
+		return first?.token;
+	}
+	const { set, lengths } = matcherOf(tokens);
+	while (at !== -1) {
+		for (const length of lengths) {
+			if (at + length > text.length) break;
+			const candidate = text.slice(at, at + length);
+			if (set.has(candidate)) return candidate;
+		}
+		at = text.indexOf("<", at + 1);
+	}
+	return undefined;
 }
 
 /** Replaces every occurrence of the special tokens with its escaped form (`<` + U+2060 + `RESPONSE>`). */
