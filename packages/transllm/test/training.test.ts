@@ -47,6 +47,7 @@ describe("training hand-off without the engine", () => {
 		expect(lock.stages["train-target"]).toBeUndefined();
 		const status = await transllm(["status", config]);
 		expect(status.stdout).toMatch(/^train-target\s+waiting for training/m);
+		expect(status.stdout).toMatch(/^train-merge\s+after training \(train-transfer waiting\)/m);
 		expect(readFileSync(join(dir, "work", "report.html"), "utf8")).toContain("waiting for training");
 
 		const again = await transllm(["run", config]);

@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { dependencies } from "./dag.js";
 import { figuresLine } from "./figures-line.js";
 import { loadHashCache } from "./hash-cache.js";
 import { loadConfig } from "./load-config.js";
@@ -37,6 +38,9 @@ export async function pipelineStatus(configFile: string, stages: readonly Stage[
 	const jobs = await readSlurmJobs(config.workdir);
 	const ids = Object.values(jobs).flatMap((entry) => [entry.job, ...(entry.array ? [entry.array] : [])]);
 	const states = ids.length > 0 ? await jobStates(ids) : new Map();
+	const deps = dependencies(stages, config);
+	// Stages waiting for training, and the stages after them (which wait too).
+	const waiting = new Set<string>();
 	const rows = plan.map((step): StatusRow => {
 		const record = lock.stages[step.stage.name];
 		let state: string;
@@ -44,7 +48,16 @@ export async function pipelineStatus(configFile: string, stages: readonly Stage[
 		else if (step.action === "disabled") state = `off (${step.reason})`;
 		else if (step.action === "blocked") state = "waiting for upstream";
 		else state = step.reason === "never ran" ? "not run" : `stale (${step.reason})`;
-		if (step.action !== "up to date" && existsSync(join(config.workdir, step.stage.name, WAITING_FILE))) state = "waiting for training";
+		if (step.action !== "up to date" && existsSync(join(config.workdir, step.stage.name, WAITING_FILE))) {
+			state = "waiting for training";
+			waiting.add(step.stage.name);
+		} else if (step.action !== "up to date" && step.action !== "disabled") {
+			const paused = (deps.get(step.stage.name) ?? []).filter((dep) => waiting.has(dep));
+			if (paused.length > 0) {
+				state = `after training (${paused.join(", ")} waiting)`;
+				waiting.add(step.stage.name);
+			}
+		}
 		// Jobs still queued or running, and the jobs of a stage that did not finish (failed, cancelled …).
 		const entry = jobs[step.stage.name];
 		if (entry) {
