@@ -14,6 +14,7 @@ export const exportCommands: CommandTable = {
 			"block-size": { type: "string", default: String(DEFAULT_QUANTIZATION_BLOCK_SIZE), valueName: "<n>", description: "int8/int4 quantization block along the input dimension (onnxruntime-genai's default 32)" },
 			"accuracy-level": { type: "string", default: String(DEFAULT_ACCURACY_LEVEL), valueName: "1|2|3|4", description: "int8/int4 MatMulNBits accuracy_level: 4 = int8 activations (fast CPU kernels), 1 = fp32 activations (exact dequantized weights)" },
 			force: { type: "boolean", description: "Replace an existing --out" },
+			resume: { type: "boolean", description: "Continue an export that was killed: the weights already written to <out>.partial are kept (same settings required)" },
 			quiet: { type: "boolean", description: "No progress on stderr" },
 		},
 		details: [
@@ -32,6 +33,7 @@ export const exportCommands: CommandTable = {
 				blockSize: numberOption(values, "block-size", DEFAULT_QUANTIZATION_BLOCK_SIZE, { min: 16, integer: true }),
 				accuracyLevel: numberOption(values, "accuracy-level", DEFAULT_ACCURACY_LEVEL, { min: 0, max: 4, integer: true }),
 				force: Boolean(values.force),
+				resume: Boolean(values.resume),
 				progress: values.quiet ? false : { stream: context.stderr },
 			});
 			context.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,12 +1,15 @@
-import { copyFile, mkdir, readFile, rename, rm, stat } from "node:fs/promises";
+import { copyFile, mkdir, readFile, readdir, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
-import { ConfigError, TransllmError, createProgress, fsyncDirectory, readJsonFile, writeJsonAtomic } from "@transllm/core";
+import { ConfigError, TransllmError, assertSameSettings, createProgress, fsyncDirectory, readJsonFile, readRunSettings, writeJsonAtomic } from "@transllm/core";
 import type { ProgressOptions } from "@transllm/core";
 import { buildLlamaOnnxModel } from "../fixture/llama-onnx-graph.js";
 import { writeOnnxModel } from "../onnx/onnx-model-file.js";
 import { ExternalWeightFile } from "./external-weight-file.js";
 import { hfArchitectureFromConfig } from "./hf-architecture.js";
 import { SafetensorsCheckpoint, checkCheckpointWeights } from "./safetensors-checkpoint.js";
+
+/** In `<out>.partial`: the settings of the export and how many weights of model.onnx_data are durable. */
+const EXPORT_PROGRESS = "export-progress.json";
 
 /** Storage precision of an export. */
 export type ExportPrecision = "fp32" | "fp16" | "int8" | "int4";
@@ -29,6 +32,13 @@ export const DEFAULT_ACCURACY_LEVEL = 4;
 export interface ExportModelParams {
 	/** Hugging Face model directory: config.json, (sharded) *.safetensors, tokenizer files. */
 	model: string;
+	/**
+	 * Continue an export killed midway: `<out>.partial` keeps the weights already written and synced
+	 * (`export-progress.json` counts them, with the settings, which must be the same).
+	 */
+	resume?: boolean;
+	/** How often the weights written so far are synced and counted for --resume (default 256 MiB). */
+	syncEveryBytes?: number;
 	/** Output directory (must not exist unless `force`); written as `<out>.partial` and renamed when complete. */
 	out: string;
 	/**
@@ -59,6 +69,8 @@ export interface ExportModelResult {
 	/** Files copied from the checkpoint (tokenizer, configs). */
 	copied: string[];
 	seconds: number;
+	/** Weights kept from an interrupted export (`resume`); 0 for a fresh one. */
+	resumedWeights: number;
 }
 
 /** Files of a Hugging Face model directory that travel with the export (tokenizer, chat template, configs). */
@@ -117,11 +129,27 @@ export async function exportModel(params: ExportModelParams): Promise<ExportMode
 
 	const checkpoint = await SafetensorsCheckpoint.open(source);
 	const partial = `${out}.partial`;
+	const progressFile = join(partial, EXPORT_PROGRESS);
+	// What decides the bytes of model.onnx_data: a resumed export must have been started with the same (checked
+	// before anything is touched, so a refused resume keeps the partial export).
+	const settings = { source, precision, blockSize, accuracyLevel: params.accuracyLevel ?? DEFAULT_ACCURACY_LEVEL, checkpoint: await checkpointFingerprint(source) };
+	const earlier = params.resume ? await readRunSettings(progressFile) : undefined;
+	if (earlier) {
+		try {
+			assertSameSettings(earlier.settings as object | undefined, settings, { output: out });
+		} catch (error) {
+			await checkpoint.close();
+			throw error;
+		}
+	}
 	try {
 		checkCheckpointWeights(checkpoint, hf.weightShapes, configPath);
-		// A `.partial` left by a killed export is stale: start over.
-		await rm(partial, { recursive: true, force: true });
-		await mkdir(partial, { recursive: true });
+		let from = typeof earlier?.weights === "number" && (await exists(join(partial, "model.onnx_data"))) ? earlier.weights : 0;
+		if (from === 0) {
+			// Without --resume (or with nothing to resume) a `.partial` left by a killed export is stale: start over.
+			await rm(partial, { recursive: true, force: true });
+			await mkdir(partial, { recursive: true });
+		}
 
 		const weights = new ExternalWeightFile("model.onnx_data");
 		const model = buildLlamaOnnxModel({
@@ -144,7 +172,12 @@ export async function exportModel(params: ExportModelParams): Promise<ExportMode
 			silent: params.progress === false,
 			...progressOptions,
 		});
-		await weights.write(join(partial, "model.onnx_data"), (name) => checkpoint.read(name), (_weight, bytes) => progress.tick(mib(bytes)));
+		if (from > weights.entries.length) from = 0;
+		if (from > 0) progress.tick(mib(weights.bytesBefore(from)));
+		const record = (done: number) => writeJsonAtomic(progressFile, { settings, weights: done });
+		await record(from);
+		await weights.write(join(partial, "model.onnx_data"), (name) => checkpoint.read(name), (_weight, bytes) => progress.tick(mib(bytes)), { from, onDurable: record, ...(params.syncEveryBytes !== undefined ? { syncBytes: params.syncEveryBytes } : {}) });
+		await rm(progressFile, { force: true });
 		await writeOnnxModel(model, join(partial, "model.onnx"));
 
 		const copied: string[] = [];
@@ -174,13 +207,25 @@ export async function exportModel(params: ExportModelParams): Promise<ExportMode
 			parameters,
 			copied,
 			seconds: (Date.now() - started) / 1000,
+			resumedWeights: from,
 		};
 	} catch (error) {
+		// A failure leaves nothing behind; a killed export (SIGKILL, SIGINT) keeps what is durable for --resume.
 		await rm(partial, { recursive: true, force: true });
 		throw error;
 	} finally {
 		await checkpoint.close();
 	}
+}
+
+/** Sizes and modification times of the checkpoint's files: a resumed export must read the same weights. */
+async function checkpointFingerprint(dir: string): Promise<Record<string, [number, number]>> {
+	const files: Record<string, [number, number]> = {};
+	for (const name of (await readdir(dir)).filter((file) => file.endsWith(".safetensors") || file.endsWith(".safetensors.index.json")).sort()) {
+		const info = await stat(join(dir, name));
+		files[name] = [info.size, Math.round(info.mtimeMs)];
+	}
+	return files;
 }
 
 /**

@@ -44,15 +44,31 @@ export class ExternalWeightFile implements LlamaWeightSource {
 		return this.size;
 	}
 
-	/** Writes every weight's bytes to `path`; `read` returns a weight's values in the Hugging Face layout. */
+	/** Bytes the first `count` weights take in the file (their parts and the alignment before them). */
+	bytesBefore(count: number): number {
+		let bytes = 0;
+		for (const { weight } of this.entries.slice(0, count)) bytes += graphWeightTensors(weight).reduce((sum, meta) => sum + meta.byteLength, 0);
+		return bytes;
+	}
+
+	/**
+	 * Writes every weight's bytes to `path`; `read` returns a weight's values in the Hugging Face layout. Weights sit
+	 * at fixed offsets, so a write can start at weight `from` of a file whose earlier weights are durable (resume);
+	 * `onDurable(n)` is called after a sync once the first n weights are on disk (about every `syncBytes`).
+	 */
 	async write(
 		path: string,
 		read: (source: string) => Promise<Float32Array>,
 		onWeight?: (weight: GraphWeight, bytes: number) => void,
+		options: { from?: number; syncBytes?: number; onDurable?: (weights: number) => Promise<void> } = {},
 	): Promise<void> {
-		const handle = await open(path, "w");
+		const from = options.from ?? 0;
+		const syncBytes = options.syncBytes ?? 256 * 2 ** 20;
+		const handle = await open(path, from > 0 ? "r+" : "w");
+		let unsynced = 0;
 		try {
-			for (const { weight, offsets } of this.entries) {
+			for (const [index, { weight, offsets }] of this.entries.entries()) {
+				if (index < from) continue;
 				const parts = encodeGraphWeight(weight, await read(weight.source));
 				let bytes = 0;
 				for (const [k, part] of parts.entries()) {
@@ -63,6 +79,12 @@ export class ExternalWeightFile implements LlamaWeightSource {
 					bytes += part.byteLength;
 				}
 				onWeight?.(weight, bytes);
+				unsynced += bytes;
+				if (options.onDurable && unsynced >= syncBytes && index + 1 < this.entries.length) {
+					await handle.datasync();
+					await options.onDurable(index + 1);
+					unsynced = 0;
+				}
 			}
 			await handle.truncate(this.size);
 			await handle.sync();

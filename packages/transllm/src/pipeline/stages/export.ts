@@ -28,7 +28,7 @@ export const exportStage: Stage = {
 	async run(context) {
 		const { config } = context;
 		const out = join(context.dir, "model");
-		const result = await exportModel({ model: checkpointOf(config) as string, out, precision: config.export.precision, blockSize: config.export.block_size, force: true, progress: { stream: context.progress } });
+		const result = await exportModel({ model: checkpointOf(config) as string, out, precision: config.export.precision, blockSize: config.export.block_size, force: true, resume: context.resume, progress: { stream: context.progress } });
 		return {
 			outputs: (await listFiles(out)).map((name) => relative(context.workdir, join(out, name))),
 			figures: { modelType: result.modelType, precision: result.precision, parameters: result.parameters, weightBytes: result.weightBytes },
