@@ -38,11 +38,16 @@ export class KvCacheBuffers {
 		const added = (steps[0] as Tensor).dims[2] as number;
 		if (this.length + added > this.capacity) this.grow(this.length + added + GROW_BY);
 		const { kvHeads, headDim } = this.info;
+		const span = added * headDim;
 		steps.forEach((step, t) => {
 			const source = step.data as CacheData;
 			const target = this.data[t] as CacheData;
 			for (let row = 0; row < this.batch * kvHeads; row++) {
-				target.set(source.subarray(row * added * headDim, (row + 1) * added * headDim), (row * this.capacity + this.length) * headDim);
+				// An element loop, not subarray + set: a decode step copies batch × kv_heads spans of head_dim values,
+				// where creating a view per span costs more than the copy.
+				const from = row * span;
+				const to = (row * this.capacity + this.length) * headDim;
+				for (let i = 0; i < span; i++) target[to + i] = source[from + i] as number;
 			}
 		});
 		this.length += added;
