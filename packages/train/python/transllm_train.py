@@ -207,15 +207,25 @@ def load_base(path):
     return AutoModelForCausalLM.from_pretrained(path, dtype="auto")
 
 
+def new_adapter(base, settings):
+    """A new LoRA adapter, its random initialisation (lora_A) drawn after seeding, so two runs of a plan start alike
+    (the Trainer seeds only later, when the adapter already exists)."""
+    from peft import get_peft_model
+    from transformers import set_seed
+
+    set_seed(settings.get("seed", 42))
+    return get_peft_model(base, lora_config(settings))
+
+
 def trainable_model(stage, settings):
     """The stage's model: a new LoRA adapter, or the previous stage's adapter trained further."""
-    from peft import PeftModel, get_peft_model
+    from peft import PeftModel
 
     base = load_base(stage["model"])
     if stage.get("adapter"):
         log(f"continuing the adapter {stage['adapter']}")
         return PeftModel.from_pretrained(base, stage["adapter"], is_trainable=True)
-    return get_peft_model(base, lora_config(settings))
+    return new_adapter(base, settings)
 
 
 def finish(trainer, stage):
@@ -359,7 +369,6 @@ def prom_trainer_class():
 def run_prom(stage, settings, tokenizer):
     """The PROM option on the merged model: target rows and their English originals, alternating."""
     import torch
-    from peft import get_peft_model
     from trl import SFTConfig, SFTTrainer
 
     prom = settings["prom"]
@@ -370,7 +379,7 @@ def run_prom(stage, settings, tokenizer):
         from datasets import Dataset
 
         args = SFTConfig(**training_kwargs(SFTConfig, stage, settings, False))
-        trainer = SFTTrainer(model=get_peft_model(base, lora_config(settings)), args=args, train_dataset=Dataset.from_list(target), processing_class=tokenizer)
+        trainer = SFTTrainer(model=new_adapter(base, settings), args=args, train_dataset=Dataset.from_list(target), processing_class=tokenizer)
     else:
         from datasets import Dataset
 
@@ -384,7 +393,7 @@ def run_prom(stage, settings, tokenizer):
         if not 1 <= n <= base.config.num_hidden_layers:
             sys.exit(f"pivot layer {n} is outside 1..{base.config.num_hidden_layers}")
         pivot = torch.nn.ModuleDict({"norm": copy.deepcopy(base.model.norm), "head": copy.deepcopy(base.lm_head)})
-        model = get_peft_model(base, lora_config(settings))
+        model = new_adapter(base, settings)
         model.get_base_model().prom_pivot = pivot
         for parameter in pivot.parameters():
             parameter.requires_grad_(True)

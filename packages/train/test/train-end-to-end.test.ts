@@ -87,7 +87,7 @@ describe.skipIf(!ref)("TransLLM stages 1–3, CLO and PROM with the TRL engine o
 		});
 		const settings = plan.settings;
 		ref?.run([join(dir, "plan", "trl", "transllm_train.py"), "--settings", settings, "check", "target_pretraining", "translation_pretraining", "transfer_finetuning", "merge", "clo", "clo_merge", "prom", "prom_merge"], {
-			env: { OMP_NUM_THREADS: "2", CUDA_VISIBLE_DEVICES: "" },
+			env: { OMP_NUM_THREADS: "1", CUDA_VISIBLE_DEVICES: "" },
 			timeoutMs: 540_000,
 		});
 	}, 600_000);
