@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import { ConfigError, numberOption, optionalString, stringOption } from "@transllm/core";
 import type { CliContext, CliValues, CommandTable } from "@transllm/core";
 import { createChatTranslationBackend } from "./chat-translation-backend.js";
@@ -28,6 +29,8 @@ function executionProvider(values: CliValues): "auto" | "cpu" | "cuda" {
 /** Ends the job cleanly on Ctrl-C / SIGTERM: the partial output is kept for --resume. */
 function interruptSignal(): { signal: AbortSignal; dispose(): void } {
 	const controller = new AbortController();
+	// Every request in flight listens to it (--concurrency of them, and their retries): no leak past 10.
+	setMaxListeners(0, controller.signal);
 	const stop = (): void => controller.abort(new Error("interrupted"));
 	process.once("SIGINT", stop);
 	process.once("SIGTERM", stop);
