@@ -1,8 +1,8 @@
 import { GraphBuilder, makeValueInfo } from "./onnx/index.js";
 import type { OnnxModel, OnnxNode } from "./onnx/index.js";
-import { UnsupportedGraphError, copyModelForEdit, findDecoderLayers } from "./graph/index.js";
+import { copyModelForEdit, findDecoderLayers } from "./graph/index.js";
 import { cloneLmHead } from "./graph/clone-lm-head.js";
-import { ancestors, descendants, indexGraph } from "./graph/graph-index.js";
+import { isolatedLmHead } from "./graph/isolated-lm-head.js";
 
 /**
  * The decoder with `logits` [batch, 1, vocab] for the last position only: the final norm and LM head are
@@ -16,18 +16,8 @@ export function lastTokenLogits(model: OnnxModel): OnnxModel {
 	const edited = copyModelForEdit(model);
 	const graph = edited.graph;
 	const found = findDecoderLayers(edited);
-	// A fused SkipSimplifiedLayerNormalization computes the final norm in the last layer's node: no head to move.
-	if (found.finalSkipNorm) throw new UnsupportedGraphError("the final norm is fused into the last layer (SkipSimplifiedLayerNormalization)");
-	const index = indexGraph(graph);
-	const head = [...ancestors(graph, index, [found.logits])].filter((at) => descendants(graph, index, found.finalNormInput).has(at));
+	const { head } = isolatedLmHead(graph, found);
 	const headSet = new Set(head);
-	for (const at of head) {
-		for (const output of graph.node?.[at]?.output ?? []) {
-			const outside = (index.consumers.get(output) ?? []).some((consumer) => !headSet.has(consumer));
-			const isOtherOutput = output !== found.logits && (graph.output ?? []).some((o) => o.name === output);
-			if (outside || isOtherOutput) throw new UnsupportedGraphError(`the LM head's value ${output} is also used elsewhere`);
-		}
-	}
 	const b = new GraphBuilder(graph, "/transllm/last_token");
 	const last = b.op("Slice", [found.finalNormInput, b.int64s([-1], "/transllm/last_token/start"), b.int64s([Number.MAX_SAFE_INTEGER], "/transllm/last_token/end"), b.int64s([1], "/transllm/last_token/axis")]);
 	const logits = cloneLmHead(b, graph, { finalNormInput: found.finalNormInput, logits: found.logits, input: last, prefix: "/transllm/last_token" });

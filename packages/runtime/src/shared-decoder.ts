@@ -1,9 +1,9 @@
 import { DataType, GraphBuilder, makeTensor, makeValueInfo, toInt } from "./onnx/index.js";
 import type { OnnxGraph, OnnxModel, OnnxNode } from "./onnx/index.js";
-import { UnsupportedGraphError, copyModelForEdit, findDecoderLayers, onnxOpset } from "./graph/index.js";
+import { copyModelForEdit, findDecoderLayers, onnxOpset } from "./graph/index.js";
 import { requireOpset13 } from "./graph/add-hidden-state-outputs.js";
 import { cloneLmHead } from "./graph/clone-lm-head.js";
-import { ancestors, descendants, indexGraph } from "./graph/graph-index.js";
+import { isolatedLmHead } from "./graph/isolated-lm-head.js";
 
 /** Inputs a shared decoder adds; empty tensors ([batch, 0] and [vocab, 0]) leave their heads idle. */
 export const SHARED_DECODER_INPUTS = { targetIds: "target_ids", lensTokenSets: "lens_token_sets" } as const;
@@ -33,17 +33,8 @@ export function sharedDecoder(model: OnnxModel): OnnxModel {
 	const edited = copyModelForEdit(model);
 	const graph = edited.graph;
 	const found = findDecoderLayers(edited);
-	if (found.finalSkipNorm) throw new UnsupportedGraphError("the final norm is fused into the last layer (SkipSimplifiedLayerNormalization)");
-	const index = indexGraph(graph);
-	const head = [...ancestors(graph, index, [found.logits])].filter((at) => descendants(graph, index, found.finalNormInput).has(at));
+	const { head } = isolatedLmHead(graph, found);
 	const headSet = new Set(head);
-	for (const at of head) {
-		for (const output of graph.node?.[at]?.output ?? []) {
-			const outside = (index.consumers.get(output) ?? []).some((consumer) => !headSet.has(consumer));
-			const isOtherOutput = output !== found.logits && (graph.output ?? []).some((o) => o.name === output);
-			if (outside || isOtherOutput) throw new UnsupportedGraphError(`the LM head's value ${output} is also used elsewhere`);
-		}
-	}
 	const logitsInfo = graph.output?.find((o) => o.name === found.logits);
 	const logitsType = logitsInfo?.type?.tensorType?.elemType;
 	const vocabDim = logitsInfo?.type?.tensorType?.shape?.dim?.[2];
