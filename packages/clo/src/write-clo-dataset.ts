@@ -10,8 +10,8 @@ import {
 	readJsonl,
 	recordRunSettings,
 	escapeSpecialTokens,
-	findSpecialToken,
 	guardedSpecialTokens,
+	specialTokenProblem,
 	writeFileAtomic,
 	writeJsonAtomic,
 } from "@transllm/core";
@@ -172,14 +172,6 @@ export async function writeCloDataset(params: WriteCloDatasetParams): Promise<Cl
 	// Special tokens in the texts would end or steer turns in the trained model: the one core policy, error by default.
 	const specialTokens = params.specialTokens ?? "error";
 	const guarded = guardedSpecialTokens();
-	const specialTokenProblem = (record: Record<string, unknown>): string | undefined => {
-		if (specialTokens !== "error") return undefined;
-		for (const field of TEXT_FIELDS) {
-			const token = findSpecialToken(record[field] as string, guarded);
-			if (token !== undefined) return `field "${field}": text contains the special token ${token}, which would corrupt the training data; remove it, or pass --special-tokens escape (or allow)`;
-		}
-		return undefined;
-	};
 	const inputs = typeof params.input === "string" ? [params.input] : [...params.input];
 	const sharedBase = new Set(inputs.map((file) => basename(file))).size < new Set(inputs).size;
 	const fileLabel = (file: string) => (sharedBase ? file : basename(file));
@@ -191,7 +183,7 @@ export async function writeCloDataset(params: WriteCloDatasetParams): Promise<Cl
 		for await (const { value, file, line } of readJsonl<CloSourceRecord>(params.input, {
 			onBadRecord,
 			rejects,
-			validate: (record) => invalidCloSourceRecord(record, lang) ?? specialTokenProblem(record),
+			validate: (record) => invalidCloSourceRecord(record, lang) ?? (specialTokens === "error" ? specialTokenProblem(record, TEXT_FIELDS, guarded) : undefined),
 		})) {
 			if (specialTokens === "escape") for (const field of TEXT_FIELDS) value[field] = escapeSpecialTokens(value[field], guarded);
 			const index = records;

@@ -113,16 +113,31 @@ export function escapeSpecialTokens(text: string, tokens: readonly string[]): st
  * Returns `text` ready to go into an instance: unchanged when it holds no special token, escaped under the
  * `escape` policy, otherwise an InputError (code E_INPUT) naming the record, the field and the token.
  */
+/** Why the `error` policy refuses a text holding `token` (the one wording of every package). */
+export function specialTokenReason(token: string): string {
+	return `text contains the special token ${token}, which would corrupt the training data; remove it, or pass --special-tokens escape (or allow)`;
+}
+
+/**
+ * Under the `error` policy, a record's bad-record reason: the first of `fields` whose text holds a guarded token
+ * (`field "x": text contains …`); undefined when none does. Non-string fields are the caller's check.
+ */
+export function specialTokenProblem(record: Record<string, unknown>, fields: readonly string[], tokens: readonly string[] = guardedSpecialTokens()): string | undefined {
+	for (const field of fields) {
+		const text = record[field];
+		const token = typeof text === "string" ? findSpecialToken(text, tokens) : undefined;
+		if (token !== undefined) return `field "${field}": ${specialTokenReason(token)}`;
+	}
+	return undefined;
+}
+
 export function guardSpecialTokens(text: string, tokens: readonly string[], policy: SpecialTokenPolicy, origin: TextOrigin = {}): string {
 	if (policy === "allow") return text;
 	const found = findSpecialToken(text, tokens);
 	if (found === undefined) return text;
 	if (policy === "escape") return escapeSpecialTokens(text, tokens);
 	const record = origin.record !== undefined ? `record ${JSON.stringify(origin.record)}: ` : "";
-	throw new InputError(
-		`${record}text contains the special token ${found}, which would corrupt the training data; remove it, or pass --special-tokens escape (or allow)`,
-		{ file: origin.file, line: origin.line, field: origin.field },
-	);
+	throw new InputError(`${record}${specialTokenReason(found)}`, { file: origin.file, line: origin.line, field: origin.field });
 }
 
 /** A text that must be a non-empty string; names the record and field otherwise. */

@@ -1,5 +1,5 @@
 import type { BadRecordPolicy, RejectsWriter, SpecialTokenPolicy } from "@transllm/core";
-import { ConfigError, InputError, escapeSpecialTokens, findSpecialToken, guardedSpecialTokens } from "@transllm/core";
+import { ConfigError, InputError, escapeSpecialTokens, findSpecialToken, guardedSpecialTokens, specialTokenReason } from "@transllm/core";
 import type { CorpusDocument } from "./document.js";
 import { readJsonlDocuments } from "./read-jsonl-documents.js";
 import { readParquetDocuments } from "./read-parquet-documents.js";
@@ -52,7 +52,7 @@ export async function* readDocuments(params: ReadDocumentsParams): AsyncGenerato
 		if (token === undefined) yield document;
 		else if (policy === "escape") yield { ...document, text: escapeSpecialTokens(document.text, guarded) };
 		else {
-			const reason = `text contains the special token ${token}, which would corrupt the training data; remove it, or pass --special-tokens escape (or allow)`;
+			const reason = specialTokenReason(token);
 			if (params.onBadRecord !== "skip") throw new InputError(reason, { file: document.file, line: document.line, field: "text" });
 			await params.rejects?.reject({ file: document.file, line: document.line, reason, raw: document.text });
 		}

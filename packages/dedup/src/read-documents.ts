@@ -1,4 +1,4 @@
-import { escapeSpecialTokens, findSpecialToken, guardedSpecialTokens, readJsonl } from "@transllm/core";
+import { escapeSpecialTokens, findSpecialToken, guardedSpecialTokens, readJsonl, specialTokenProblem } from "@transllm/core";
 import type { ReadStats, RejectsWriter } from "@transllm/core";
 import type { DedupConfig } from "./dedup-config.js";
 import { murmur3Bytes } from "./murmur3.js";
@@ -48,10 +48,8 @@ export async function* readDocuments(params: {
 		if (text.length > maxDocumentBytes / 3 && Buffer.byteLength(text) > maxDocumentBytes) {
 			return `field "${textField}" is longer than ${maxDocumentBytes} bytes (maxDocumentBytes)`;
 		}
-		if (specialTokens === "error") {
-			const token = findSpecialToken(text, guarded);
-			if (token !== undefined) return `field "${textField}": text contains the special token ${token}, which would corrupt the training data; remove it, or pass --special-tokens escape (or allow)`;
-		}
+		const special = specialTokens === "error" ? specialTokenProblem(value, [textField], guarded) : undefined;
+		if (special !== undefined) return special;
 		if (typeof keep === "object") {
 			const score = value[keep.field];
 			if (typeof score !== "number" || !Number.isFinite(score)) return `keep field "${keep.field}" must be a finite number`;

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { dirname, join } from "node:path";
 import { getLanguage, readJsonl, writeFileAtomic } from "@transllm/core";
-import { runOrderedJob } from "@transllm/recovery-kd";
+import { generationFlags, runOrderedJob } from "@transllm/recovery-kd";
 import type { GenerationParams, KdChatMessage } from "@transllm/recovery-kd";
 import type { TcotHistoryTurn } from "@transllm/tcot";
 import type { AnswerModel } from "./answer-model.js";
@@ -82,10 +82,7 @@ export interface GenerateAnswersSummary {
 }
 
 function turnFlags(answer: string, finishReason: string, extra: readonly string[] = []): string[] {
-	const flags = [...extra];
-	if (answer.trim() === "") flags.push("empty");
-	if (finishReason === "length") flags.push("truncated");
-	return flags;
+	return [...extra, ...generationFlags(answer, finishReason)];
 }
 
 async function answerQuestion(question: EvalQuestion, options: GenerateAnswersOptions, modelId: string, params: GenerationParams): Promise<AnswerRecord> {

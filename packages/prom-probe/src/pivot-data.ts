@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
-import { InputError, JsonlWriter, RejectsWriter, escapeSpecialTokens, findSpecialToken, guardedSpecialTokens, readJsonl, writeFileAtomic, writeJsonAtomic } from "@transllm/core";
+import { InputError, JsonlWriter, RejectsWriter, escapeSpecialTokens, guardedSpecialTokens, readJsonl, specialTokenProblem, writeFileAtomic, writeJsonAtomic } from "@transllm/core";
 import type { BadRecordPolicy, SpecialTokenPolicy } from "@transllm/core";
 import { PROM_DEFAULTS } from "./regulation-decision.js";
 
@@ -101,22 +101,13 @@ export async function writePivotedData(params: {
 	const specialTokens = params.specialTokens ?? "error";
 	const guarded = guardedSpecialTokens();
 	const fields = ["query_en", "response_en", "query_t", "response_t"] as const;
-	const specialTokenProblem = (record: Record<string, unknown>): string | undefined => {
-		if (specialTokens !== "error") return undefined;
-		for (const field of fields) {
-			const text = record[field];
-			const token = typeof text === "string" ? findSpecialToken(text, guarded) : undefined;
-			if (token !== undefined) return `field "${field}": text contains the special token ${token}, which would corrupt the training data; remove it, or pass --special-tokens escape (or allow)`;
-		}
-		return undefined;
-	};
 	let rows = 0;
 	try {
 		for await (const { value } of readJsonl<TranslatedRecord>(params.input, {
 			onBadRecord: params.onBadRecord,
 			rejects,
 			required: [...fields],
-			validate: (record) => (record.lang !== undefined && record.lang !== params.lang ? `record language "${String(record.lang)}" is not ${params.lang}` : specialTokenProblem(record)),
+			validate: (record) => (record.lang !== undefined && record.lang !== params.lang ? `record language "${String(record.lang)}" is not ${params.lang}` : specialTokens === "error" ? specialTokenProblem(record, fields, guarded) : undefined),
 		})) {
 			if (specialTokens === "escape") for (const field of fields) value[field] = escapeSpecialTokens(value[field], guarded);
 			await english.write(row(value.id, "en", value.query_en, value.response_en));

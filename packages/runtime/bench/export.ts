@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { pythonRef } from "@transllm/python-ref";
 import { udhrParagraphs } from "@transllm/udhr-text";
-import { type LlamaArchitecture, buildLlamaFixture, byteBpeTokenizerJson, llamaWeightShapes } from "@transllm/runtime";
+import { type LlamaArchitecture, buildLlamaFixture, byteBpeTokenizerJson, llamaHfConfig, llamaWeightShapes } from "@transllm/runtime";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const dist = pathToFileURL(join(here, "..", "dist", "index.js")).href;
@@ -109,18 +109,8 @@ async function writeSyntheticCheckpoint(dir: string, arch: LlamaArchitecture): P
 	await writeFile(
 		join(dir, "config.json"),
 		JSON.stringify({
-			architectures: ["LlamaForCausalLM"],
-			model_type: "llama",
-			hidden_size: arch.hidden,
-			intermediate_size: arch.intermediate,
-			num_hidden_layers: arch.layers,
-			num_attention_heads: arch.heads,
-			num_key_value_heads: arch.kvHeads,
-			head_dim: arch.headDim,
-			hidden_act: "silu",
-			rms_norm_eps: arch.rmsNormEps,
+			...llamaHfConfig(arch),
 			rope_parameters: { rope_theta: arch.ropeTheta, rope_type: "default" },
-			vocab_size: arch.vocab,
 			tie_word_embeddings: false,
 			max_position_embeddings: 2048,
 			bos_token_id: 1,

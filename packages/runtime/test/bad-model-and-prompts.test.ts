@@ -1,27 +1,15 @@
 import { cp, readFile, rm, truncate, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { runCli } from "@transllm/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { chatTemplateOf, promptTokenIds } from "../src/chat-prompt.js";
-import { runtimeCommands } from "../src/cli.js";
 import { resolveModelFiles } from "../src/model-files.js";
 import { loadTokenizer } from "../src/tokenizer.js";
 import { buildLlamaFixture } from "../src/fixture/index.js";
-import { tempDir } from "./graph-test-helpers.js";
+import { runtimeCli, tempDir } from "./graph-test-helpers.js";
 
 // Issue 16 point 2: a damaged model directory and a prompt over the context are clear errors (or counted rejects),
 // never onnxruntime's uncaught error or an allocation of the KV cache of any length.
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-	const stdout = new PassThrough();
-	const stderr = new PassThrough();
-	const out: string[] = [];
-	const err: string[] = [];
-	stdout.on("data", (chunk) => out.push(String(chunk)));
-	stderr.on("data", (chunk) => err.push(String(chunk)));
-	const code = await runCli("transllm", runtimeCommands, args, { context: { stdout, stderr } });
-	return { code, stdout: out.join(""), stderr: err.join("") };
-}
+const cli = runtimeCli;
 
 const NO_STACK = /\n\s+at /;
 let dir: string;

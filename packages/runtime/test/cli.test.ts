@@ -2,26 +2,14 @@ import { spawnSync } from "node:child_process";
 import { readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { fileURLToPath } from "node:url";
-import { runCli } from "@transllm/core";
 import { udhrParagraphs } from "@transllm/udhr-text";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "../src/chat-model.js";
-import { runtimeCommands } from "../src/cli.js";
 import { buildLlamaFixture } from "../src/fixture/index.js";
-import { tempDir } from "./graph-test-helpers.js";
+import { runtimeCli, tempDir } from "./graph-test-helpers.js";
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-	const stdout = new PassThrough();
-	const stderr = new PassThrough();
-	const out: string[] = [];
-	const err: string[] = [];
-	stdout.on("data", (chunk) => out.push(String(chunk)));
-	stderr.on("data", (chunk) => err.push(String(chunk)));
-	const code = await runCli("transllm", runtimeCommands, args, { context: { stdout, stderr } });
-	return { code, stdout: out.join(""), stderr: err.join("") };
-}
+const cli = runtimeCli;
 
 const readJsonl = async (path: string): Promise<Record<string, unknown>[]> =>
 	(await readFile(path, "utf8"))

@@ -1,16 +1,13 @@
 // `exportModel` on the fixtures' own Hugging Face files (config.json + model.safetensors): no Python needed.
 import { readFile, readdir, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
-import { runCli } from "@transllm/core";
 import * as ort from "onnxruntime-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadModel } from "../src/chat-model.js";
-import { runtimeCommands } from "../src/cli.js";
 import { exportModel } from "../src/export/index.js";
 import { type LlamaFixture, buildLlamaFixture, referenceForward } from "../src/fixture/index.js";
 import { blockDequantize, blockQuantize } from "../src/onnx/index.js";
-import { argmax, decoderFeeds, maxAbsDiff, positionsFromMask, tempDir } from "./graph-test-helpers.js";
+import { argmax, decoderFeeds, maxAbsDiff, positionsFromMask, runtimeCli, tempDir } from "./graph-test-helpers.js";
 
 const IDS = [
 	[0, 0, 1, 75, 381, 111, 42],
@@ -142,16 +139,7 @@ describe("exportModel (fixture checkpoints)", () => {
 
 	it("should refuse to overwrite an export unless forced, via the CLI", async () => {
 		const out = join(root, "cli");
-		const run = async (args: string[]): Promise<{ code: number; stdout: string; stderr: string }> => {
-			const stdout = new PassThrough();
-			const stderr = new PassThrough();
-			const chunks: string[] = [];
-			const errors: string[] = [];
-			stdout.on("data", (chunk) => chunks.push(String(chunk)));
-			stderr.on("data", (chunk) => errors.push(String(chunk)));
-			const code = await runCli("transllm", runtimeCommands, args, { context: { stdout, stderr } });
-			return { code, stdout: chunks.join(""), stderr: errors.join("") };
-		};
+		const run = runtimeCli;
 		const first = await run(["export", "--model", fixture.dir, "--out", out, "--quiet"]);
 		expect(first.code).toBe(0);
 		expect(JSON.parse(first.stdout)).toMatchObject({ precision: "fp32", modelType: "llama" });

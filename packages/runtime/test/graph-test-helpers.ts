@@ -1,3 +1,6 @@
+import { PassThrough } from "node:stream";
+import { runCli } from "@transllm/core";
+import { runtimeCommands } from "../src/cli.js";
 // Helpers shared by the graph-side tests (ONNX codec, fixture, reference forward, graph surgery).
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -70,4 +73,16 @@ export function argmax(values: ArrayLike<number>, offset = 0, length = values.le
 	let best = 0;
 	for (let i = 1; i < length; i++) if ((values[offset + i] as number) > (values[offset + best] as number)) best = i;
 	return best;
+}
+
+/** Runs `transllm <args>` through the runtime's command table in this process and collects its output. */
+export async function runtimeCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+	const stdout = new PassThrough();
+	const stderr = new PassThrough();
+	const out: string[] = [];
+	const err: string[] = [];
+	stdout.on("data", (chunk) => out.push(String(chunk)));
+	stderr.on("data", (chunk) => err.push(String(chunk)));
+	const code = await runCli("transllm", runtimeCommands, args, { context: { stdout, stderr } });
+	return { code, stdout: out.join(""), stderr: err.join("") };
 }

@@ -1,11 +1,12 @@
 // The tiny model the training tests train: the runtime's Llama fixture, its tokenizer extended for Thai with the
 // TCOT special tokens by @transllm/tokenizer and its embeddings resized (padded to 64 rows) — the path a user's
 // checkpoint takes before `transllm train plan`.
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildLlamaFixture } from "@transllm/runtime";
-import { tcotSpecialTokens } from "@transllm/tcot";
+import { buildTrainingFiles, tcotSpecialTokens } from "@transllm/tcot";
+import type { BuildTrainingFilesOptions } from "@transllm/tcot";
 import { buildExtendedTokenizer, checkExtension, learnExtension, loadBaseTokenizer, resizeEmbeddings, writeExtension } from "@transllm/tokenizer";
 
 export const DEMO_DATA = fileURLToPath(new URL("../../../examples/quickstart/data/", import.meta.url));
@@ -50,4 +51,26 @@ export async function buildExtendedFixture(dir: string): Promise<ExtendedFixture
 		progress: { silent: true },
 	});
 	return { base, model, baseVocabSize: extended.baseVocabSize, vocabSize: extended.vocabSize, rows: resized.newVocabSize };
+}
+
+/** The transfer data of the demo (translated KD, parallel pairs, English lines) built with tcot into `<dir>/tcot`. */
+export async function buildDemoTcot(dir: string, options: Partial<BuildTrainingFilesOptions> = {}): Promise<Record<string, string>> {
+	const built = await buildTrainingFiles({
+		translated: [join(DEMO_DATA, "kd.translated.th.jsonl")],
+		parallel: [join(DEMO_DATA, "parallel.en-th.jsonl")],
+		english: [join(DEMO_DATA, "english.jsonl")],
+		outDir: join(dir, "tcot"),
+		format: "llamafactory",
+		validationSize: 10,
+		progress: null,
+		...options,
+	});
+	return built.files;
+}
+
+/** Two CLO preference pairs in LLaMA-Factory's pairwise layout, at `<dir>/pairs.jsonl`. */
+export async function writeDemoCloPairs(dir: string): Promise<string> {
+	const file = join(dir, "pairs.jsonl");
+	await writeFile(file, `${JSON.stringify({ instruction: "Where?", input: "", chosen: "Here.", rejected: "ที่นี่" })}\n${JSON.stringify({ instruction: "ที่ไหน", input: "", chosen: "ที่นี่", rejected: "Here." })}\n`);
+	return file;
 }

@@ -9,11 +9,11 @@ import { writePivotedData } from "@transllm/prom-probe";
 import { pythonRef } from "@transllm/python-ref";
 import * as runtime from "@transllm/runtime";
 import { loadModel, loadTokenizer } from "@transllm/runtime";
-import { buildTrainingFiles, parseTcotOutput } from "@transllm/tcot";
+import { parseTcotOutput } from "@transllm/tcot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { LLAMAFACTORY_FIELDS, unknownLlamaFactoryKeys, type TrainingPlan, writeTrainingPlan } from "../src/index.js";
-import { buildExtendedFixture, DEMO_DATA, type ExtendedFixture } from "./e2e-fixture.js";
+import { buildDemoTcot, buildExtendedFixture, DEMO_DATA, type ExtendedFixture } from "./e2e-fixture.js";
 
 const { ref, reason } = pythonRef(["torch", "transformers", "peft", "trl", "datasets", "safetensors"]);
 if (!ref) console.warn(`train end-to-end: skipped — ${reason}`);
@@ -45,17 +45,7 @@ describe.skipIf(!ref)("TransLLM stages 1–3, CLO and PROM with the TRL engine o
 	beforeAll(async () => {
 		dir = await mkdtemp(join(tmpdir(), "transllm-train-e2e-"));
 		fixture = await buildExtendedFixture(dir);
-		const built = await buildTrainingFiles({
-			translated: [join(DEMO_DATA, "kd.translated.th.jsonl")],
-			parallel: [join(DEMO_DATA, "parallel.en-th.jsonl")],
-			english: [join(DEMO_DATA, "english.jsonl")],
-			outDir: join(dir, "tcot"),
-			format: "trl",
-			validationSize: 10,
-			seed: 3,
-			pretrainingRecordChars: 600,
-			progress: null,
-		});
+		const built = { files: await buildDemoTcot(dir, { format: "trl", seed: 3, pretrainingRecordChars: 600 }) };
 		validationFile = built.files.validation as string;
 		tcotLines = (await readFile(built.files.train as string, "utf8"))
 			.split("\n")

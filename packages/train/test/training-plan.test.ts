@@ -3,7 +3,6 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { buildLlamaFixture } from "@transllm/runtime";
-import { buildTrainingFiles } from "@transllm/tcot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import {
@@ -17,7 +16,7 @@ import {
 	unknownLlamaFactoryKeys,
 	writeTrainingPlan,
 } from "../src/index.js";
-import { buildExtendedFixture, DEMO_DATA, type ExtendedFixture } from "./e2e-fixture.js";
+import { buildDemoTcot, buildExtendedFixture, DEMO_DATA, type ExtendedFixture, writeDemoCloPairs } from "./e2e-fixture.js";
 
 let dir: string;
 let fixture: ExtendedFixture;
@@ -26,17 +25,7 @@ let tcot: Record<string, string>;
 beforeAll(async () => {
 	dir = await mkdtemp(join(tmpdir(), "transllm-train-plan-"));
 	fixture = await buildExtendedFixture(dir);
-	tcot = (
-		await buildTrainingFiles({
-			translated: [join(DEMO_DATA, "kd.translated.th.jsonl")],
-			parallel: [join(DEMO_DATA, "parallel.en-th.jsonl")],
-			english: [join(DEMO_DATA, "english.jsonl")],
-			outDir: join(dir, "tcot"),
-			format: "llamafactory",
-			validationSize: 10,
-			progress: null,
-		})
-	).files;
+	tcot = await buildDemoTcot(dir);
 }, 120_000);
 
 afterAll(async () => {
@@ -72,16 +61,11 @@ describe("writeTrainingPlan", () => {
 			translationText: [tcot.pretraining as string],
 			transferTrain: [tcot.train as string],
 			transferValidation: [tcot.validation as string],
-			clo: { train: await cloPairs() },
+			clo: { train: await writeDemoCloPairs(dir) },
 			systemPrompt: "You are a helpful assistant.",
 		});
 	}, 60_000);
 
-	async function cloPairs(): Promise<string> {
-		const file = join(dir, "pairs.jsonl");
-		await writeFile(file, `${JSON.stringify({ instruction: "Where?", input: "", chosen: "Here.", rejected: "ที่นี่" })}\n${JSON.stringify({ instruction: "ที่ไหน", input: "", chosen: "ที่นี่", rejected: "Here." })}\n`);
-		return file;
-	}
 
 	it("should write the paper's settings for each stage, cited, with LLaMA-Factory's current keys only", async () => {
 		const [s1, s2, s3, merge, clo, cloMerge] = await Promise.all(["1_target_pretraining", "2_translation_pretraining", "3_transfer_finetuning", "4_merge", "clo", "clo_merge"].map((name) => yamlOf(join(dir, "plan", "llamafactory", `${name}.yaml`))));

@@ -2,11 +2,10 @@ import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pythonRef } from "@transllm/python-ref";
-import { buildTrainingFiles } from "@transllm/tcot";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { verifyLlamaFactoryPlan, writeTrainingPlan } from "../src/index.js";
 import type { WarmupKey } from "../src/index.js";
-import { buildExtendedFixture, DEMO_DATA } from "./e2e-fixture.js";
+import { buildDemoTcot, buildExtendedFixture, DEMO_DATA, writeDemoCloPairs } from "./e2e-fixture.js";
 
 // `transllm train verify`: the plan's YAMLs through LLaMA-Factory's own parser. Needs a Python that imports
 // llamafactory (not on pip's local index here: runs where a user or developer has it, e.g. PYTHONPATH=<LLaMA-Factory>/src).
@@ -22,9 +21,8 @@ beforeAll(async () => {
 	if (!ref) return;
 	dir = await mkdtemp(join(tmpdir(), "transllm-train-verify-"));
 	const fixture = await buildExtendedFixture(dir);
-	const tcot = (await buildTrainingFiles({ translated: [join(DEMO_DATA, "kd.translated.th.jsonl")], parallel: [join(DEMO_DATA, "parallel.en-th.jsonl")], english: [join(DEMO_DATA, "english.jsonl")], outDir: join(dir, "tcot"), format: "llamafactory", validationSize: 10, progress: null })).files;
-	const pairs = join(dir, "pairs.jsonl");
-	await writeFile(pairs, `${JSON.stringify({ instruction: "Where?", input: "", chosen: "Here.", rejected: "ที่นี่" })}\n${JSON.stringify({ instruction: "ที่ไหน", input: "", chosen: "ที่นี่", rejected: "Here." })}\n`);
+	const tcot = await buildDemoTcot(dir);
+	const pairs = await writeDemoCloPairs(dir);
 	plans = { ratio: join(dir, "plan-ratio"), steps: join(dir, "plan-steps") };
 	for (const warmupKey of ["ratio", "steps"] as const) {
 		await writeTrainingPlan({ model: fixture.model, out: plans[warmupKey], lang: "th", template: "llama2", targetText: [join(DEMO_DATA, "corpus.th.jsonl")], translationText: [tcot.pretraining as string], transferTrain: [tcot.train as string], transferValidation: [tcot.validation as string], clo: { train: pairs }, engines: ["llamafactory"], deepspeed: false, warmupKey });
