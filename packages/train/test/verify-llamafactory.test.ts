@@ -9,8 +9,9 @@ import { buildDemoTcot, buildExtendedFixture, DEMO_DATA, writeDemoCloPairs } fro
 
 // `transllm train verify`: the plan's YAMLs through LLaMA-Factory's own parser. Needs a Python that imports
 // llamafactory (not on pip's local index here: runs where a user or developer has it, e.g. PYTHONPATH=<LLaMA-Factory>/src).
-const { ref, reason } = pythonRef(["llamafactory", "yaml", "torch", "transformers"]);
-if (!ref) console.warn(`train verify test skipped: ${reason} (LLaMA-Factory is not installed)`);
+const base = pythonRef(["yaml", "torch", "transformers"]);
+const { ref } = base.ref ? pythonRef(["llamafactory", "yaml", "torch", "transformers"]) : base;
+if (!ref) console.warn(`train verify test skipped: ${base.ref ? `LLaMA-Factory is not importable by ${base.ref.python} (not on pip's local index; e.g. PYTHONPATH=<LLaMA-Factory>/src)` : base.reason}`);
 
 let dir: string;
 let plans: Record<WarmupKey, string>;
