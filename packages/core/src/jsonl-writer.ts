@@ -143,6 +143,17 @@ export class JsonlWriter<T = unknown> {
 		if (this.bufferedBytes >= this.bufferLimit) await this.flush();
 	}
 
+	/**
+	 * Appends `lines` complete JSONL lines serialised by the caller (UTF-8, each ending in a newline): for writers
+	 * that build the bytes themselves rather than one `JSON.stringify` per record. Buffered records go first.
+	 */
+	async writeLines(bytes: Uint8Array, lines: number): Promise<void> {
+		const handle = this.writable();
+		await this.flush();
+		for (let offset = 0; offset < bytes.length; ) offset += (await handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
+		this.count += lines;
+	}
+
 	/** Writes buffered records to the partial file (complete lines only). */
 	async flush(): Promise<void> {
 		if (this.buffer.length === 0) return;

@@ -133,6 +133,17 @@ describe("JsonlWriter", () => {
 		await expect(third.write({})).rejects.toThrow(/already complete/);
 	});
 
+	it("appends lines serialised by the caller after the buffered records, counting them", async () => {
+		const dir = await temp();
+		const path = join(dir, "out.jsonl");
+		const writer = await JsonlWriter.open<{ i: number }>(path);
+		await writer.write({ i: 1 });
+		await writer.writeLines(Buffer.from('{"i":2}\n{"i":3}\n'), 2);
+		await writer.write({ i: 4 });
+		expect(await writer.finish()).toBe(4);
+		expect(await readFile(path, "utf8")).toBe('{"i":1}\n{"i":2}\n{"i":3}\n{"i":4}\n');
+	});
+
 	it("starts over with overwrite (--force) when an unfinished output is left (issue 16 point 6)", async () => {
 		const dir = await temp();
 		const path = join(dir, "out.jsonl");

@@ -20,7 +20,8 @@ import type { LlamaFactoryStyle } from "./llamafactory-format.js";
 import { normalizeLanguage, tcotSpecialTokens } from "./special-tokens.js";
 import { guardSpecialTokens, guardedSpecialTokens, requireText } from "@transllm/core";
 import type { SpecialTokenPolicy } from "@transllm/core";
-import { DEFAULT_VALIDATION_SIZE, TransferDataBuilder, finishTransferData } from "./transfer-data.js";
+import { writeInstances } from "./instance-writer.js";
+import { DEFAULT_VALIDATION_SIZE, TransferDataBuilder } from "./transfer-data.js";
 import type { CollectedTransferData, TransferDataCounts } from "./transfer-data.js";
 import type { KdRecord, TrainingInstance, TranslatedRecord } from "./training-instance.js";
 import type { InstructionLanguage, ParallelPair } from "./translation-instances.js";
@@ -158,6 +159,11 @@ async function checkResumable(options: BuildTrainingFilesOptions, path: string):
 	await recordRunSettings(path, { settings, inputs }, { resume: options.resume, output: options.outDir });
 }
 
+/** A record whose id is a string (a JSON number id becomes its text); copied only when it is not one already. */
+function withStringId<T extends { id: unknown }>(record: T): T & { id: string } {
+	return typeof record.id === "string" ? (record as T & { id: string }) : { ...record, id: String(record.id) };
+}
+
 function textOf(value: unknown, origin: { file: string; line: number }): string {
 	return requireText((value as { text?: unknown }).text, { ...origin, field: "text" });
 }
@@ -237,10 +243,10 @@ export async function buildTrainingFiles(options: BuildTrainingFilesOptions): Pr
 	const read = <T>(files: readonly string[], required: readonly string[]) => readJsonl<T>(files, { onBadRecord: policy, rejects, required, stats });
 
 	for await (const record of read<KdRecord>(finishing ? [] : kdFiles, KD_FIELDS)) {
-		if (mine(String(record.value.id))) await guarded(record, (value, origin) => builder.addKdRecord({ ...value, id: String(value.id) }, origin));
+		if (mine(String(record.value.id))) await guarded(record, (value, origin) => builder.addKdRecord(withStringId(value), origin));
 	}
 	for await (const record of read<TranslatedRecord>(finishing ? [] : translatedFiles, TRANSLATED_FIELDS)) {
-		if (mine(String(record.value.id))) await guarded(record, (value, origin) => builder.addTranslatedRecord({ ...value, id: String(value.id) }, origin));
+		if (mine(String(record.value.id))) await guarded(record, (value, origin) => builder.addTranslatedRecord(withStringId(value), origin));
 	}
 	// A pair without an id is named by file and line: the base name, or the path where two --parallel files share one.
 	const sharedBase = new Set(parallelFiles.map((file) => basename(file))).size < new Set(parallelFiles).size;
@@ -277,14 +283,17 @@ export async function buildTrainingFiles(options: BuildTrainingFilesOptions): Pr
 
 	if (options.instancesOut !== undefined) {
 		// A task: its instances, unmixed, behind a header with its record counts and languages.
-		const collected = builder.collected();
-		await writeJsonlStream(options.instancesOut, [{ records: collected.records, langs: collected.langs }, ...collected.instances], { overwrite: true });
+		const collected = builder.collectedStore();
+		const everyInstance = Array.from({ length: collected.store.size }, (_, index) => index);
+		await writeInstances(options.instancesOut, collected.store, everyInstance, (instance) => instance, { overwrite: true, header: { records: collected.records, langs: collected.langs } });
 		await rejects?.close();
 		progress.done();
 		const counts = { instances: { train: {}, validation: {} }, records: collected.records, pretrainingLines: 0, pretrainingRecords: 0, englishLines: 0 };
 		return { files: { instances: options.instancesOut }, counts, specialTokens: tcotSpecialTokens(collected.langs), langs: collected.langs, rejected: rejects?.count ?? stats.rejected, ...(rejects ? { rejectsPath: rejects.path } : {}) };
 	}
-	const data = options.instanceParts ? finishTransferData(await readInstanceParts(options.instanceParts), { seed, validationSize: options.validationSize ?? DEFAULT_VALIDATION_SIZE }) : builder.finish();
+	// The finishing step mixes the tasks' instances in the builder that read no KD or translated record.
+	for (const part of finishing ? await readInstanceParts(options.instanceParts ?? []) : []) builder.addCollected(part);
+	const data = builder.mix();
 	// An empty training file is no build: say why (every record filtered by --langs, rejected, or no input at all).
 	if (data.train.length + data.validation.length === 0 && pairCount === 0) {
 		const { records } = data.counts;
@@ -296,14 +305,11 @@ export async function buildTrainingFiles(options: BuildTrainingFilesOptions): Pr
 	const toRecord = exporter(style, options.metadata ?? false);
 	const files: Record<string, string> = {};
 	const writeOptions = { resume: options.resume, overwrite: options.force };
-	// Records are made as they are written, so only the instances are held in memory.
-	const exported = function* (instances: readonly TrainingInstance[]) {
-		for (const instance of instances) yield toRecord(instance);
-	};
-	await writeJsonlStream(paths.train, exported(data.train), writeOptions);
+	// Each line is written from the store's escaped texts, byte for byte what JSON.stringify(toRecord(instance)) gives.
+	await writeInstances(paths.train, data.store, data.train, toRecord, writeOptions);
 	files.train = paths.train;
 	if (data.validation.length > 0 || (options.validationSize ?? DEFAULT_VALIDATION_SIZE) > 0) {
-		await writeJsonlStream(paths.validation, exported(data.validation), writeOptions);
+		await writeInstances(paths.validation, data.store, data.validation, toRecord, writeOptions);
 		files.validation = paths.validation;
 	}
 

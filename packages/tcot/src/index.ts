@@ -5,6 +5,7 @@ export type { SpecialTokenPolicy, TextOrigin } from "@transllm/core";
 export * from "./training-instance.js";
 export * from "./translation-templates.js";
 export * from "./translation-instances.js";
+export * from "./instance-store.js";
 export * from "./transfer-data.js";
 export * from "./translation-pretraining.js";
 export * from "./chat-templates.js";

@@ -1,9 +1,9 @@
 import { ConfigError, InputError } from "@transllm/core";
 import type { SeededRng } from "@transllm/core";
 import { normalizeLanguage, tcotSpecialTokens, targetLanguageToken } from "./special-tokens.js";
-import { instancePart } from "./training-instance.js";
-import type { InstanceOptions, TrainingInstance } from "./training-instance.js";
-import { defaultTranslationTemplates, renderTranslationPrompt } from "./translation-templates.js";
+import { instancePart, joinInstanceParts } from "./training-instance.js";
+import type { InstanceOptions, InstanceParts, TrainingInstance } from "./training-instance.js";
+import { defaultTranslationTemplates, translationPromptParts } from "./translation-templates.js";
 import type { TranslationTemplate } from "./translation-templates.js";
 
 /** A translation pair: `source` in `sourceLang`, `target` its translation in `targetLang`. */
@@ -33,12 +33,24 @@ export interface TranslationInstanceOptions extends InstanceOptions {
 	instructionLanguage?: InstructionLanguage;
 }
 
+// Templates by instruction language, per template list (a data set draws from the same few lists again and again).
+const templatesByLanguage = new WeakMap<readonly TranslationTemplate[], { length: number; byLanguage: Map<string, readonly TranslationTemplate[]> }>();
+
 function templatesIn(templates: readonly TranslationTemplate[], lang: string): readonly TranslationTemplate[] {
-	const own = templates.filter((template) => template.lang === lang);
-	if (own.length > 0) return own;
-	const english = templates.filter((template) => template.lang === "en");
-	if (english.length === 0) throw new ConfigError(`no translation template in ${lang} and no English template to fall back on`);
-	return english;
+	let cached = templatesByLanguage.get(templates);
+	if (cached === undefined || cached.length !== templates.length) {
+		cached = { length: templates.length, byLanguage: new Map() };
+		templatesByLanguage.set(templates, cached);
+	}
+	const byLanguage = cached.byLanguage;
+	let chosen = byLanguage.get(lang);
+	if (chosen === undefined) {
+		const own = templates.filter((template) => template.lang === lang);
+		chosen = own.length > 0 ? own : templates.filter((template) => template.lang === "en");
+		if (chosen.length === 0) throw new ConfigError(`no translation template in ${lang} and no English template to fall back on`);
+		byLanguage.set(lang, chosen);
+	}
+	return chosen;
 }
 
 function instructionLanguageFor(choice: InstructionLanguage, from: string, to: string, rng: SeededRng): string {
@@ -54,26 +66,66 @@ function instructionLanguageFor(choice: InstructionLanguage, from: string, to: s
  * direction draws its own template.
  */
 export function buildTranslationInstances(pair: ParallelPair, options: TranslationInstanceOptions): [TrainingInstance, TrainingInstance] {
+	const { sourceLang, targetLang } = translationLanguages(pair, options);
+	const tokens = options.guardTokens ?? tcotSpecialTokens([sourceLang, targetLang]);
+	const source = instancePart(pair.source, "source", tokens, { ...options, record: options.id });
+	const target = instancePart(pair.target, "target", tokens, { ...options, record: options.id });
+	const [forward, backward] = translationParts({ source, target, sourceLang, targetLang }, { ...options, idHead: options.id, idMid: "" });
+	return [joinInstanceParts(forward), joinInstanceParts(backward)];
+}
+
+/** A pair's two languages, normalised; the same language on both sides is an InputError. */
+export function translationLanguages(pair: Pick<ParallelPair, "sourceLang" | "targetLang">, options: { id: string; origin?: InstanceOptions["origin"] }): { sourceLang: string; targetLang: string } {
 	const sourceLang = normalizeLanguage(pair.sourceLang);
 	const targetLang = normalizeLanguage(pair.targetLang);
 	if (sourceLang === targetLang) {
 		throw new InputError(`pair ${JSON.stringify(options.id)}: source and target language are both ${sourceLang}`, { ...options.origin, field: "targetLang" });
 	}
-	const tokens = options.guardTokens ?? tcotSpecialTokens([sourceLang, targetLang]);
-	const source = instancePart(pair.source, "source", tokens, { ...options, record: options.id });
-	const target = instancePart(pair.target, "target", tokens, { ...options, record: options.id });
+	return { sourceLang, targetLang };
+}
+
+/**
+ * The two translation instances of checked texts (languages normalised), as parts; ids are
+ * `idHead + idMid + ":translation:" + from-to`.
+ */
+export function translationParts<T>(
+	pair: { source: T; target: T; sourceLang: string; targetLang: string },
+	options: Pick<TranslationInstanceOptions, "rng" | "group" | "templates" | "instructionLanguage"> & { idHead: string; idMid: string },
+): [InstanceParts<T>, InstanceParts<T>] {
 	const templates = options.templates ?? defaultTranslationTemplates();
 	const choice = options.instructionLanguage ?? "source";
-	const direction = (fromLang: string, fromText: string, toLang: string, toText: string): TrainingInstance => {
+	const direction = (fromLang: string, fromText: T, toLang: string, toText: T): InstanceParts<T> => {
 		const template = options.rng.pick(templatesIn(templates, instructionLanguageFor(choice, fromLang, toLang, options.rng)));
 		return {
-			id: `${options.id}:translation:${fromLang}-${toLang}`,
+			idHead: options.idHead,
+			idTail: translationTail(options.idMid, fromLang, toLang),
 			kind: "translation",
 			lang: toLang,
-			query: renderTranslationPrompt(template, { source: fromText, sourceLang: fromLang, targetLang: toLang }),
-			response: `${targetLanguageToken(toLang)} ${toText}`,
-			group: options.group ?? options.id,
+			group: options.group ?? options.idHead + options.idMid,
+			query: translationPromptParts(template, { source: fromText, sourceLang: fromLang, targetLang: toLang }),
+			response: [responseMarker(toLang), toText],
 		};
 	};
-	return [direction(sourceLang, source, targetLang, target), direction(targetLang, target, sourceLang, source)];
+	return [direction(pair.sourceLang, pair.source, pair.targetLang, pair.target), direction(pair.targetLang, pair.target, pair.sourceLang, pair.source)];
+}
+
+// Id tails and response markers, made once per language pair (and id part).
+const tails = new Map<string, string>();
+function translationTail(mid: string, from: string, to: string): string {
+	const key = `${mid}\u0000${from}\u0000${to}`;
+	let tail = tails.get(key);
+	if (tail === undefined) {
+		tail = `${mid}:translation:${from}-${to}`;
+		tails.set(key, tail);
+	}
+	return tail;
+}
+const markers = new Map<string, string>();
+function responseMarker(lang: string): string {
+	let marker = markers.get(lang);
+	if (marker === undefined) {
+		marker = `${targetLanguageToken(lang)} `;
+		markers.set(lang, marker);
+	}
+	return marker;
 }

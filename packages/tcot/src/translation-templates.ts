@@ -119,10 +119,51 @@ const languageNames = new Map<string, string>();
  * in the template's language. One pass, so slot-like text inside the source is left alone.
  */
 export function renderTranslationPrompt(template: TranslationTemplate, params: { source: string; sourceLang: string; targetLang: string }): string {
-	return template.text.replace(SLOT, (whole, slot: string) => {
-		if (slot === "source") return params.source;
-		if (slot === "source_language") return languageNameIn(params.sourceLang, template.lang);
-		if (slot === "target_language") return languageNameIn(params.targetLang, template.lang);
-		return whole;
-	});
+	return translationPromptParts(template, params).join("");
+}
+
+/**
+ * The filled template as literal runs around the source text (`["Translate into Thai:\n", source]`), for builders
+ * that keep the source apart. The runs are made once per template and language pair.
+ */
+export function translationPromptParts<T>(template: TranslationTemplate, params: { source: T; sourceLang: string; targetLang: string }): (string | T)[] {
+	const runs = promptRuns(template, params.sourceLang, params.targetLang);
+	const parts: (string | T)[] = [];
+	for (let index = 0; index < runs.length; index++) {
+		if (index > 0) parts.push(params.source);
+		if (runs[index] !== "") parts.push(runs[index] as string);
+	}
+	return parts;
+}
+
+// Per template object: its text when the runs were made (a changed text is made again) and runs per language pair.
+const runCache = new WeakMap<TranslationTemplate, { text: string; lang: string; byPair: Map<string, string[]> }>();
+
+function promptRuns(template: TranslationTemplate, sourceLang: string, targetLang: string): string[] {
+	let cached = runCache.get(template);
+	if (cached === undefined || cached.text !== template.text || cached.lang !== template.lang) {
+		cached = { text: template.text, lang: template.lang, byPair: new Map() };
+		runCache.set(template, cached);
+	}
+	const pair = `${sourceLang}\u0000${targetLang}`;
+	let runs = cached.byPair.get(pair);
+	if (runs === undefined) {
+		runs = [];
+		let run = "";
+		let at = 0;
+		for (const match of template.text.matchAll(SLOT)) {
+			run += template.text.slice(at, match.index);
+			at = (match.index as number) + match[0].length;
+			const slot = match[1] as string;
+			if (slot === "source") {
+				runs.push(run);
+				run = "";
+			} else if (slot === "source_language") run += languageNameIn(sourceLang, template.lang);
+			else if (slot === "target_language") run += languageNameIn(targetLang, template.lang);
+			else run += match[0];
+		}
+		runs.push(run + template.text.slice(at));
+		cached.byPair.set(pair, runs);
+	}
+	return runs;
 }
