@@ -25,8 +25,8 @@ export function storedText(raw: string): StoredText {
 
 /**
  * Training instances held as runs of JSON-escaped pieces, without joining their texts: each record text is escaped
- * once and shared by every instance that repeats it, and an exported record is written piece by piece straight into
- * a byte buffer (see writeInstances). Holding 300,000 joined instances and serialising each cost `tcot build` half
+ * once and shared by every instance that repeats it, and an exported line is joined from the pieces and written
+ * straight into a byte buffer (see writeInstances). Holding 300,000 joined instances and serialising each cost `tcot build` half
  * its time (V8 flattening the joined strings, escaping each text again, garbage collection); the store keeps one
  * string per text and a few numbers per instance.
  *
@@ -148,13 +148,13 @@ export class InstanceStore {
 		return this.length[index] as number;
 	}
 
-	/** Writes the escaped query or response of an instance into `buffer` at `offset` as UTF-8; returns the new offset. */
-	writeEscaped(index: number, field: "query" | "response", buffer: Buffer, offset: number): number {
+	/** `line` followed by the escaped query or response of an instance. */
+	appendEscaped(index: number, field: "query" | "response", line: string): string {
 		let piece = (this.first[index] as number) + (field === "query" ? 0 : (this.queryCount[index] as number));
 		const end = piece + ((field === "query" ? this.queryCount : this.responseCount)[index] as number);
-		let at = offset;
-		for (; piece < end; piece++) at += buffer.write(this.pieces[piece] as string, at);
-		return at;
+		let joined = line;
+		for (; piece < end; piece++) joined += this.pieces[piece] as string;
+		return joined;
 	}
 
 	/** The instance at `index` as an object (its texts joined and unescaped). */

@@ -79,13 +79,14 @@ export async function writeInstances(
 				lines = 0;
 				if (3 * length > buffer.length) buffer = Buffer.allocUnsafe(3 * length);
 			}
-			used += buffer.write(runs[0] as string, used);
+			// One string per line, one UTF-8 write: fewer calls than a write per piece, and V8 flattens the line once.
+			let line = runs[0] as string;
 			for (let field = 0; field < fields.length; field++) {
 				const name = fields[field] as Field;
-				if (name === "query" || name === "response") used = store.writeEscaped(index, name, buffer, used);
-				else used += buffer.write(name === "id" ? (id as string) : (group as string), used);
-				used += buffer.write(runs[field + 1] as string, used);
+				line = name === "query" || name === "response" ? store.appendEscaped(index, name, line) : line + (name === "id" ? (id as string) : (group as string));
+				line += runs[field + 1] as string;
 			}
+			used += buffer.write(line, used);
 			lines += 1;
 		}
 		if (used > 0) await writer.writeLines(buffer.subarray(0, used), lines);
