@@ -25,20 +25,21 @@ function python(...args: string[]): Record<string, unknown> | { skipped: string 
 
 const articlesFile = join(tmpdir(), `tcot-bench-articles-${process.pid}.json`);
 writeFileSync(articlesFile, JSON.stringify(alignedArticles()));
-// Build: ours and the Python peer on the same records file, alternated twice (the machine is shared: per
-// CPU-second figures, and the better of two runs of each).
+// Build: ours and the Python peer on the same records file, alternated ROUNDS times (the machine is shared: per
+// CPU-second figures, and the best run of each; the load average after each run is noted beside it).
 const BUILD_RECORDS = Number(process.env.TCOT_BENCH_BUILD_RECORDS ?? 50_000);
+const ROUNDS = Number(process.env.TCOT_BENCH_ROUNDS ?? 3);
 const recordsFile = join(tmpdir(), `tcot-bench-records-${process.pid}.jsonl`);
 scenario("records", String(BUILD_RECORDS), recordsFile);
 const buildRuns: { ours: Record<string, unknown>[]; peer: Record<string, unknown>[] } = { ours: [], peer: [] };
-for (let round = 0; round < 2; round++) {
+for (let round = 0; round < ROUNDS; round++) {
 	buildRuns.ours.push({ ...scenario("build", recordsFile), loadAverage: loadavg()[0] });
 	buildRuns.peer.push({ ...python(join(here, "peer_build.py"), recordsFile, join(here, "..", "src", "translation-templates.json"), join(tmpdir(), `tcot-bench-peer-${process.pid}`)), loadAverage: loadavg()[0] });
 }
 const best = (runs: Record<string, unknown>[]) => Math.max(...runs.map((run) => Number(run.instancesPerCpuSecond ?? 0)));
 const results = {
 	machine: { cpus: cpus().length, cpu: cpus()[0]?.model, memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAverageAtStart: loadavg() },
-	build: { records: BUILD_RECORDS, ours: buildRuns.ours, pythonPeer: buildRuns.peer, ratioInstancesPerCpuSecond: best(buildRuns.ours) / best(buildRuns.peer) },
+	build: { records: BUILD_RECORDS, rounds: ROUNDS, ours: buildRuns.ours, pythonPeer: buildRuns.peer, ratioInstancesPerCpuSecond: best(buildRuns.ours) / best(buildRuns.peer) },
 	interleave1m: scenario("interleave", String(PAIRS), String(ENGLISH)),
 	interleave1mPythonInMemory: python(join(here, "peer_interleave.py"), String(PAIRS), String(ENGLISH), articlesFile),
 	parse: scenario("parse", "200000", "4"),
