@@ -4,7 +4,8 @@ import { CHAT_CONTROL_TOKENS, ConfigError, InputError, fileListOption, listOptio
 import type { CliValues, CommandTable } from "@transllm/core";
 import { loadBaseTokenizer } from "./base-tokenizer.js";
 import { buildExtendedTokenizer, learnExtension } from "./extend-tokenizer.js";
-import { ExtensionCheckError, checkExtension, formatCheckReport } from "./extension-checks.js";
+import type { ExtendedTokenizer, ExtensionPlan } from "./extend-tokenizer.js";
+import { ExtensionCheckError, checkExtension, formatCheckReport, startBaseReference } from "./extension-checks.js";
 import { fertilityCurve, fertilityCurveSvg } from "./fertility-curve.js";
 import { loadLineEncoder, measureFertility } from "./fertility.js";
 import { planCachePath, planKey, readCachedPlan, removeCachedPlan, writeCachedPlan } from "./plan-cache.js";
@@ -47,10 +48,11 @@ export const tokenizerCommands: CommandTable = {
 			init: { type: "string", default: "normal", valueName: "<normal|mean|eeve>", description: "New embedding rows: normal(0,0.02) (paper), sub-token mean, or EEVE" },
 			"pad-to-multiple-of": { type: "string", default: "0", valueName: "<n>", description: "Pad the embedding rows to a multiple of n (e.g. 64); 0 = none" },
 			seed: { type: "string", default: "0", valueName: "<seed>", description: "Seed of the line sample and of the normal initialisation" },
+			"check-sample": { type: "string", default: "2000", valueName: "<n>", description: "Training lines sampled (seeded) for the round-trip and SentencePiece-agreement checks" },
 			resume: { type: "boolean", description: "Reuse the merges an interrupted or refused run learned (<out>.plan.json); refused when base, corpus or options changed" },
 			quiet: { type: "boolean", short: "q", description: "No progress output" },
 		},
-		details: "Writes tokenizer.json, tokenizer.model (when the base has one), tokenizer_config.json, id-map.json, llamafactory.yaml and\nextension-report.json. Nothing is written when a check fails (English/code regression under Rust and JS tokenizers,\ndecode round-trip, every new token produced, tokenizer.model and tokenizer.json agree). The learned merges are kept in\n<out>.plan.json until the output is written, for --resume.",
+		details: "Writes tokenizer.json, tokenizer.model (when the base has one), tokenizer_config.json, id-map.json, llamafactory.yaml and\nextension-report.json. Nothing is written when a check fails (English/code regression under Rust and JS tokenizers,\ndecode round-trip, every new token produced, tokenizer.model and tokenizer.json agree). The regression checks use every\nregression line; round-trip and agreement use --check-sample training lines; every new token is looked for on those,\nthen on the line where it was learned, then on the rest of the corpus until all are found. The learned merges are kept\nin <out>.plan.json until the output is written, for --resume.",
 		async run({ values }, { stdout, stderr }) {
 			const out = stringOption(values, "out");
 			const lang = stringOption(values, "lang");
@@ -73,20 +75,30 @@ export const tokenizerCommands: CommandTable = {
 			const corpusSpecialTokens = [...CHAT_CONTROL_TOKENS, ...transllmSpecialTokens(lang)];
 			const cachePath = planCachePath(out);
 			const key = await planKey({ base: baseDir, corpus, ...options });
-			let plan = values.resume === true ? await readCachedPlan(cachePath, key, out) : undefined;
-			if (plan) stderr.write(`resuming with the merges learned earlier (${cachePath})\n`);
-			else {
-				plan = await learnExtension({ base, lines: readCorpusLines(corpus, { specialTokens: corpusSpecialTokens }), ...options, progress: { silent: quiet, stream: stderr } });
-				// A tokenizer with nothing added is no extension: an empty or too small corpus says so instead.
-				if (plan.merges.length === 0) {
-					throw new InputError(`no new token learned from ${plan.corpusLines} line(s): the corpus is empty or too small for --min-frequency ${options.minFrequency}`, { file: corpus });
+			const regression = await regressionLines(values);
+			// The base tokenizers of the checks are built on a second thread while this one learns.
+			const reference = startBaseReference({ base, regression });
+			let plan: ExtensionPlan | undefined;
+			let extended: ExtendedTokenizer;
+			try {
+				plan = values.resume === true ? await readCachedPlan(cachePath, key, out) : undefined;
+				if (plan) stderr.write(`resuming with the merges learned earlier (${cachePath})\n`);
+				else {
+					plan = await learnExtension({ base, lines: readCorpusLines(corpus, { specialTokens: corpusSpecialTokens }), ...options, progress: { silent: quiet, stream: stderr } });
+					// A tokenizer with nothing added is no extension: an empty or too small corpus says so instead.
+					if (plan.merges.length === 0) {
+						throw new InputError(`no new token learned from ${plan.corpusLines} line(s): the corpus is empty or too small for --min-frequency ${options.minFrequency}`, { file: corpus });
+					}
+					await writeCachedPlan(cachePath, key, plan);
 				}
-				await writeCachedPlan(cachePath, key, plan);
+				if (plan.shortfall) stderr.write(`note: ${plan.shortfall}\n`);
+				const specialTokens = values["no-special-tokens"] === true ? [] : listOption(values, "special-tokens").length > 0 ? listOption(values, "special-tokens") : transllmSpecialTokens(lang);
+				extended = buildExtendedTokenizer(base, plan, { specialTokens });
+			} catch (error) {
+				await reference.worker.close();
+				throw error;
 			}
-			if (plan.shortfall) stderr.write(`note: ${plan.shortfall}\n`);
-			const specialTokens = values["no-special-tokens"] === true ? [] : listOption(values, "special-tokens").length > 0 ? listOption(values, "special-tokens") : transllmSpecialTokens(lang);
-			const extended = buildExtendedTokenizer(base, plan, { specialTokens });
-			const report = await checkExtension({ base, plan, extended, regression: await regressionLines(values), training: () => readCorpusLines(corpus), progress: { silent: quiet, stream: stderr } });
+			const report = await checkExtension({ base, plan, extended, regression, training: () => readCorpusLines(corpus), reference, sampleSize: numberOption(values, "check-sample", 2000, { integer: true, min: 1 }), progress: { silent: quiet, stream: stderr } });
 			if (!report.ok) throw new ExtensionCheckError(report);
 			const checkpoint = optionalString(values, "checkpoint");
 			await writeExtension({ outDir: out, base, plan, extended, report, embeddingsResized: checkpoint !== undefined });

@@ -2,6 +2,8 @@
 export interface SegmentedWord {
 	symbols: string[];
 	count: number;
+	/** A corpus line holding this word (the first one), for the checks' witness lines. */
+	line?: number;
 }
 
 /** One merge learned by continued BPE, in learned order. */
@@ -12,6 +14,11 @@ export interface LearnedMerge {
 	token: string;
 	/** How often the pair occurred when it was chosen. */
 	frequency: number;
+	/**
+	 * The first corpus line whose segmentation after learning holds the token (absent when it only survives inside
+	 * longer new tokens, or words carry no lines): where the checks look for it first.
+	 */
+	line?: number;
 }
 
 export interface ContinuedBpeOptions {
@@ -114,6 +121,7 @@ export function learnContinuedBpe(words: readonly SegmentedWord[], options: Cont
 	pushTouched();
 
 	const learned: LearnedMerge[] = [];
+	const learnedSymbols: number[] = [];
 	while (learned.length < options.merges) {
 		const top = heap.popValid(pairCount, pairOrder);
 		if (top === undefined || top.count < minFrequency) break;
@@ -132,6 +140,7 @@ export function learnContinuedBpe(words: readonly SegmentedWord[], options: Cont
 		if (symbolText.length >= SHIFT) throw new RangeError(`continued BPE supports at most ${SHIFT} distinct symbols`);
 		const merge: LearnedMerge = { left: symbolText[left] as string, right: symbolText[right] as string, token, frequency: top.count };
 		learned.push(merge);
+		learnedSymbols.push(merged);
 		options.onMerge?.(merge, learned.length - 1);
 		// Positions are recorded left to right except those added by later merges; order only matters when a
 		// pair overlaps itself ("a a a"), where the leftmost occurrence must merge first.
@@ -160,7 +169,28 @@ export function learnContinuedBpe(words: readonly SegmentedWord[], options: Cont
 		touched.delete(top.key);
 		pushTouched();
 	}
+	recordWitnessLines(words, symbol, learned, learnedSymbols);
 	return learned;
+}
+
+/** Sets each learned merge's `line`: the first line of the words whose final segmentation holds its token. */
+function recordWitnessLines(words: readonly SegmentedWord[], symbol: Int32Array, learned: LearnedMerge[], learnedSymbols: readonly number[]): void {
+	if (learned.length === 0) return;
+	const mergeOf = new Map<number, LearnedMerge>(learnedSymbols.map((id, i) => [id, learned[i] as LearnedMerge]));
+	// Learned tokens are interned in learned order, after every symbol of the base segmentation.
+	const first = learnedSymbols[0] as number;
+	let at = 0;
+	for (const word of words) {
+		const end = at + word.symbols.length;
+		if (word.line !== undefined) {
+			for (let i = at; i < end; i++) {
+				if ((symbol[i] as number) < first) continue;
+				const merge = mergeOf.get(symbol[i] as number);
+				if (merge && (merge.line === undefined || word.line < merge.line)) merge.line = word.line;
+			}
+		}
+		at = end;
+	}
 }
 
 /** A max-heap of (count, first-seen order) with lazy updates. */

@@ -14,6 +14,8 @@ export interface CorpusSegmentation {
 	 * part of a new piece once it is a piece itself.
 	 */
 	unknownChars: Map<string, number>;
+	/** The first corpus line (see `add`) holding each of `unknownChars`. */
+	unknownCharLines: Map<string, number>;
 	tokens: number;
 }
 
@@ -24,12 +26,13 @@ export interface CorpusSegmentation {
  * back as the characters they encode (continued BPE merges characters there, as SentencePiece does).
  */
 export class CorpusSegmenter {
-	readonly result: CorpusSegmentation = { words: [], unknownChars: new Map(), tokens: 0 };
+	readonly result: CorpusSegmentation = { words: [], unknownChars: new Map(), unknownCharLines: new Map(), tokens: 0 };
 	private readonly index = new Map<string, number>();
 
 	constructor(readonly family: TokenizerFamily) {}
 
 	private count = 1;
+	private line: number | undefined;
 
 	private addWord(symbols: string[]): void {
 		if (symbols.length === 0) return;
@@ -37,13 +40,18 @@ export class CorpusSegmenter {
 		const at = this.index.get(key);
 		if (at === undefined) {
 			this.index.set(key, this.result.words.length);
-			this.result.words.push({ symbols, count: this.count });
-		} else (this.result.words[at] as SegmentedWord).count += this.count;
+			this.result.words.push(this.line === undefined ? { symbols, count: this.count } : { symbols, count: this.count, line: this.line });
+		} else {
+			const word = this.result.words[at] as SegmentedWord;
+			word.count += this.count;
+			if (this.line !== undefined && (word.line === undefined || this.line < word.line)) word.line = this.line;
+		}
 	}
 
-	/** Adds the encoding of a text seen `count` times. */
-	add(line: EncodedLine, count = 1): void {
+	/** Adds the encoding of a text seen `count` times, first on corpus line `line` (0-based, blank lines not counted). */
+	add(line: EncodedLine, count = 1, lineNumber?: number): void {
 		this.count = count;
+		this.line = lineNumber;
 		this.result.tokens += line.tokens.length * count;
 		if (this.family === "byte-level-bpe") {
 			let current: string[] = [];
@@ -67,6 +75,8 @@ export class CorpusSegmenter {
 			for (const char of lenient.decode(Uint8Array.from(bytes))) {
 				current.push(char);
 				this.result.unknownChars.set(char, (this.result.unknownChars.get(char) ?? 0) + this.count);
+				const first = this.result.unknownCharLines.get(char);
+				if (this.line !== undefined && (first === undefined || this.line < first)) this.result.unknownCharLines.set(char, this.line);
 			}
 			bytes = [];
 		};

@@ -20,7 +20,7 @@ export interface ExtensionPlan {
 	/** ISO 15924 script whose characters every new token contains. */
 	script: string;
 	/** SentencePiece family: target-script characters the base lacked, most frequent first (they come first). */
-	chars: { token: string; frequency: number }[];
+	chars: { token: string; frequency: number; line?: number }[];
 	merges: LearnedMerge[];
 	/** Why fewer than the requested tokens were learned, if so. */
 	shortfall?: string;
@@ -78,29 +78,41 @@ export async function learnExtension(params: LearnExtensionParams): Promise<Exte
 	const json = startingTokenizerJson(base, patch);
 	// Count the distinct pre-tokens, then segment each once with the base BPE model.
 	const preTokenizer = new PreTokenizer(json, base.family);
+	// Each distinct pre-token with its count and the first line holding it (the checks look for new tokens there).
 	const counts = new Map<string, number>();
+	const firstLine = new Map<string, number>();
 	const progress: Progress = createProgress({ label: "reading corpus", unit: "lines", silent: params.progress?.silent ?? true, stream: params.progress?.stream });
 	let lineCount = 0;
-	const addLine = (line: string): void => {
-		for (const word of preTokenizer.split(line)) counts.set(word, (counts.get(word) ?? 0) + 1);
+	const sample = params.maxLines ? new Reservoir<[string, number]>(params.maxLines, new SeededRng(params.seed ?? 0).fork("extension-sample")) : undefined;
+	const addLine = (line: string, index: number): void => {
+		for (const word of preTokenizer.split(line)) {
+			const count = counts.get(word);
+			if (count === undefined) {
+				counts.set(word, 1);
+				firstLine.set(word, index);
+			} else {
+				counts.set(word, count + 1);
+				// A sample is counted in reservoir order, not line order.
+				if (sample && index < (firstLine.get(word) as number)) firstLine.set(word, index);
+			}
+		}
 	};
-	const sample = params.maxLines ? new Reservoir<string>(params.maxLines, new SeededRng(params.seed ?? 0).fork("extension-sample")) : undefined;
 	for await (const line of params.lines) {
 		if (line.trim() === "") continue;
-		if (sample) sample.offer(line);
-		else addLine(line);
+		if (sample) sample.offer([line, lineCount]);
+		else addLine(line, lineCount);
 		lineCount += 1;
 		progress.tick();
 	}
-	for (const line of sample?.items ?? []) addLine(line);
+	for (const [line, index] of sample?.items ?? []) addLine(line, index);
 	progress.done();
 	const encoder = new BpeEncoder(json.model);
 	const segmenter = new CorpusSegmenter(base.family);
 	for (const [word, count] of counts) {
 		const tokens = encoder.encode(word);
-		segmenter.add({ ids: [], tokens, wordIds: tokens.map(() => 0) }, count);
+		segmenter.add({ ids: [], tokens, wordIds: tokens.map(() => 0) }, count, firstLine.get(word));
 	}
-	const { words, unknownChars, tokens } = segmenter.result;
+	const { words, unknownChars, unknownCharLines, tokens } = segmenter.result;
 
 	const vocab = json.model.vocab;
 	const chars =
@@ -109,7 +121,7 @@ export async function learnExtension(params: LearnExtensionParams): Promise<Exte
 					.filter(([char, count]) => count >= minFrequency && scriptTest.test(char) && vocab[char] === undefined)
 					.sort((a, b) => b[1] - a[1])
 					.slice(0, params.newTokens)
-					.map(([token, frequency]) => ({ token, frequency }))
+					.map(([token, frequency]) => ({ token, frequency, line: unknownCharLines.get(token) }))
 			: [];
 	const known = new Set(chars.map((c) => c.token));
 	const learnedTokens = new Set<string>();

@@ -3,7 +3,7 @@ import { loadBaseTokenizer } from "../src/base-tokenizer.js";
 import type { BaseTokenizer } from "../src/base-tokenizer.js";
 import { buildExtendedTokenizer, learnExtension } from "../src/extend-tokenizer.js";
 import type { ExtendedTokenizer, ExtensionPlan } from "../src/extend-tokenizer.js";
-import { ExtensionCheckError, checkExtension, formatCheckReport } from "../src/extension-checks.js";
+import { ExtensionCheckError, checkExtension, formatCheckReport, startBaseReference } from "../src/extension-checks.js";
 import { udhrLines } from "../src/regression-corpus.js";
 import { formatMerges, readMerges } from "../src/tokenizer-json.js";
 import { llama2FullDir } from "./fixtures.js";
@@ -63,6 +63,32 @@ describe("checkExtension", () => {
 		const extended = clone();
 		extended.tokenizerJson.decoder = { type: "Sequence", decoders: [{ type: "Replace", pattern: { String: "▁" }, content: " " }, { type: "ByteFallback" }, { type: "Fuse" }] };
 		expect(await failed(extended)).toContain("decode-round-trip");
+	});
+
+	it("should record, for the checks, a line where the learner saw each new token", () => {
+		const withLine = [...plan.chars, ...plan.merges].filter((t) => t.line !== undefined);
+		expect(withLine.length).toBeGreaterThan(plan.merges.length / 2);
+		for (const { token, line } of withLine) expect(` ${thai[line as number]}`).toContain(token.replace(/▁/g, " "));
+	});
+
+	it("should find every new token on a small sample plus the learner's lines, without searching the corpus", async () => {
+		const report = await checkExtension({ base, plan, extended: good, regression: english, training: thai, sampleSize: 3 });
+		const produced = report.checks.find((c) => c.name === "new-tokens-produced");
+		expect(produced?.ok).toBe(true);
+		expect(produced?.summary).toMatch(/encoded 3 sampled lines, [1-9]\d* lines where the learner saw a token\)$/);
+	});
+
+	it("should search the rest of the corpus for a token whose line is unknown (a plan cached before lines were recorded)", async () => {
+		const stripped: ExtensionPlan = { ...plan, chars: plan.chars.map(({ line: _, ...c }) => c), merges: plan.merges.map(({ line: _, ...m }) => m) };
+		const report = await checkExtension({ base, plan: stripped, extended: good, regression: english, training: thai, sampleSize: 3 });
+		const produced = report.checks.find((c) => c.name === "new-tokens-produced");
+		expect(produced?.ok).toBe(true);
+		expect(produced?.summary).toMatch(/encoded 3 sampled lines, 0 lines where the learner saw a token, [1-9]\d* more of 90 lines searched\)$/);
+	});
+
+	it("should refuse a base reference started for another regression corpus", async () => {
+		const reference = startBaseReference({ base, regression: english.slice(1) });
+		await expect(checkExtension({ base, plan, extended: good, regression: english, training: thai, reference })).rejects.toThrow(/another base tokenizer or regression corpus/);
 	});
 
 	it("should pass the untouched extension, and its error type carries the report", async () => {
