@@ -1,8 +1,9 @@
 // `pnpm bench`: continued-BPE training time against Debian's spm_train on the same corpus, and Thai fertility of
 // Llama-2 and Llama-3 before/after extension (K = 1k, 5k, 10k) on UDHR Thai in-sample and a held-out translation.
-// Runs the built dist/ (`pnpm build` first). Writes bench/results/tokenizer.json.
+// The end-to-end figure runs the `transllm tokenizer extend` CLI in a new process. Runs the built dist/ (`pnpm build`
+// first). Writes bench/results/tokenizer.json.
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -10,10 +11,6 @@ import { SentencePieceProcessor } from "@sctg/sentencepiece-js";
 import { SeededRng } from "@transllm/core";
 import {
 	buildExtendedTokenizer,
-	checkExtension,
-	defaultRegressionCorpus,
-	formatCheckReport,
-	transllmSpecialTokens,
 	encodeLinesRust,
 	fertilityCurve,
 	fertilityCurveSvg,
@@ -28,6 +25,7 @@ import type { FertilityCurve } from "@transllm/tokenizer";
 import { llama2FullDir, llama3Dir } from "../test/fixtures.js";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
+const cli = join(here, "..", "..", "transllm", "bin", "transllm.js");
 const work = join(tmpdir(), `transllm-tokenizer-bench-${process.pid}`);
 mkdirSync(work, { recursive: true });
 const REPEATS = 3;
@@ -40,63 +38,58 @@ function childrenCpuSeconds(): number {
 	return (Number(fields[13]) + Number(fields[14])) / 100;
 }
 
+/** One spm_train run on the corpus (the peer), wall and CPU seconds. */
 function spmTrain(corpus: string, vocabSize: number): { wallSeconds: number; cpuSeconds: number } | { skipped: string } {
 	const probe = spawnSync("spm_train", ["--help"], { encoding: "utf8" });
 	if (probe.error) return { skipped: "spm_train not installed (apt-get install sentencepiece)" };
-	const walls: number[] = [];
-	const cpus_: number[] = [];
-	for (let i = 0; i < REPEATS; i++) {
-		const cpuBefore = childrenCpuSeconds();
-		const start = process.hrtime.bigint();
-		const run = spawnSync(
-			"spm_train",
-			[
-				`--input=${corpus}`,
-				`--model_prefix=${join(work, `spm-${vocabSize}`)}`,
-				`--vocab_size=${vocabSize}`,
-				"--model_type=bpe",
-				"--character_coverage=1.0",
-				"--byte_fallback=true",
-				"--hard_vocab_limit=false",
-				"--max_sentence_length=1000000",
-				`--num_threads=${cpus().length}`,
-			],
-			{ encoding: "utf8" },
-		);
-		walls.push(Number(process.hrtime.bigint() - start) / 1e9);
-		cpus_.push(childrenCpuSeconds() - cpuBefore);
-		if (run.status !== 0) return { skipped: `spm_train failed: ${run.stderr.slice(-400)}` };
-	}
-	return { wallSeconds: median(walls), cpuSeconds: median(cpus_) };
+	const cpuBefore = childrenCpuSeconds();
+	const start = process.hrtime.bigint();
+	const run = spawnSync(
+		"spm_train",
+		[
+			`--input=${corpus}`,
+			`--model_prefix=${join(work, `spm-${vocabSize}`)}`,
+			`--vocab_size=${vocabSize}`,
+			"--model_type=bpe",
+			"--character_coverage=1.0",
+			"--byte_fallback=true",
+			"--hard_vocab_limit=false",
+			"--max_sentence_length=1000000",
+			`--num_threads=${cpus().length}`,
+		],
+		{ encoding: "utf8" },
+	);
+	const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+	if (run.status !== 0) return { skipped: `spm_train failed: ${run.stderr.slice(-400)}` };
+	return { wallSeconds, cpuSeconds: childrenCpuSeconds() - cpuBefore };
 }
 
 /** Loading the base tokenizer and learning K tokens on the corpus (what spm_train's training corresponds to). */
 async function ourTraining(dir: string, corpus: string, k: number): Promise<{ wallSeconds: number; cpuSeconds: number; learned: number }> {
-	const walls: number[] = [];
-	const cpuTimes: number[] = [];
-	let learned = 0;
-	for (let i = 0; i < REPEATS; i++) {
-		const cpuBefore = process.cpuUsage();
-		const start = process.hrtime.bigint();
-		const base = await loadBaseTokenizer(dir);
-		const plan = await learnExtension({ base, lines: readCorpusLines(corpus), lang: "th", newTokens: k });
-		walls.push(Number(process.hrtime.bigint() - start) / 1e9);
-		const cpu = process.cpuUsage(cpuBefore);
-		cpuTimes.push((cpu.user + cpu.system) / 1e6);
-		learned = plan.chars.length + plan.merges.length;
-	}
-	return { wallSeconds: median(walls), cpuSeconds: median(cpuTimes), learned };
-}
-
-/** The whole `extend` minus file writing: learning, building both files and every blocking check. */
-async function ourExtension(dir: string, corpus: string, k: number): Promise<number> {
+	const cpuBefore = process.cpuUsage();
 	const start = process.hrtime.bigint();
 	const base = await loadBaseTokenizer(dir);
 	const plan = await learnExtension({ base, lines: readCorpusLines(corpus), lang: "th", newTokens: k });
-	const extended = buildExtendedTokenizer(base, plan, { specialTokens: transllmSpecialTokens("th") });
-	const report = await checkExtension({ base, plan, extended, regression: await defaultRegressionCorpus(), training: () => readCorpusLines(corpus) });
-	if (!report.ok) throw new Error(formatCheckReport(report));
-	return Number(process.hrtime.bigint() - start) / 1e9;
+	const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+	const cpu = process.cpuUsage(cpuBefore);
+	return { wallSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, learned: plan.chars.length + plan.merges.length };
+}
+
+/**
+ * `transllm tokenizer extend` end to end, as a user runs it: a new process (start-up, learning, building, every
+ * blocking check, writing the output directory). Wall and CPU seconds (all its threads).
+ */
+function extendEndToEnd(dir: string, corpus: string, k: number): { wallSeconds: number; cpuSeconds: number; added: number } {
+	const out = join(work, `extend-${k}`);
+	rmSync(out, { recursive: true, force: true });
+	const cpuBefore = childrenCpuSeconds();
+	const start = process.hrtime.bigint();
+	const run = spawnSync(process.execPath, [cli, "tokenizer", "extend", "--base", dir, "--corpus", corpus, "--lang", "th", "--new-tokens", String(k), "--out", out, "-q"], { encoding: "utf8" });
+	const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+	const cpuSeconds = childrenCpuSeconds() - cpuBefore;
+	if (run.status !== 0) throw new Error(`tokenizer extend failed (${run.status}): ${run.stderr.slice(-2000)}`);
+	const added = Number(/added (\d+) tokens/.exec(run.stdout)?.[1]);
+	return { wallSeconds, cpuSeconds, added };
 }
 
 const tha = await udhrLines("tha");
@@ -126,23 +119,43 @@ writeFileSync(
 		return segments.slice(start, start + 20 + rng.int(60)).join("").trim();
 	}).join("\n")}\n`,
 );
+// Runs alternate (spm_train, then each base's learning and end-to-end run, REPEATS times) so that the other
+// engineers' load falls on both tools alike; each figure is the median of its runs.
 const timing: Record<string, unknown>[] = [];
 for (const [name, corpus] of [
 	["udhr-tha (31 KB)", small],
 	["udhr-thai-recombined (10 MB)", large],
 ] as const) {
 	for (const k of [1000, 5000]) {
-		const peer = spmTrain(corpus, k);
-		for (const [model, dir] of [
-			["llama-2", llama2Dir],
-			["llama-3", llama3DirPath],
-		] as const) {
-			const ours = await ourTraining(dir, corpus, k);
-			const ratio = "wallSeconds" in peer ? ours.wallSeconds / peer.wallSeconds : undefined;
-			const withChecks = await ourExtension(dir, corpus, k);
-			timing.push({ corpus: name, k, model, learned: ours.learned, transllm: ours, transllmWithChecksSeconds: withChecks, spmTrain: peer, wallRatio: ratio });
+		const loadAtStart = loadavg();
+		const peerRuns: { wallSeconds: number; cpuSeconds: number }[] = [];
+		let peerSkipped: string | undefined;
+		const ours = new Map<string, { learn: { wallSeconds: number; cpuSeconds: number; learned: number }[]; endToEnd: { wallSeconds: number; cpuSeconds: number; added: number }[] }>();
+		for (let r = 0; r < REPEATS; r++) {
+			const peer = spmTrain(corpus, k);
+			if ("skipped" in peer) peerSkipped = peer.skipped;
+			else peerRuns.push(peer);
+			for (const [model, dir] of [
+				["llama-2", llama2Dir],
+				["llama-3", llama3DirPath],
+			] as const) {
+				const runs = ours.get(model) ?? { learn: [], endToEnd: [] };
+				ours.set(model, runs);
+				runs.learn.push(await ourTraining(dir, corpus, k));
+				runs.endToEnd.push(extendEndToEnd(dir, corpus, k));
+			}
+		}
+		const loadAtEnd = loadavg();
+		const spm: { wallSeconds: number; cpuSeconds: number } | { skipped: string } =
+			peerRuns.length > 0 ? { wallSeconds: median(peerRuns.map((p) => p.wallSeconds)), cpuSeconds: median(peerRuns.map((p) => p.cpuSeconds)) } : { skipped: peerSkipped ?? "spm_train did not run" };
+		for (const [model, runs] of ours) {
+			const learn = { wallSeconds: median(runs.learn.map((x) => x.wallSeconds)), cpuSeconds: median(runs.learn.map((x) => x.cpuSeconds)), learned: runs.learn[0]?.learned ?? 0 };
+			const endToEnd = { wallSeconds: median(runs.endToEnd.map((x) => x.wallSeconds)), cpuSeconds: median(runs.endToEnd.map((x) => x.cpuSeconds)), added: runs.endToEnd[0]?.added ?? 0 };
+			const wallRatio = "wallSeconds" in spm ? learn.wallSeconds / spm.wallSeconds : undefined;
+			const endToEndRatio = "wallSeconds" in spm ? endToEnd.wallSeconds / spm.wallSeconds : undefined;
+			timing.push({ corpus: name, k, model, learned: learn.learned, transllm: learn, extendEndToEnd: endToEnd, spmTrain: spm, wallRatio, endToEndRatio, runs: REPEATS, loadAverage: { start: loadAtStart, end: loadAtEnd } });
 			console.log(
-				`${name} K=${k} ${model}: transllm ${ours.wallSeconds.toFixed(2)} s wall / ${ours.cpuSeconds.toFixed(2)} s CPU (${ours.learned} tokens; with checks ${withChecks.toFixed(1)} s) vs spm_train ${"wallSeconds" in peer ? `${peer.wallSeconds.toFixed(2)} s wall / ${peer.cpuSeconds.toFixed(2)} s CPU` : peer.skipped}${ratio ? ` → ${ratio.toFixed(2)}×` : ""}`,
+				`${name} K=${k} ${model}: learn ${learn.wallSeconds.toFixed(2)} s wall / ${learn.cpuSeconds.toFixed(2)} s CPU (${learn.learned} tokens); tokenizer extend end to end ${endToEnd.wallSeconds.toFixed(2)} s wall / ${endToEnd.cpuSeconds.toFixed(2)} s CPU; spm_train ${"wallSeconds" in spm ? `${spm.wallSeconds.toFixed(2)} s wall / ${spm.cpuSeconds.toFixed(2)} s CPU → learn ${wallRatio?.toFixed(2)}×, end to end ${endToEndRatio?.toFixed(2)}×` : spm.skipped} (load ${loadAtStart[0]?.toFixed(2)} → ${loadAtEnd[0]?.toFixed(2)})`,
 			);
 		}
 	}

@@ -10,8 +10,8 @@ import { CorpusSegmenter } from "./corpus-segmenter.js";
 import { PieceType } from "./sentencepiece-model.js";
 import type { SentencePiece, SentencePieceModel } from "./sentencepiece-model.js";
 import { sentencePieceMerges } from "./sentencepiece-to-tokenizer-json.js";
-import { formatMerges, highestTokenId, readMerges } from "./tokenizer-json.js";
-import type { TokenizerJson } from "./tokenizer-json.js";
+import { formatMerges, highestTokenId } from "./tokenizer-json.js";
+import type { MergesFormat, TokenizerJson } from "./tokenizer-json.js";
 
 /** What continued BPE learned on a corpus: the ordered new tokens, before any cut to K. */
 export interface ExtensionPlan {
@@ -209,7 +209,9 @@ export function buildExtendedTokenizer(base: BaseTokenizer, plan: ExtensionPlan,
 	const start = startingTokenizerJson(base, plan.patchPreTokenizer);
 	const json: TokenizerJson = { ...start, added_tokens: start.added_tokens.map((t) => ({ ...t })), model: { ...start.model, vocab: { ...start.model.vocab } } };
 	const vocab = json.model.vocab;
-	const { merges: baseMerges, format } = readMerges(start.model);
+	// The base merges are kept as they are (strings or pairs); only the new ones are formatted.
+	const baseMerges = start.model.merges as unknown[];
+	const format: MergesFormat = Array.isArray(baseMerges[0]) ? "pair" : "string";
 	const baseVocabSize = highestTokenId(start) + 1;
 	let sentencePiece: SentencePieceModel | undefined;
 	if (base.sentencePiece) {
@@ -250,9 +252,9 @@ export function buildExtendedTokenizer(base: BaseTokenizer, plan: ExtensionPlan,
 		for (const piece of pieces) sentencePiece?.pieces.push(piece);
 		const vocabMap = new Map(Object.entries(vocab));
 		const added = sentencePieceMerges(pieces, vocabMap);
-		json.model.merges = formatMerges([...baseMerges, ...added], format);
+		json.model.merges = [...baseMerges, ...formatMerges(added, format)] as TokenizerJson["model"]["merges"];
 	} else {
-		json.model.merges = formatMerges([...baseMerges, ...cutMerges.map((m) => [m.left, m.right] as [string, string])], format);
+		json.model.merges = [...baseMerges, ...formatMerges(cutMerges.map((m) => [m.left, m.right] as [string, string]), format)] as TokenizerJson["model"]["merges"];
 	}
 
 	const specialTokens: { token: string; id: number }[] = [];

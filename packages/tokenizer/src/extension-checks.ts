@@ -1,10 +1,10 @@
 import { SentencePieceProcessor } from "@sctg/sentencepiece-js";
 import { ConfigError, Reservoir, SeededRng, TransllmError, createProgress, scriptPattern } from "@transllm/core";
-import { Tokenizer as RustTokenizer } from "tokenizers";
+import { Tokenizer as JsTokenizer } from "@huggingface/tokenizers";
 import type { BaseTokenizer } from "./base-tokenizer.js";
 import { startingTokenizerJson } from "./extend-tokenizer.js";
 import type { ExtendedTokenizer, ExtensionPlan, NewToken } from "./extend-tokenizer.js";
-import { encodeIdsRust } from "./hf-tokenizers.js";
+import { encodeLineJs } from "./hf-tokenizers.js";
 import { writeSentencePieceModel } from "./sentencepiece-model.js";
 import { TokenizerWorker } from "./tokenizer-worker.js";
 
@@ -153,12 +153,13 @@ export async function checkExtension(params: CheckParams): Promise<CheckReport> 
 
 async function runChecks(params: CheckParams, reference: BaseReference): Promise<CheckReport> {
 	const { extended, regression, plan } = params;
+	const { worker } = reference;
 	const checks: CheckResult[] = [];
-	const text = JSON.stringify(extended.tokenizerJson);
-	// The JS extended tokenizer is built on the worker (after the base one) while this thread builds the Rust one.
-	const newJs = after(reference.worker.load("extended", text, { js: true, config: extended.tokenizerConfig }), reference.worker.encode("extended", "js", regression));
-	const newRust = RustTokenizer.fromString(text);
-	const newRegression = await encodeIdsRust(newRust, regression);
+	// The Rust extended tokenizer is built and run on the worker (after the base one) while this thread reads the
+	// corpus and builds the JS one.
+	const loaded = worker.load("extended", JSON.stringify(extended.tokenizerJson), { rust: true });
+	const rustIds = (lines: readonly string[]): Promise<number[][]> => after(loaded, worker.encode("extended", "rust", lines));
+	const newRegressionIds = rustIds(regression);
 
 	// One pass over the training corpus: a seeded sample for the line checks, and the lines where the learner saw
 	// each new token (line numbers count non-blank lines, as learnExtension does).
@@ -182,28 +183,27 @@ async function runChecks(params: CheckParams, reference: BaseReference): Promise
 	}
 	progress.done();
 	const training = reservoir.items.map(([line]) => line);
-	const newTraining = await encodeIdsRust(newRust, training);
-	const produced = new ProducedTokens(extended.newTokens);
-	for (const ids of newTraining) produced.add(ids);
-	// Then the learner's line for each token the sample did not produce.
-	const encoded = new Set(reservoir.items.map(([, index]) => index));
-	const needed = new Set<number>();
-	for (const token of extended.newTokens) {
-		const line = witnessLine.get(token.token);
-		if (!produced.reached.has(token.token) && line !== undefined && !encoded.has(line)) needed.add(line);
-	}
-	const extra = witnesses.filter(([, index]) => needed.has(index));
-	for (const [, index] of extra) encoded.add(index);
-	for (const ids of await encodeIdsRust(newRust, extra.map(([line]) => line))) produced.add(ids);
+	const newTrainingIds = rustIds(training);
 
-	const [baseRust, newJsIds] = await Promise.all([reference.rust, newJs]);
+	// The JS library neither copies nor modifies the object it is given, so the extended tokenizer.json is used as is.
+	const newJs = new JsTokenizer(extended.tokenizerJson, extended.tokenizerConfig ?? {});
+	const newJsIds = regression.map((line) => encodeLineJs(newJs, line));
+	const lines = [...regression, ...training];
+	let spmIds: number[][] | undefined;
+	if (extended.sentencePiece) {
+		const processor = new SentencePieceProcessor();
+		await processor.loadFromB64StringModel(Buffer.from(writeSentencePieceModel(extended.sentencePiece)).toString("base64"));
+		spmIds = lines.map((line) => processor.encodeIds(line));
+	}
+
+	const [baseRust, newRegression, newTraining] = await Promise.all([reference.rust, newRegressionIds, newTrainingIds]);
 	checks.push(compareLines("english-regression-rust", regression, baseRust, newRegression, "regression lines encode to the base ids (tokenizers, Rust)"));
 	{
 		// The base ids are the Rust binding's; the JS base tokenizer (seconds for Llama-3) is built only when the JS
 		// extended one differs from them, and a line where the JS library already differs on the base tokenizer
 		// passes when the extension keeps the JS library's own base ids.
 		const differ = regression.flatMap((_, i) => (same(baseRust[i] as number[], newJsIds[i] as number[]) ? [] : [i]));
-		const baseJs = differ.length > 0 ? await after(reference.worker.load("base-js", reference.json, { js: true, config: params.base.tokenizerConfig }), reference.worker.encode("base-js", "js", differ.map((i) => regression[i] as string))) : [];
+		const baseJs = differ.length > 0 ? await after(worker.load("base-js", reference.json, { js: true, config: params.base.tokenizerConfig }), worker.encode("base-js", "js", differ.map((i) => regression[i] as string))) : [];
 		const expected = [...baseRust];
 		differ.forEach((i, k) => {
 			expected[i] = baseJs[k] as number[];
@@ -211,14 +211,13 @@ async function runChecks(params: CheckParams, reference: BaseReference): Promise
 		checks.push(compareLines("english-regression-js", regression, expected, newJsIds, "regression lines encode to the base ids (@huggingface/tokenizers, JS)"));
 	}
 
-	const lines = [...regression, ...training];
 	const encodings = [...newRegression, ...newTraining];
 	{
 		// Decoded in one batch; only a line the extension does not round-trip is asked of the base (a line that
 		// the base tokenizer does not round-trip either, e.g. one it normalizes, is excused).
-		const texts = await newRust.decodeBatch(encodings, false);
+		const texts = await worker.decode("extended", encodings);
 		const changed = lines.flatMap((line, i) => (texts[i] === line ? [] : [i]));
-		const baseTexts = changed.length > 0 ? await reference.worker.roundTrip("base", changed.map((i) => lines[i] as string)) : [];
+		const baseTexts = changed.length > 0 ? await worker.roundTrip("base", changed.map((i) => lines[i] as string)) : [];
 		const failures: CheckResult["examples"] = [];
 		let excused = 0;
 		changed.forEach((i, k) => {
@@ -232,6 +231,18 @@ async function runChecks(params: CheckParams, reference: BaseReference): Promise
 	}
 
 	{
+		const produced = new ProducedTokens(extended.newTokens);
+		for (const ids of newTraining) produced.add(ids);
+		// Then the learner's line for each token the sample did not produce.
+		const encoded = new Set(reservoir.items.map(([, index]) => index));
+		const needed = new Set<number>();
+		for (const token of extended.newTokens) {
+			const line = witnessLine.get(token.token);
+			if (!produced.reached.has(token.token) && line !== undefined && !encoded.has(line)) needed.add(line);
+		}
+		const extra = witnesses.filter(([, index]) => needed.has(index));
+		for (const [, index] of extra) encoded.add(index);
+		if (extra.length > 0) for (const ids of await rustIds(extra.map(([line]) => line))) produced.add(ids);
 		let searched = 0;
 		if (!produced.complete) {
 			// Exact fallback: every other line that can produce a new token (one with a target-script character).
@@ -239,7 +250,7 @@ async function runChecks(params: CheckParams, reference: BaseReference): Promise
 			const search = createProgress({ label: "looking for the remaining new tokens in the corpus", unit: "lines", silent: params.progress?.silent ?? true, stream: params.progress?.stream });
 			let batch: string[] = [];
 			const flush = async (): Promise<void> => {
-				for (const ids of await encodeIdsRust(newRust, batch)) produced.add(ids);
+				for (const ids of await rustIds(batch)) produced.add(ids);
 				searched += batch.length;
 				search.tick(batch.length);
 				batch = [];
@@ -269,19 +280,7 @@ async function runChecks(params: CheckParams, reference: BaseReference): Promise
 		});
 	}
 
-	if (extended.sentencePiece) {
-		const processor = new SentencePieceProcessor();
-		await processor.loadFromB64StringModel(Buffer.from(writeSentencePieceModel(extended.sentencePiece)).toString("base64"));
-		checks.push(
-			compareLines(
-				"sentencepiece-agrees",
-				lines,
-				encodings,
-				lines.map((line) => processor.encodeIds(line)),
-				"SentencePiece (tokenizer.model) and tokenizer.json give the same ids",
-			),
-		);
-	}
+	if (spmIds) checks.push(compareLines("sentencepiece-agrees", lines, encodings, spmIds, "SentencePiece (tokenizer.model) and tokenizer.json give the same ids"));
 	return { ok: checks.every((c) => c.ok), checks };
 }
 

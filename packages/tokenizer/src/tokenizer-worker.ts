@@ -30,6 +30,7 @@ const handle = async (m) => {
 	const entry = loaded.get(m.name);
 	if (m.kind === "encode-rust") return encodeRust(entry.rust, m.lines);
 	if (m.kind === "encode-js") return m.lines.map((line) => entry.js.encode(line, { add_special_tokens: false }).ids);
+	if (m.kind === "decode") return entry.rust.decodeBatch(m.ids, false);
 	if (m.kind === "round-trip") return entry.rust.decodeBatch(await encodeRust(entry.rust, m.lines), false);
 	throw new Error("unknown request " + m.kind);
 };
@@ -94,6 +95,11 @@ export class TokenizerWorker {
 	/** The ids of each line (no special tokens) under the Rust binding or the JS library. */
 	encode(name: string, engine: "rust" | "js", lines: readonly string[]): Promise<number[][]> {
 		return this.request({ kind: engine === "rust" ? "encode-rust" : "encode-js", name, lines });
+	}
+
+	/** Ids decoded by the Rust binding (special tokens kept). */
+	decode(name: string, ids: readonly (readonly number[])[]): Promise<string[]> {
+		return this.request({ kind: "decode", name, ids });
 	}
 
 	/** Each line encoded and decoded again by the Rust binding. */
