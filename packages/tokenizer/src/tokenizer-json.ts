@@ -72,7 +72,9 @@ export function assertBpeTokenizerJson(value: unknown, file = "tokenizer.json"):
 /** The highest token id in use, over the model vocabulary and the added tokens. */
 export function highestTokenId(json: TokenizerJson): number {
 	let max = -1;
-	for (const id of Object.values(json.model.vocab)) if (id > max) max = id;
+	// for-in, not Object.values: no 128k-entry array for Llama-3's vocabulary (half the time).
+	const vocab = json.model.vocab;
+	for (const token in vocab) if ((vocab[token] as number) > max) max = vocab[token] as number;
 	for (const token of json.added_tokens) if (token.id > max) max = token.id;
 	return max;
 }
