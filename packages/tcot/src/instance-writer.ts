@@ -45,7 +45,7 @@ export async function writeInstances(
 	const writer = await JsonlWriter.open(path, { resume: options.resume, overwrite: options.overwrite });
 	if (writer.alreadyComplete) return writer.count;
 	let skip = writer.resumedCount;
-	const skeletons = new Map<string, Skeleton>();
+	const skeletons = new Map<InstanceKind, Map<string, Skeleton>>();
 	let buffer = Buffer.allocUnsafe(CHUNK_BYTES);
 	let used = 0;
 	let lines = 0;
@@ -58,11 +58,12 @@ export async function writeInstances(
 			const index = order[position] as number;
 			const kind = store.kind(index);
 			const lang = store.lang(index);
-			const key = `${kind}\u0000${lang}`;
-			let skeleton = skeletons.get(key);
+			let byLang = skeletons.get(kind);
+			if (byLang === undefined) skeletons.set(kind, (byLang = new Map()));
+			let skeleton = byLang.get(lang);
 			if (skeleton === undefined) {
 				skeleton = skeletonOf(toRecord, kind, lang);
-				skeletons.set(key, skeleton);
+				byLang.set(lang, skeleton);
 			}
 			const { runs, fields } = skeleton;
 			let id: string | undefined;

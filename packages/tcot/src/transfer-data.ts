@@ -193,7 +193,7 @@ export class TransferDataBuilder {
 	mix(): MixedTransferData {
 		const store = this.store;
 		const { train, validation } = mixOrder(store.size, (index) => store.group(index), (a, b) => store.compareIds(a, b), this.options);
-		const count = (indices: readonly number[]) => countInstances(indices.map((index) => ({ kind: store.kind(index), lang: store.lang(index) })));
+		const count = (indices: readonly number[]) => countInstances(store, indices);
 		const langs = this.langs();
 		return { store, train, validation, specialTokens: tcotSpecialTokens(langs), langs, counts: { instances: { train: count(train), validation: count(validation) }, records: { ...this.records } } };
 	}
@@ -222,11 +222,12 @@ export function finishTransferData(parts: readonly CollectedTransferData[], opti
 	return builder.finish();
 }
 
-function countInstances(instances: readonly Pick<TrainingInstance, "kind" | "lang">[]): Partial<Record<InstanceKind, Record<string, number>>> {
+function countInstances(store: InstanceStore, indices: readonly number[]): Partial<Record<InstanceKind, Record<string, number>>> {
 	const counts: Partial<Record<InstanceKind, Record<string, number>>> = {};
-	for (const instance of instances) {
-		const byLang = (counts[instance.kind] ??= {});
-		byLang[instance.lang] = (byLang[instance.lang] ?? 0) + 1;
+	for (const index of indices) {
+		const byLang = (counts[store.kind(index)] ??= {});
+		const lang = store.lang(index);
+		byLang[lang] = (byLang[lang] ?? 0) + 1;
 	}
 	return counts;
 }
