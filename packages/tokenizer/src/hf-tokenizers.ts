@@ -14,22 +14,7 @@ export function rustTokenizer(json: TokenizerJson): RustTokenizer {
 	return RustTokenizer.fromString(JSON.stringify(json));
 }
 
-/** The pure-JS @huggingface/tokenizers loaded from a tokenizer.json object. */
-export function jsTokenizer(json: TokenizerJson, config: Record<string, unknown> = {}): JsTokenizer {
-	// Deep copy: the JS library may keep references into the object it is given.
-	return new JsTokenizer(JSON.parse(JSON.stringify(json)) as object, config);
-}
-
 /** Encodes lines with the Rust binding (batched, its own threads), without special tokens. */
-/** Only the ids of each line (no tokens or word ids marshalled from Rust): for passes over a whole corpus. */
-export async function encodeIdsRust(tokenizer: RustTokenizer, lines: readonly string[], batchSize = 512): Promise<number[][]> {
-	const out: number[][] = [];
-	for (let start = 0; start < lines.length; start += batchSize) {
-		for (const encoding of await tokenizer.encodeBatch(lines.slice(start, start + batchSize), { addSpecialTokens: false })) out.push(encoding.getIds());
-	}
-	return out;
-}
-
 export async function encodeLinesRust(tokenizer: RustTokenizer, lines: readonly string[], batchSize = 512): Promise<EncodedLine[]> {
 	const out: EncodedLine[] = [];
 	for (let start = 0; start < lines.length; start += batchSize) {
