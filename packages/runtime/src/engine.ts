@@ -8,7 +8,7 @@ import type { PromptContext, PromptInput, PromptOptions } from "./chat-prompt.js
 import { createSession } from "./execution-provider.js";
 import type { ExecutionProviderChoice, ExecutionProviderRequest } from "./execution-provider.js";
 import { decodeInGraph } from "./graph-decode.js";
-import { addHiddenStateOutputs, addLogitLensOutputs, addScoringOutputs, addStepCacheOutputs, keepOutputs, wrapDecoderInLoop } from "./graph/index.js";
+import { addHiddenStateOutputs, addLogitLensOutputs, addScoringOutputs, addStepCacheOutputs, foldGroupedQueryAttention, keepOutputs, wrapDecoderInLoop } from "./graph/index.js";
 import { decodeOnHost, decoderFeeds, noExtraFeeds } from "./host-decode.js";
 import type { ExtraFeeds } from "./host-decode.js";
 import { detectModelInfo } from "./model-info.js";
@@ -183,7 +183,7 @@ const MAX_CHARS_PER_TOKEN = 64;
  */
 function generationDecoder(model: OnnxModel, onnx: string): { graph: string | Uint8Array; logits: ModelDescription["logits"]; sessions: ModelDescription["sessions"] } {
 	try {
-		const shared = sharedDecoder(model);
+		const shared = sharedDecoder(foldGroupedQueryAttention(model));
 		return { graph: encodeOnnxModel(withStepCacheOutputs(shared)), logits: "last-token", sessions: "shared" };
 	} catch (error) {
 		const why = (error as Error).message;
@@ -435,7 +435,7 @@ export class Engine implements PromptContext {
 		if (!session) {
 			const files = this.description.files;
 			session = readOnnxModel(files.onnx).then(async (model) => {
-				const created = await createSession(encodeOnnxModel(edit(model)), {
+				const created = await createSession(encodeOnnxModel(edit(foldGroupedQueryAttention(model))), {
 					executionProvider: this.executionProvider.name,
 					externalDataDir: dirname(files.onnx),
 					...(this.options.threads !== undefined ? { threads: this.options.threads } : {}),

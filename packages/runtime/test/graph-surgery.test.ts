@@ -7,11 +7,12 @@ import {
 	addLogitLensOutputs,
 	addScoringOutputs,
 	findDecoderLayers,
+	foldGroupedQueryAttention,
 	keepOutputs,
 	UnsupportedGraphError,
 } from "../src/graph/index.js";
 import { type OnnxModel, readOnnxModel, writeOnnxModel } from "../src/onnx/index.js";
-import { decoderFeeds, int64, maxAbsDiff, positionsFromMask, tempDir } from "./graph-test-helpers.js";
+import { decoderFeeds, int64, maxAbsDiff, positionsFromMask, presents, tempDir } from "./graph-test-helpers.js";
 
 async function sessionFor(model: OnnxModel, fixture: LlamaFixture, name: string): Promise<ort.InferenceSession> {
 	const path = join(fixture.dir, `${name}.onnx`);
@@ -305,6 +306,26 @@ describe("graph surgery", () => {
 			[5, 77, 300].reduce((acc, t) => acc + Math.exp(last[t]! - max) / z, 0),
 			5,
 		);
+	});
+	it("should fold grouped-query attention without repeat_kv's Expand: same logits and cache, prefill and cached step; MHA graphs unchanged", async () => {
+		const folded = foldGroupedQueryAttention(model);
+		const ops = (m: OnnxModel) => m.graph!.node!.map((n) => n.opType);
+		expect(ops(model).filter((op) => op === "Expand")).toHaveLength(2 * 3);
+		expect(ops(folded)).not.toContain("Expand");
+		expect(folded.graph!.initializer!.map((t) => t.name)).not.toContain("/model/const_repeat_kv");
+		const session = await sessionFor(folded, fixture, "folded");
+		const first = await plain.run(feeds);
+		const ours = await session.run(feeds);
+		expect(maxAbsDiff(ours.logits!.data as Float32Array, first.logits!.data as Float32Array)).toBeLessThan(1e-5);
+		// One cached step: the cache of the prefill, one new token per row.
+		const mask = MASK.map((row) => [...row, 1]);
+		const step = decoderFeeds({ arch: fixture.arch, inputIds: [[42], [7]], attentionMask: mask, positionIds: positionsFromMask(mask).map((row) => row.slice(-1)), past: presents(first) });
+		const [expected, got] = [await plain.run(step), await session.run(step)];
+		for (const name of ["logits", "present.2.key", "present.2.value"]) expect(maxAbsDiff(got[name]!.data as Float32Array, expected[name]!.data as Float32Array)).toBeLessThan(1e-5);
+		// Multi-head attention (as many KV heads as heads) has no repeat_kv: the model comes back as it was.
+		const mha = await buildLlamaFixture({ dir: await tempDir("surgery-mha"), layers: 1, hidden: 32, heads: 2, kvHeads: 2, intermediate: 48, seed: 6 });
+		const mhaModel = await readOnnxModel(join(mha.dir, "model.onnx"));
+		expect(foldGroupedQueryAttention(mhaModel)).toBe(mhaModel);
 	});
 });
 

@@ -7,3 +7,4 @@ export * from "./wrap-decoder-in-loop.js";
 export * from "./keep-outputs.js";
 export { copyModelForEdit, onnxOpset } from "./copy-model.js";
 export * from "./add-step-cache-outputs.js";
+export * from "./fold-grouped-query-attention.js";
