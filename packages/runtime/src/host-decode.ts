@@ -62,6 +62,7 @@ export async function decodeOnHost(session: InferenceSession, info: ModelInfo, s
 	const batch = padded.batch;
 	const positions = [...padded.lastPosition];
 	let maskLength = padded.length;
+	let maskWritten = 0;
 	let inputs = { inputIds: padded.inputIds, attentionMask: padded.attentionMask, positionIds: padded.positionIds };
 	let past: Tensor[] | undefined;
 	const prompts = padded.mask;
@@ -96,15 +97,23 @@ export async function decodeOnHost(session: InferenceSession, info: ModelInfo, s
 			past = presentCache(info, outputs);
 			maskLength += 1;
 		}
-		// The prompt's mask, ones for the generated tokens, zeros for cache columns not written yet, one for the new token.
+		// The prompt's mask, ones for the generated tokens, zeros for cache columns not written yet, one for the new
+		// token; while its width stays (the cache kept in place between growths), a step only sets the columns just written.
 		const written = cache ? cache.length : maskLength - 1;
-		const mask = new BigInt64Array(batch * maskLength);
-		for (let row = 0; row < batch; row++) {
-			const prompt = prompts[row] as number[];
-			for (let i = 0; i < written; i++) mask[row * maskLength + i] = i < prompt.length && prompt[i] === 0 ? 0n : 1n;
-			mask[row * maskLength + maskLength - 1] = 1n;
-			positions[row] = (positions[row] as number) + 1;
+		if (inputs.attentionMask.dims[1] !== maskLength || !cache) {
+			const mask = new BigInt64Array(batch * maskLength);
+			for (let row = 0; row < batch; row++) {
+				const prompt = prompts[row] as number[];
+				for (let i = 0; i < written; i++) mask[row * maskLength + i] = i < prompt.length && prompt[i] === 0 ? 0n : 1n;
+				mask[row * maskLength + maskLength - 1] = 1n;
+			}
+			inputs.attentionMask = new Tensor("int64", mask, [batch, maskLength]);
+		} else {
+			const mask = inputs.attentionMask.data as BigInt64Array;
+			for (let row = 0; row < batch; row++) for (let i = maskWritten; i < written; i++) mask[row * maskLength + i] = 1n;
 		}
-		inputs = { inputIds: int64Tensor(next, [batch, 1]), attentionMask: new Tensor("int64", mask, [batch, maskLength]), positionIds: int64Tensor(positions, [batch, 1]) };
+		maskWritten = written;
+		for (let row = 0; row < batch; row++) positions[row] = (positions[row] as number) + 1;
+		inputs = { inputIds: int64Tensor(next, [batch, 1]), attentionMask: inputs.attentionMask, positionIds: int64Tensor(positions, [batch, 1]) };
 	}
 }

@@ -5,6 +5,8 @@ type CacheData = Float32Array | Uint16Array;
 
 /** Columns added at a time when the cache is full: one relayout per this many decode steps. */
 const GROW_BY = 16;
+/** Values per span from which append copies with subarray + set rather than an element loop. */
+const WIDE_SPAN = 1024;
 
 /**
  * The KV cache of a host decode loop kept in JavaScript buffers with room to grow, [batch, kv_heads, capacity,
@@ -18,9 +20,13 @@ const GROW_BY = 16;
 export class KvCacheBuffers {
 	/** Columns written. */
 	length = 0;
-	/** Columns the buffers hold (≥ length). */
+	/** Columns the feeds have (≥ length). */
 	capacity = 0;
+	/** Per key/value tensor: a buffer with room for `room` columns, of which the first batch × kv_heads × capacity × head_dim values are the feed. */
 	private data: CacheData[] = [];
+	private room = 0;
+	/** The feeds of the current capacity, made once per growth. */
+	private feeds: Tensor[] | undefined;
 
 	constructor(
 		private readonly info: ModelInfo,
@@ -30,7 +36,9 @@ export class KvCacheBuffers {
 	/** The cache as past_key_values feeds, in decoderFeeds' order (key, value per layer), `capacity` columns long. */
 	past(): Tensor[] {
 		const { kvHeads, headDim, dtype } = this.info;
-		return this.data.map((data) => new Tensor(dtype === "fp16" ? "float16" : "float32", data, [this.batch, kvHeads, this.capacity, headDim]));
+		const size = this.batch * kvHeads * this.capacity * headDim;
+		this.feeds ??= this.data.map((data) => new Tensor(dtype === "fp16" ? "float16" : "float32", data.subarray(0, size), [this.batch, kvHeads, this.capacity, headDim]));
+		return this.feeds;
 	}
 
 	/** Writes a run's `present_step.*` tensors (key, value per layer; [batch, kv_heads, steps, head_dim]) after the written columns. */
@@ -39,31 +47,55 @@ export class KvCacheBuffers {
 		if (this.length + added > this.capacity) this.grow(this.length + added + GROW_BY);
 		const { kvHeads, headDim } = this.info;
 		const span = added * headDim;
-		steps.forEach((step, t) => {
-			const source = step.data as CacheData;
+		const rows = this.batch * kvHeads;
+		for (let t = 0; t < steps.length; t++) {
+			const source = (steps[t] as Tensor).data as CacheData;
 			const target = this.data[t] as CacheData;
-			for (let row = 0; row < this.batch * kvHeads; row++) {
-				// An element loop, not subarray + set: a decode step copies batch × kv_heads spans of head_dim values,
-				// where creating a view per span costs more than the copy.
+			if (span >= WIDE_SPAN) {
+				// A prefill's spans (prompt × head_dim values): one memcpy each.
+				for (let row = 0; row < rows; row++) target.set(source.subarray(row * span, (row + 1) * span), (row * this.capacity + this.length) * headDim);
+				continue;
+			}
+			// A decode step's spans (head_dim values): an element loop, where a view per span costs more than the copy.
+			for (let row = 0; row < rows; row++) {
 				const from = row * span;
 				const to = (row * this.capacity + this.length) * headDim;
 				for (let i = 0; i < span; i++) target[to + i] = source[from + i] as number;
 			}
-		});
+		}
 		this.length += added;
 	}
 
+	/**
+	 * Widens every row to `capacity` columns. Within the buffers' room the rows move in place (last row first, so
+	 * none is overwritten before it moves) and the columns freed behind them are zeroed; only past the room are new
+	 * buffers, with twice the room, allocated: a generation touches its buffers' pages once and leaves no garbage
+	 * per growth, where allocating at every growth cost more than the copy (page faults of fresh memory, GC).
+	 */
 	private grow(capacity: number): void {
 		const { kvHeads, headDim, dtype } = this.info;
-		const tensors = 2 * this.info.layers;
-		const next: CacheData[] = [];
-		for (let t = 0; t < tensors; t++) {
-			const data = dtype === "fp16" ? new Uint16Array(this.batch * kvHeads * capacity * headDim) : new Float32Array(this.batch * kvHeads * capacity * headDim);
-			const old = this.data[t];
-			if (old) for (let row = 0; row < this.batch * kvHeads; row++) data.set(old.subarray(row * this.capacity * headDim, (row * this.capacity + this.length) * headDim), row * capacity * headDim);
-			next.push(data);
+		const rows = this.batch * kvHeads;
+		const kept = this.length * headDim;
+		const from = this.capacity * headDim;
+		const to = capacity * headDim;
+		if (capacity > this.room) {
+			this.room = 2 * capacity;
+			this.data = Array.from({ length: 2 * this.info.layers }, (_, t) => {
+				const data = dtype === "fp16" ? new Uint16Array(rows * this.room * headDim) : new Float32Array(rows * this.room * headDim);
+				const old = this.data[t];
+				if (old) for (let row = 0; row < rows; row++) data.set(old.subarray(row * from, row * from + kept), row * to);
+				return data;
+			});
+		} else {
+			for (const data of this.data) {
+				for (let row = rows - 1; row > 0; row--) {
+					data.copyWithin(row * to, row * from, row * from + kept);
+					data.fill(0, row * to + kept, (row + 1) * to);
+				}
+				data.fill(0, kept, to);
+			}
 		}
-		this.data = next;
 		this.capacity = capacity;
+		this.feeds = undefined;
 	}
 }

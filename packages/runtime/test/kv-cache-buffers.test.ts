@@ -3,6 +3,9 @@ import { loadModel } from "../src/chat-model.js";
 import type { ChatModel } from "../src/chat-model.js";
 import { buildLlamaFixture, readLlamaReference, referenceForward } from "../src/fixture/index.js";
 import { tempDir } from "./graph-test-helpers.js";
+import { Tensor } from "onnxruntime-node";
+import { KvCacheBuffers } from "../src/kv-cache-buffers.js";
+import type { ModelInfo } from "../src/model-info.js";
 
 /** Greedy continuation by the pure-TS reference (no KV cache): one full forward pass per token. */
 async function referenceGreedy(dir: string, promptIds: number[], steps: number): Promise<number[]> {
@@ -55,4 +58,45 @@ describe("host decode loop with the KV cache kept in place (KvCacheBuffers)", ()
 			for (const [t, value] of result.tokenLogprobs!.entries()) expect(value).toBeCloseTo(single[index]!.tokenLogprobs![t]!, 4);
 		}
 	}, 60_000);
+});
+
+describe("KvCacheBuffers", () => {
+	it("should hold every appended column in order, zeros in the unwritten ones, across in-place and reallocating growth", () => {
+		const [batch, kvHeads, headDim, layers] = [3, 2, 4, 1];
+		const info = { layers, kvHeads, headDim, dtype: "fp32" } as ModelInfo;
+		const cache = new KvCacheBuffers(info, batch);
+		// value(t, row, column, i): distinct per tensor, row (batch × kv head), column and element
+		const value = (t: number, row: number, column: number, i: number) => t * 1e6 + row * 1e4 + column * 10 + i + 1;
+		const step = (t: number, first: number, columns: number) => {
+			const data = new Float32Array(batch * kvHeads * columns * headDim);
+			for (let row = 0; row < batch * kvHeads; row++) for (let c = 0; c < columns; c++) for (let i = 0; i < headDim; i++) data[(row * columns + c) * headDim + i] = value(t, row, first + c, i);
+			return new Tensor("float32", data, [batch, kvHeads, columns, headDim]);
+		};
+		// A prefill of 300 columns (wide spans: set), then single columns (element loop) through growths: room for
+		// 2 × 316 columns is allocated first, widened in place until 632, then reallocated.
+		const appends = [300, ...Array.from({ length: 360 }, () => 1)];
+		const capacities = new Set<number>();
+		for (const added of appends) {
+			const first = cache.length;
+			cache.append([step(0, first, added), step(1, first, added)]);
+			const past = cache.past();
+			capacities.add(cache.capacity);
+			for (const [t, tensor] of past.entries()) {
+				expect(tensor.dims).toEqual([batch, kvHeads, cache.capacity, headDim]);
+				const data = tensor.data as Float32Array;
+				expect(data.length).toBe(batch * kvHeads * cache.capacity * headDim);
+				for (let row = 0; row < batch * kvHeads; row++) {
+					for (let c = 0; c < cache.capacity; c++) {
+						const at = (row * cache.capacity + c) * headDim;
+						// every element of the last column written and of the first unwritten one; the first element elsewhere
+						if (c === cache.length - 1 || c === cache.length) for (let i = 0; i < headDim; i++) expect(data[at + i]).toBe(c < cache.length ? value(t, row, c, i) : 0);
+						else if (data[at] !== (c < cache.length ? value(t, row, c, 0) : 0)) expect({ t, row, c, got: data[at] }).toBeUndefined();
+					}
+				}
+			}
+		}
+		expect(cache.length).toBe(660);
+		expect(capacities.size).toBeGreaterThan(20);
+		expect(Math.max(...capacities)).toBeGreaterThan(632);
+	});
 });
