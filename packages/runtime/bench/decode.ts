@@ -19,10 +19,11 @@ const FIXTURE = { layers: 8, hidden: 512, heads: 8, kvHeads: 4, intermediate: 13
 const LARGE_FIXTURE = { layers: 16, hidden: 1024, heads: 16, kvHeads: 4, intermediate: 2816, vocab: 32000, seed: 2 };
 const BATCHES = (process.env.BENCH_BATCHES ?? "1,8,32").split(",").map(Number);
 const NEW_TOKENS = Number(process.env.BENCH_NEW_TOKENS ?? 32);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const CHUNK_STEPS = 8;
 // One intra-op thread on each side: on a shared 2-core machine, spinning pools of two processes disturb each other.
 const THREADS = Number(process.env.BENCH_THREADS ?? 1);
+// BENCH_MEMORY=0: throughput rows only (printed, nothing written), for a quick look while changing the runtime.
 
 const english = udhrParagraphs("en").filter((p) => p.length > 200);
 const promptsFor = (batch: number): string[] => Array.from({ length: batch }, (_, i) => (english[i % english.length] as string).slice(0, 200));
@@ -93,7 +94,20 @@ async function timed(run: () => Promise<unknown>): Promise<Timing> {
 	return { seconds: (performance.now() - start) / 1000, cpuSeconds: (used.user + used.system) / 1e6 };
 }
 
-const best = (a: Timing, b: Timing): Timing => ({ seconds: Math.min(a.seconds, b.seconds), cpuSeconds: Math.min(a.cpuSeconds, b.cpuSeconds) });
+/** Median and range of per-round figures. */
+interface Spread {
+	median: number;
+	min: number;
+	max: number;
+}
+function spread(values: number[], digits: number): Spread {
+	const sorted = [...values].sort((a, b) => a - b);
+	const mid = sorted.length >> 1;
+	const median = sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+	return { median: round(median, digits), min: round(sorted[0] as number, digits), max: round(sorted[sorted.length - 1] as number, digits) };
+}
+const showRatio = (x: Spread): string => `${x.median}× (${x.min}–${x.max})`;
+const timing = (x: Timing): Timing => ({ seconds: x.seconds, cpuSeconds: x.cpuSeconds });
 
 async function main(): Promise<void> {
 	const { ref, reason } = pythonRef(["onnxruntime", "numpy"]);
@@ -132,54 +146,78 @@ async function main(): Promise<void> {
 		const promptTokens = ids.reduce((a, p) => a + p.length, 0);
 		let ours: GenerationResult[] = [];
 		let peerTokens: number[][] = [];
-		const none: Timing = { seconds: Infinity, cpuSeconds: Infinity };
-		const t = { hostPrefill: none, hostTotal: none, graphTotal: none, peerPrefill: none, peerTotal: none };
-		// Rounds interleave the contenders, so a burst of load on the shared machine hits both; the best run counts.
-		for (let r = 0; r < (batch >= 32 ? Math.max(2, ROUNDS - 1) : ROUNDS); r++) {
-			t.hostPrefill = best(t.hostPrefill, await timed(() => model.generate({ prompts, maxNewTokens: 1, batchSize: batch })));
-			t.peerPrefill = best(t.peerPrefill, await peer.generate(request(ids, 1)));
-			t.hostTotal = best(t.hostTotal, await timed(async () => (ours = await model.generate({ prompts, maxNewTokens: NEW_TOKENS, batchSize: batch }))));
+		let sameTokens = true;
+		const runs: Record<"hostPrefill" | "hostTotal" | "graphTotal" | "peerPrefill" | "peerTotal", Timing[]> = { hostPrefill: [], hostTotal: [], graphTotal: [], peerPrefill: [], peerTotal: [] };
+		// Rounds interleave the contenders, so a burst of load on the shared machine hits both; each round gives a ratio.
+		for (let r = 0; r < ROUNDS; r++) {
+			runs.hostPrefill.push(await timed(() => model.generate({ prompts, maxNewTokens: 1, batchSize: batch })));
+			runs.peerPrefill.push(timing(await peer.generate(request(ids, 1))));
+			runs.hostTotal.push(await timed(async () => (ours = await model.generate({ prompts, maxNewTokens: NEW_TOKENS, batchSize: batch }))));
 			const peerRun = await peer.generate(request(ids, NEW_TOKENS));
-			t.peerTotal = best(t.peerTotal, peerRun);
+			runs.peerTotal.push(timing(peerRun));
 			peerTokens = peerRun.tokens;
 			peerPeakRssMiB = Math.max(peerPeakRssMiB, peerRun.peakRssMiB);
-			t.graphTotal = best(t.graphTotal, await timed(() => model.generate({ prompts, maxNewTokens: NEW_TOKENS, batchSize: batch, decodeLoop: "graph" })));
+			let graph: GenerationResult[] = [];
+			runs.graphTotal.push(await timed(async () => (graph = await model.generate({ prompts, maxNewTokens: NEW_TOKENS, batchSize: batch, decodeLoop: "graph" }))));
+			const tokens = JSON.stringify(peerTokens);
+			sameTokens &&= JSON.stringify(ours.map((g) => g.tokenIds)) === tokens && JSON.stringify(graph.map((g) => g.tokenIds)) === tokens;
 		}
-		const newTokens = ours.reduce((a, r) => a + r.tokenIds.length, 0);
+		const newTokens = ours.reduce((a, g) => a + g.tokenIds.length, 0);
 		const decoded = newTokens - batch; // tokens after the first, which the prefill run produces
-		const rates = (key: keyof Timing) => ({
-			runtimeHostLoop: round(decoded / (t.hostTotal[key] - t.hostPrefill[key])),
-			runtimeGraphLoop: round(decoded / (t.graphTotal[key] - t.hostPrefill[key])),
-			pythonOrtLoop: round(decoded / (t.peerTotal[key] - t.peerPrefill[key])),
-		});
-		const perCpu = rates("cpuSeconds");
-		const perWall = rates("seconds");
+		// Per round: decode rate = tokens after the first / (full generation − 1-token generation) of that round.
+		const perRound = (key: keyof Timing) =>
+			runs.hostTotal.map((_, r) => {
+				const at = (name: keyof typeof runs) => (runs[name][r] as Timing)[key];
+				const host = decoded / (at("hostTotal") - at("hostPrefill"));
+				const graph = decoded / (at("graphTotal") - at("hostPrefill"));
+				const python = decoded / (at("peerTotal") - at("peerPrefill"));
+				return { host, graph, python, prompt: promptTokens / at("hostPrefill"), pythonPrompt: promptTokens / at("peerPrefill") };
+			});
+		// Wall-clock: from the medians of the rounds' times (a round's 1-token generation can outlast its full one when a
+		// neighbour's burst hits it, which makes per-round wall-clock ratios meaningless on this machine).
+		const median = (name: keyof typeof runs) => spread(runs[name].map((x) => x.seconds), 6).median;
+		const wall = {
+			host: decoded / (median("hostTotal") - median("hostPrefill")),
+			graph: decoded / (median("graphTotal") - median("hostPrefill")),
+			python: decoded / (median("peerTotal") - median("peerPrefill")),
+		};
+		const summary = (key: keyof Timing) => {
+			const rounds = perRound(key);
+			const of = (pick: (x: (typeof rounds)[number]) => number, digits = 1) => spread(rounds.map(pick), digits);
+			return {
+				runtimeHostLoop: of((x) => x.host),
+				runtimeGraphLoop: of((x) => x.graph),
+				pythonOrtLoop: of((x) => x.python),
+				promptRuntime: of((x) => x.prompt),
+				promptPythonOrtLoop: of((x) => x.pythonPrompt),
+				ratio: {
+					decodeHostLoop: of((x) => x.host / x.python, 2),
+					decodeGraphLoop: of((x) => x.graph / x.python, 2),
+					prompt: of((x) => x.prompt / x.pythonPrompt, 2),
+				},
+			};
+		};
 		const row = {
 			batch,
 			promptTokens,
 			newTokens,
-			sameTokensAsPeer: JSON.stringify(ours.map((r) => r.tokenIds)) === JSON.stringify(peerTokens),
-			promptTokensPerCpuSecond: { runtime: round(promptTokens / t.hostPrefill.cpuSeconds), pythonOrtLoop: round(promptTokens / t.peerPrefill.cpuSeconds) },
-			promptTokensPerSecond: { runtime: round(promptTokens / t.hostPrefill.seconds), pythonOrtLoop: round(promptTokens / t.peerPrefill.seconds) },
-			decodeTokensPerCpuSecond: perCpu,
-			decodeTokensPerSecond: perWall,
-			ratioToPeerPerCpuSecond: {
-				prompt: round(t.peerPrefill.cpuSeconds / t.hostPrefill.cpuSeconds, 2),
-				decodeHostLoop: round(perCpu.runtimeHostLoop / perCpu.pythonOrtLoop, 2),
-				decodeGraphLoop: round(perCpu.runtimeGraphLoop / perCpu.pythonOrtLoop, 2),
+			sameTokensAsPeer: sameTokens,
+			perCpuSecond: summary("cpuSeconds"),
+			perSecondFromMedians: {
+				runtimeHostLoop: round(wall.host),
+				runtimeGraphLoop: round(wall.graph),
+				pythonOrtLoop: round(wall.python),
+				ratio: { decodeHostLoop: round(wall.host / wall.python, 2), decodeGraphLoop: round(wall.graph / wall.python, 2) },
 			},
-			ratioToPeerPerSecond: {
-				prompt: round(t.peerPrefill.seconds / t.hostPrefill.seconds, 2),
-				decodeHostLoop: round(perWall.runtimeHostLoop / perWall.pythonOrtLoop, 2),
-				decodeGraphLoop: round(perWall.runtimeGraphLoop / perWall.pythonOrtLoop, 2),
-			},
-			best: t,
+			loadAverage: load(),
+			runs,
 		};
-		console.error(JSON.stringify(row));
+		console.error(JSON.stringify({ batch, perCpuSecond: row.perCpuSecond, load: load() }));
 		generation.push(row);
 	}
 	await model.dispose();
 	peer.stop();
+	if (process.env.BENCH_MEMORY === "0") return; // a quick look at throughput: nothing written
 
 	const memory = {
 		generateOnly: peakRss(dir, "generate"),
@@ -214,16 +252,16 @@ async function main(): Promise<void> {
 	writeFileSync(join(here, "results", "decode.json"), `${JSON.stringify(results, null, 2)}\n`);
 
 	const table = [
-		"| batch | prompt tok/CPU-s runtime | prompt tok/CPU-s Python ORT | decode tok/CPU-s runtime host loop | decode tok/CPU-s runtime in-graph loop | decode tok/CPU-s Python ORT loop | host ÷ Python | in-graph ÷ Python | wall-clock host ÷ Python | same tokens |",
-		"| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
-		...generation.map(
-			(r) =>
-				`| ${r.batch} | ${r.promptTokensPerCpuSecond.runtime} | ${r.promptTokensPerCpuSecond.pythonOrtLoop} | ${r.decodeTokensPerCpuSecond.runtimeHostLoop} | ${r.decodeTokensPerCpuSecond.runtimeGraphLoop} | ${r.decodeTokensPerCpuSecond.pythonOrtLoop} | ${r.ratioToPeerPerCpuSecond.decodeHostLoop}× | ${r.ratioToPeerPerCpuSecond.decodeGraphLoop}× | ${r.ratioToPeerPerSecond.decodeHostLoop}× | ${r.sameTokensAsPeer ? "yes" : "no"} |`,
-		),
+		"| batch | prompt tok/CPU-s runtime | prompt tok/CPU-s Python ORT | prompt runtime ÷ Python | decode tok/CPU-s runtime host loop | decode tok/CPU-s runtime in-graph loop | decode tok/CPU-s Python ORT loop | host ÷ Python | in-graph ÷ Python | wall-clock host ÷ Python | same tokens |",
+		"| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | :---: |",
+		...generation.map((r) => {
+			const c = r.perCpuSecond;
+			return `| ${r.batch} | ${c.promptRuntime.median} | ${c.promptPythonOrtLoop.median} | ${showRatio(c.ratio.prompt)} | ${c.runtimeHostLoop.median} | ${c.runtimeGraphLoop.median} | ${c.pythonOrtLoop.median} | ${showRatio(c.ratio.decodeHostLoop)} | ${showRatio(c.ratio.decodeGraphLoop)} | ${r.perSecondFromMedians.ratio.decodeHostLoop}× | ${r.sameTokensAsPeer ? "yes" : "no"} |`;
+		}),
 		"",
 		`Peak RSS of one process: generate only ${memory.generateOnly} MiB; generate + score + hidden states + logit lens ${memory.allFour} MiB (${memoryRow.ratio}×); with the in-graph loop too ${memory.allFourAndGraphLoop} MiB (${memoryRow.ratioWithGraphLoop}×); weights ${round((parameters * 4) / 2 ** 20)} MiB. Larger model (${LARGE_FIXTURE.layers} layers, hidden ${LARGE_FIXTURE.hidden}, ${round(largeParameters / 1e6, 0)}M parameters, ${round((largeParameters * 4) / 2 ** 20)} MiB): generate only ${largeMemory.generateOnly} MiB, all four ${largeMemory.allFour} MiB (${largeRow.ratio}×). Each: 8 prompts of ~50 tokens, 16 new tokens; scoring 8 pairs of ~50 + ~50 tokens; median of 3 processes.`,
 		"",
-		`Machine: ${results.machine.cpus} × ${results.machine.cpu}, Node ${process.version}, load average ${loadAtStart.join(" / ")} at start, ${results.machine.loadAverage.end.join(" / ")} at end (shared); ${THREADS} intra-op thread(s) on both sides; peer: Python onnxruntime ${version} + numpy; model ${FIXTURE.layers} layers, hidden ${FIXTURE.hidden}, ${FIXTURE.heads} heads / ${FIXTURE.kvHeads} KV heads, vocab ${FIXTURE.vocab} (${round(parameters / 1e6, 0)}M parameters, fp32), greedy, ${NEW_TOKENS} new tokens, in-graph chunks of ${CHUNK_STEPS}, best of ${ROUNDS} interleaved rounds (${Math.max(2, ROUNDS - 1)} at batch 32); CPU.`,
+		`Machine: ${results.machine.cpus} × ${results.machine.cpu}, Node ${process.version}, load average ${loadAtStart.join(" / ")} at start, ${results.machine.loadAverage.end.join(" / ")} at end (shared); ${THREADS} intra-op thread(s) on both sides, graph optimization "all" on both; CPU memory arena and memory pattern on both (onnxruntime's defaults, what a user's script gets); peer: Python onnxruntime ${version} + numpy; model ${FIXTURE.layers} layers, hidden ${FIXTURE.hidden}, ${FIXTURE.heads} heads / ${FIXTURE.kvHeads} KV heads, vocab ${FIXTURE.vocab} (${round(parameters / 1e6, 0)}M parameters, fp32), greedy, ${NEW_TOKENS} new tokens, in-graph chunks of ${CHUNK_STEPS}; ${ROUNDS} interleaved rounds per batch, each giving a ratio: median (min–max) of the rounds; rates are medians; CPU.`,
 	].join("\n");
 	const readmePath = join(here, "..", "README.md");
 	const readme = readFileSync(readmePath, "utf8");
