@@ -137,7 +137,8 @@ class ProducedTokens {
  *    target script (no other line can produce one), until every token is found;
  * 4. with tokenizer.model, SentencePiece itself (the WASM build) encodes every regression and sampled line as
  *    tokenizer.json does.
- * Each tokenizer is built once; the base ones and the JS extended one on a second thread (`startBaseReference`).
+ * Each tokenizer is built once: the base and extended Rust ones on a second thread (`startBaseReference`), which
+ * also runs every Rust encoding; the JS base tokenizer only if the JS extended one differs from the Rust base ids.
  */
 export async function checkExtension(params: CheckParams): Promise<CheckReport> {
 	const reference = params.reference ?? startBaseReference({ base: params.base, regression: params.regression });
