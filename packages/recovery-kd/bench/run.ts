@@ -3,7 +3,7 @@
 // records redone after a crash (SIGKILL) and resume. Writes bench/results/recovery-kd.json.
 import { spawn } from "node:child_process";
 import { mkdtemp, readFile, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import OpenAI from "openai";
@@ -40,7 +40,8 @@ async function queryFile(n: number, name: string): Promise<string> {
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-const results: Record<string, unknown> = { machine: { cpus: (await import("node:os")).cpus().length, node: process.version }, date: new Date().toISOString() };
+// The machine is shared: the load average at the start and the end says how loaded the run was.
+const results: Record<string, unknown> = { machine: { cpus: cpus().length, node: process.version, loadAverageAtStart: loadavg() }, date: new Date().toISOString() };
 
 /** Starts the Translation v2 loopback server in a child process; resolves to its endpoint. */
 async function loopbackProcess(latencyMs: number): Promise<{ endpoint: string; stop(): void }> {
@@ -89,7 +90,7 @@ const ROUNDS = 5;
 		await translateRecoveryKd({ input, out: join(dir, `t${concurrency}.jsonl`), lang: "th", backend: createGoogleTranslateBackend({ apiKey: KEY, endpoint: server.endpoint, concurrency }), progress: false });
 		const s = seconds(start);
 		const peer = await bareFetch(server.endpoint, bodies, concurrency);
-		rows.push({ concurrency, records: N, seconds: round(s, 2), recordsPerSecond: round(N / s), bareFetchRecordsPerSecond: round(N / peer), latencyBoundRecordsPerSecond: round((1000 / LATENCY) * concurrency) });
+		rows.push({ concurrency, records: N, seconds: round(s, 2), recordsPerSecond: round(N / s), bareFetchRecordsPerSecond: round(N / peer), latencyBoundRecordsPerSecond: round((1000 / LATENCY) * concurrency), loadAverage: loadavg()[0] });
 	}
 	// The same, without the language check of the translated fields (core's checkLanguage, franc trigrams).
 	const start = process.hrtime.bigint();
@@ -126,13 +127,30 @@ const served = await startOpenAiCompatibleServer({ model, modelName: "tiny-llama
 {
 	const N = 128;
 	const queries = await queryFile(N, "queries.jsonl");
+	// Peer: the bare official client sending the same chat requests at the same concurrency (what a user's own
+	// loop would do). The server batches continuously, so a per-call batch size no longer describes it.
+	const client = new OpenAI({ baseURL: served.baseUrl, apiKey: "none", maxRetries: 0 });
+	const all = (await readFile(queries, "utf8")).trim().split("\n").map((l) => (JSON.parse(l) as { instruction: string }).instruction);
+	const bareClient = async (concurrency: number): Promise<number> => {
+		const start = process.hrtime.bigint();
+		let next = 0;
+		await Promise.all(
+			Array.from({ length: concurrency }, async () => {
+				while (next < all.length) {
+					const text = all[next++] as string;
+					await client.chat.completions.create({ model: "tiny-llama-chat", messages: [{ role: "user", content: text }], temperature: 0, max_tokens: 16 });
+				}
+			}),
+		);
+		return seconds(start);
+	};
 	const rows = [];
 	for (const concurrency of [1, 8, 32]) {
-		const before = { ...served.stats };
 		const start = process.hrtime.bigint();
 		await generateRecoveryKd({ queries, out: join(dir, `g${concurrency}.jsonl`), backend: createOpenAiGenerationBackend({ endpoint: served.baseUrl, model: "tiny-llama-chat", concurrency }), params: { max_tokens: 16 }, progress: false });
 		const s = seconds(start);
-		rows.push({ concurrency, records: N, seconds: round(s, 2), recordsPerSecond: round(N / s), promptsPerForwardPass: round((served.stats.batchedPrompts - before.batchedPrompts) / (served.stats.generateCalls - before.generateCalls), 2) });
+		const peer = await bareClient(concurrency);
+		rows.push({ concurrency, records: N, seconds: round(s, 2), recordsPerSecond: round(N / s), bareOpenAiClientRecordsPerSecond: round(N / peer), loadAverage: loadavg()[0] });
 	}
 	const same = (await Promise.all([1, 8, 32].map((c) => readFile(join(dir, `g${c}.jsonl`), "utf8")))).every((text, _, all) => text === all[0]);
 	results.generateOpenAiLoopback = { model: "tiny Llama fixture (2 layers, hidden 64), max_tokens 16, greedy", rows, identicalOutputs: same };
@@ -140,8 +158,7 @@ const served = await startOpenAiCompatibleServer({ model, modelName: "tiny-llama
 	// Overhead: the pipeline beside the peer, a bare loop of the official client with the same requests
 	// (max_tokens 1); the best of 5 alternating rounds.
 	const M = 48;
-	const client = new OpenAI({ baseURL: served.baseUrl, apiKey: "none", maxRetries: 0 });
-	const texts = (await readFile(queries, "utf8")).trim().split("\n").slice(0, M).map((l) => (JSON.parse(l) as { instruction: string }).instruction);
+	const texts = all.slice(0, M);
 	const pipeline: number[] = [];
 	const peer: number[] = [];
 	for (let r = 0; r < ROUNDS; r++) {
@@ -188,6 +205,7 @@ const served = await startOpenAiCompatibleServer({ model, modelName: "tiny-llama
 }
 await served.close();
 await model.dispose();
+results.loadAverageAtEnd = loadavg();
 
 const path = join(HERE, "results", "recovery-kd.json");
 await writeJsonAtomic(path, results);
