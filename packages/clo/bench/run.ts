@@ -9,9 +9,10 @@
 import { execFileSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { SeededRng } from "@transllm/core";
+import { pythonRef } from "@transllm/python-ref";
 import { cloObjective, writeCloDataset } from "@transllm/clo";
 import type { CloPairLogprobs } from "@transllm/clo";
 import { udhrArticles } from "../test/udhr.js";
@@ -32,15 +33,20 @@ function corpus(n: number): string {
 	return `${lines.join("\n")}\n`;
 }
 
+// The machine is shared: the load average at the start and the end says how loaded the run was.
+const loadAverageAtStart = loadavg();
 const dir = await mkdtemp(join(tmpdir(), "clo-bench-"));
 const input = join(dir, "kd.jsonl");
 await writeFile(input, corpus(RECORDS));
 const pairs: Record<string, unknown>[] = [];
 for (const [format, check] of [["trl", true], ["llamafactory", true], ["trl", false]] as const) {
 	const start = performance.now();
+	const cpuStart = process.cpuUsage();
 	const summary = await writeCloDataset({ input, lang: "sw", out: join(dir, `${format}-${check}`), format, languageCheck: check, perDeviceBatchSize: 8, devices: 8, progress: { silent: true } });
 	const seconds = (performance.now() - start) / 1000;
-	pairs.push({ format, languageCheck: check, records: summary.records, seconds: Number(seconds.toFixed(2)), recordsPerSecond: Math.round(summary.records / seconds) });
+	const cpu = process.cpuUsage(cpuStart);
+	const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+	pairs.push({ format, languageCheck: check, records: summary.records, seconds: Number(seconds.toFixed(2)), recordsPerSecond: Math.round(summary.records / seconds), cpuSeconds: Number(cpuSeconds.toFixed(2)), recordsPerCpuSecond: Math.round(summary.records / cpuSeconds), loadAverage: loadavg()[0] });
 	console.log(pairs.at(-1));
 }
 
@@ -53,9 +59,15 @@ for (let i = 0; i < PAIRS; i++) {
 	const c = (k: number) => ({ sum: (columns[k] as Float64Array)[i] as number, tokens: tokens[i] as number });
 	batch.push({ policy: { enGivenEn: c(0), targetGivenEn: c(1), targetGivenTarget: c(2), enGivenTarget: c(3) }, reference: { enGivenEn: c(4), targetGivenEn: c(5), targetGivenTarget: c(6), enGivenTarget: c(7) } });
 }
-const start = performance.now();
-const ours = cloObjective(batch);
-const oursMs = performance.now() - start;
+// Best of ROUNDS for ours and each peer: on a shared machine, other work only ever adds time.
+const ROUNDS = 3;
+let ours = cloObjective(batch);
+let oursMs = Number.POSITIVE_INFINITY;
+for (let round = 0; round < ROUNDS; round++) {
+	const start = performance.now();
+	ours = cloObjective(batch);
+	oursMs = Math.min(oursMs, performance.now() - start);
+}
 const binary = join(dir, "columns.bin");
 const packed = new Float64Array(9 * PAIRS);
 columns.forEach((column, k) => packed.set(column, k * PAIRS));
@@ -65,14 +77,16 @@ const numpy = `
 import sys, time, json, numpy as np
 n = ${PAIRS}
 a = np.fromfile(sys.argv[1], dtype=np.float64).reshape(9, n)
-t0 = time.perf_counter()
-pen, pten, ptt, pent, ren, rten, rtt, rent, tok = a
-z_en = 0.1 * ((pen - ren) - (pten - rten))
-z_t = 0.1 * ((ptt - rtt) - (pent - rent))
-l_cl = -np.mean(-np.logaddexp(0, -z_en) - np.logaddexp(0, -z_t))
-l_sft = np.mean(-ptt / tok)
-l_clo = 0.5 * l_sft + 0.5 * l_cl
-ms = (time.perf_counter() - t0) * 1000
+ms = float("inf")
+for _ in range(${ROUNDS}):
+    t0 = time.perf_counter()
+    pen, pten, ptt, pent, ren, rten, rtt, rent, tok = a
+    z_en = 0.1 * ((pen - ren) - (pten - rten))
+    z_t = 0.1 * ((ptt - rtt) - (pent - rent))
+    l_cl = -np.mean(-np.logaddexp(0, -z_en) - np.logaddexp(0, -z_t))
+    l_sft = np.mean(-ptt / tok)
+    l_clo = 0.5 * l_sft + 0.5 * l_cl
+    ms = min(ms, (time.perf_counter() - t0) * 1000)
 print(json.dumps({"ms": ms, "lClo": l_clo, "lCl": l_cl, "lSft": l_sft, "numpy": np.__version__}))
 `;
 let peer: { ms: number; lClo: number; lCl: number; lSft: number; numpy: string } | { error: string };
@@ -83,6 +97,7 @@ try {
 }
 const objective = {
 	pairs: PAIRS,
+	rounds: ROUNDS,
 	transllmMs: Number(oursMs.toFixed(1)),
 	peer: "numpy" in peer ? { name: `NumPy ${peer.numpy}`, ms: Number(peer.ms.toFixed(1)) } : peer,
 	lClo: ours.lClo,
@@ -97,13 +112,17 @@ n = ${PAIRS}
 a = torch.from_numpy(__import__("numpy").fromfile(sys.argv[1], dtype="float64").reshape(9, n))
 pen, pten, ptt, pent, ren, rten, rtt, rent, tok = a
 rows = lambda en, t: torch.stack([en, t], dim=1).reshape(-1)  # row 2i English, row 2i+1 target
-t0 = time.perf_counter()
-loss, l_sft, l_cl, z_en, z_t = clo_loss(rows(pen, ptt), rows(pten, pent), rows(ren, rtt), rows(rten, rent), rows(torch.zeros(n, dtype=torch.float64), -ptt / tok))
-ms = (time.perf_counter() - t0) * 1000
+ms = float("inf")
+for _ in range(${ROUNDS}):
+    t0 = time.perf_counter()
+    loss, l_sft, l_cl, z_en, z_t = clo_loss(rows(pen, ptt), rows(pten, pent), rows(ren, rtt), rows(rten, rent), rows(torch.zeros(n, dtype=torch.float64), -ptt / tok))
+    ms = min(ms, (time.perf_counter() - t0) * 1000)
 print(json.dumps({"ms": ms, "lClo": loss.item(), "torch": torch.__version__}))
 `;
-let torchRecipe: Record<string, unknown> = { error: "no python3 with PyTorch found (apt-get install python3-torch)" };
-for (const python of ["python3", "/usr/bin/python3"]) {
+let torchRecipe: Record<string, unknown> = { error: `no python3 with PyTorch found (${pythonRef(["torch", "numpy"]).reason}; or apt-get install python3-torch)` };
+// The repository's Python reference (.venv, scripts/setup-python.sh) first, then Debian's python3-torch.
+const venvPython = pythonRef(["torch", "numpy"]).ref?.python;
+for (const python of [...(venvPython ? [venvPython] : []), "python3", "/usr/bin/python3"]) {
 	try {
 		const result = JSON.parse(execFileSync(python, ["-c", recipe, binary, new URL("../recipes/", import.meta.url).pathname], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })) as { ms: number; lClo: number; torch: string };
 		torchRecipe = { name: `recipes/clo_trainer.py clo_loss, PyTorch ${result.torch} (CPU)`, ms: Number(result.ms.toFixed(1)), absoluteDifference: Math.abs(result.lClo - ours.lClo) };
@@ -116,4 +135,4 @@ Object.assign(objective, { torchRecipe });
 console.log(objective);
 await rm(dir, { recursive: true, force: true });
 mkdirSync(new URL("./results/", import.meta.url), { recursive: true });
-writeFileSync(new URL("./results/clo.json", import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: (await import("node:os")).cpus().length, pairs, objective }, null, 2)}\n`);
+writeFileSync(new URL("./results/clo.json", import.meta.url), `${JSON.stringify({ date: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverageAtStart, loadAverageAtEnd: loadavg(), pairs, objective }, null, 2)}\n`);
