@@ -12,6 +12,7 @@ import { detect as tinyldDetect } from "tinyld";
 import { loadModule } from "cld3-asm";
 import { getLanguage } from "../src/index.js";
 import { checkLanguage, identifyLanguage } from "../src/language-id.js";
+import { knownScripts, scriptPattern, scriptProfile } from "../src/script.js";
 
 const loadAverageAtStart = loadavg();
 const LANGUAGES = ["en", "th", "ar", "pt", "te", "tr", "bn", "el", "ml", "mr", "sw", "ta", "zh", "de", "ko", "id", "yo"];
@@ -97,6 +98,40 @@ const check = {
 console.log(`English instructions: checkLanguage accepts ${instructionsAccepted}/${instructions.length} (${instructionsAcceptedWithoutTolerance} with tolerance 0); identifyLanguage names English for ${instructionsIdentified}/${instructions.length}`);
 console.log(`checkLanguage: accepts ${(check.acceptRate * 100).toFixed(2)}% of sentences in their language, rejects ${(check.rejectRate * 100).toFixed(3)}% of ${rejectTotal} wrong-language checks`);
 
+// scriptProfile (one pass, a class table per code point) beside its peer, a regex pass per known script plus one
+// for letters, on ~2 KB (UTF-8) of Thai UDHR text; the best of 5 rounds of 2000 calls each.
+const thai = udhrParagraphs("th").join(" ");
+let sample = "";
+for (const char of thai) {
+	if (Buffer.byteLength(sample + char) > 2048) break;
+	sample += char;
+}
+const letters = /[\p{L}\p{M}]/gu;
+const regexPerScript = (text: string): number => {
+	let total = (text.match(letters) ?? []).length;
+	for (const script of knownScripts()) total += (text.match(scriptPattern(script)) ?? []).length;
+	return total;
+};
+const bestMicroseconds = (run: () => unknown): number => {
+	let best = Number.POSITIVE_INFINITY;
+	for (let round = 0; round < 5; round++) {
+		const start = performance.now();
+		for (let i = 0; i < 2000; i++) run();
+		best = Math.min(best, ((performance.now() - start) * 1000) / 2000);
+	}
+	return best;
+};
+const profileMicroseconds = bestMicroseconds(() => scriptProfile(sample));
+const regexMicroseconds = bestMicroseconds(() => regexPerScript(sample));
+const scriptCounting = {
+	text: `${Buffer.byteLength(sample)} bytes (${[...sample].length} characters) of Thai UDHR text`,
+	scriptProfileMicroseconds: profileMicroseconds,
+	regexPerScriptMicroseconds: regexMicroseconds,
+	regexPerScriptScripts: knownScripts().length,
+	speedup: regexMicroseconds / profileMicroseconds,
+};
+console.log(`scriptProfile: ${profileMicroseconds.toFixed(1)} µs, a regex per script: ${regexMicroseconds.toFixed(1)} µs (${scriptCounting.speedup.toFixed(1)}×)`);
+
 const mean = (name: string): number => LANGUAGES.reduce((s, l) => s + results[name]![l]!.accuracy, 0) / LANGUAGES.length;
 const header = `| language | n | ${Object.keys(detectors).join(" | ")} |`;
 const rows = LANGUAGES.map((l) => `| ${l} | ${results.eld![l]!.n} | ${Object.keys(detectors).map((d) => results[d]![l]!.accuracy.toFixed(3)).join(" | ")} |`);
@@ -111,6 +146,7 @@ const output = {
 	meanAccuracy: Object.fromEntries(Object.keys(detectors).map((d) => [d, mean(d)])),
 	totalMilliseconds: timing,
 	checkLanguage: check,
+	scriptCounting,
 	table,
 };
 writeFileSync(new URL("./results/language-id.json", import.meta.url), `${JSON.stringify(output, null, 2)}\n`);
