@@ -55,9 +55,13 @@ export function sharedDecoder(model: OnnxModel): OnnxModel {
 	const kept = b.op("Max", [targets, one]);
 	const finalRows = b.op("Slice", [found.finalNormInput, b.op("Neg", [kept]), end, axis1]);
 	const lastIndex = b.int64s([-1], "/transllm/shared/last", []);
-	const lastRows = found.layerOutputs.map((value) => b.op("Gather", [value, lastIndex], { attributes: { axis: { int: 1 } } })); // [batch, hidden] each
+	// hidden_states.{i} are float32: the gathered rows themselves in a float32 graph, a Cast of them otherwise.
+	const float32 = logitsType === DataType.FLOAT && (graph.input ?? []).every((i) => i.type?.tensorType?.elemType !== DataType.FLOAT16);
+	const lastRows = found.layerOutputs.map((value, i) =>
+		b.op("Gather", [value, lastIndex], { attributes: { axis: { int: 1 } }, ...(float32 ? { output: b.claim(`hidden_states.${i}`) } : {}) }),
+	); // [batch, hidden] each
 	lastRows.forEach((value, i) => {
-		b.op("Cast", [value], { output: b.claim(`hidden_states.${i}`), attributes: { to: { int: DataType.FLOAT } } });
+		if (!float32) b.op("Cast", [value], { output: b.claim(`hidden_states.${i}`), attributes: { to: { int: DataType.FLOAT } } });
 		graph.output!.push(makeValueInfo(`hidden_states.${i}`, DataType.FLOAT, ["batch_size", "hidden_size"]));
 	});
 	const stacked = b.op("Concat", lastRows.map((value) => b.op("Unsqueeze", [value, axis1])), { attributes: { axis: { int: 1 } } }); // [batch, layers, hidden]

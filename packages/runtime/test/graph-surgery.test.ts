@@ -6,6 +6,7 @@ import {
 	addHiddenStateOutputs,
 	addLogitLensOutputs,
 	addScoringOutputs,
+	addStepCacheOutputs,
 	findDecoderLayers,
 	foldGroupedQueryAttention,
 	keepOutputs,
@@ -307,6 +308,26 @@ describe("graph surgery", () => {
 			5,
 		);
 	});
+	it("should output each run's own keys and values as present_step.*, renamed where they are made (no copy node)", async () => {
+		const before = JSON.stringify(model.graph!.node);
+		const stepped = addStepCacheOutputs(model);
+		expect(JSON.stringify(model.graph!.node)).toBe(before); // the caller's model is left as it was
+		expect(stepped.graph!.node!.filter((n) => n.opType === "Identity")).toHaveLength(0);
+		const session = await sessionFor(stepped, fixture, "stepped");
+		const first = await plain.run(feeds);
+		const mask = MASK.map((row) => [...row, 1]);
+		const step = decoderFeeds({ arch: fixture.arch, inputIds: [[42], [7]], attentionMask: mask, positionIds: positionsFromMask(mask).map((row) => row.slice(-1)), past: presents(first) });
+		const [expected, got] = [await plain.run(step), await session.run(step)];
+		const { kvHeads, headDim } = fixture.arch;
+		const columns = mask[0]!.length;
+		for (const name of ["present.0.key", "present.2.value"]) {
+			const full = expected[name]!.data as Float32Array;
+			const last = Array.from({ length: 2 * kvHeads }, (_, row) => Array.from(full.subarray((row * columns + columns - 1) * headDim, (row * columns + columns) * headDim))).flat();
+			expect(Array.from(got[name.replace("present.", "present_step.")]!.data as Float32Array)).toEqual(last);
+			expect(maxAbsDiff(got[name]!.data as Float32Array, full)).toBe(0);
+		}
+	});
+
 	it("should fold grouped-query attention without repeat_kv's Expand: same logits and cache, prefill and cached step; MHA graphs unchanged", async () => {
 		const folded = foldGroupedQueryAttention(model);
 		const ops = (m: OnnxModel) => m.graph!.node!.map((n) => n.opType);

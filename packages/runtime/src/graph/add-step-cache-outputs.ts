@@ -1,5 +1,5 @@
 import { GraphBuilder, makeValueInfo } from "../onnx/graph-builder.js";
-import type { OnnxModel } from "../onnx/onnx-proto.js";
+import type { OnnxModel, OnnxNode } from "../onnx/onnx-proto.js";
 import { toInt } from "../onnx/onnx-proto.js";
 import { copyModelForEdit } from "./copy-model.js";
 import { indexGraph, producerOf } from "./graph-index.js";
@@ -17,6 +17,7 @@ export function addStepCacheOutputs(model: OnnxModel): OnnxModel {
 	const graph = edited.graph;
 	const index = indexGraph(graph);
 	const b = new GraphBuilder(graph, "/transllm/step_cache");
+	const renames = new Map<string, string>();
 	const presents = (graph.output ?? []).filter((o) => /^present\.\d+\.(key|value)$/.test(o.name ?? ""));
 	if (presents.length === 0) throw new UnsupportedGraphError("the graph has no present.* outputs");
 	for (const present of presents) {
@@ -29,9 +30,21 @@ export function addStepCacheOutputs(model: OnnxModel): OnnxModel {
 		if (node?.opType !== "Concat" || node.input?.length !== 2 || node.input[0] !== past || (axisValue !== 2 && axisValue !== 2 - rank)) {
 			throw new UnsupportedGraphError(`${name} is not Concat(${past}, new keys/values) along the sequence axis`);
 		}
-		const step = b.op("Identity", [node.input[1] as string], { output: b.claim(name.replace(/^present\./, "present_step.")) });
+		const fresh = node.input[1] as string;
+		const step = b.claim(name.replace(/^present\./, "present_step."));
+		// The new keys/values themselves become the output (renamed where they are made and read): no copy node.
+		if (index.producer.has(fresh) && !graph.output!.some((o) => o.name === fresh) && !readInSubgraph(graph.node ?? [], fresh)) renames.set(fresh, step);
+		else b.op("Identity", [fresh], { output: step });
 		const elemType = present.type?.tensorType?.elemType;
 		graph.output!.push(makeValueInfo(step, typeof elemType === "number" ? elemType : 1));
 	}
+	const renamed = (value: string): string => renames.get(value) ?? value;
+	graph.node = (graph.node ?? []).map((n) => (n.input?.some((v) => renames.has(v)) || n.output?.some((v) => renames.has(v)) ? { ...n, input: n.input?.map(renamed), output: n.output?.map(renamed) } : n));
+	graph.valueInfo = (graph.valueInfo ?? []).map((v) => (renames.has(v.name ?? "") ? { ...v, name: renamed(v.name ?? "") } : v));
 	return edited;
+}
+
+/** Whether a subgraph (If/Loop/Scan body) of these nodes reads `value` from the outer scope. */
+function readInSubgraph(nodes: readonly OnnxNode[], value: string): boolean {
+	return nodes.some((n) => (n.attribute ?? []).some((a) => [a.g, ...(a.graphs ?? [])].some((g) => g && ((g.node ?? []).some((m) => m.input?.includes(value)) || readInSubgraph(g.node ?? [], value)))));
 }
