@@ -44,29 +44,37 @@ const answerFile = async (model: string, offset: number) => {
 };
 const answersA = await answerFile("transllm", 5);
 const answersB = await answerFile("gpt-4", 9);
+// Each row: the fastest of ROUNDS alternating rounds of ours and the peer (single sub-second runs on a shared
+// machine moved the ratios between runs; other work only ever adds time).
+const ROUNDS = 3;
 const judgeRows = [];
 for (const concurrency of [1, 8, 32]) {
 	const judge = createOpenAiGenerationBackend({ endpoint: `${proxy.url}/v1`, model: "judge", concurrency });
-	const start = process.hrtime.bigint();
-	const result = await judgeAnswers({ questions, answers: [answersA, answersB], mode: "pairwise", judge, out: join(dir, `judge-${concurrency}.jsonl`), samples: 1000, progress: false });
-	const s = seconds(start);
-	const requests = result.results.cost.requests;
-	// Peer: the bare official client sending the same number of requests, `concurrency` at a time.
 	const client = new OpenAI({ baseURL: `${proxy.url}/v1`, apiKey: "x", maxRetries: 0 });
-	const peerStart = process.hrtime.bigint();
-	let next = 0;
-	await Promise.all(
-		Array.from({ length: concurrency }, async () => {
-			while (next < requests) {
-				next += 1;
-				await client.chat.completions.create({ model: "judge", messages: [{ role: "system", content: "judge" }, { role: "user", content: (EN[next % EN.length] as string).repeat(2) }], temperature: 0, max_tokens: 2048 });
-			}
-		}),
-	);
-	const peer = seconds(peerStart);
+	let s = Number.POSITIVE_INFINITY;
+	let peer = Number.POSITIVE_INFINITY;
+	let requests = 0;
+	for (let round = 0; round < ROUNDS; round++) {
+		const start = process.hrtime.bigint();
+		const result = await judgeAnswers({ questions, answers: [answersA, answersB], mode: "pairwise", judge, out: join(dir, `judge-${concurrency}-${round}.jsonl`), samples: 1000, progress: false });
+		s = Math.min(s, seconds(start));
+		requests = result.results.cost.requests;
+		// Peer: the bare official client sending the same number of requests, `concurrency` at a time.
+		const peerStart = process.hrtime.bigint();
+		let next = 0;
+		await Promise.all(
+			Array.from({ length: concurrency }, async () => {
+				while (next < requests) {
+					next += 1;
+					await client.chat.completions.create({ model: "judge", messages: [{ role: "system", content: "judge" }, { role: "user", content: (EN[next % EN.length] as string).repeat(2) }], temperature: 0, max_tokens: 2048 });
+				}
+			}),
+		);
+		peer = Math.min(peer, seconds(peerStart));
+	}
 	judgeRows.push({ concurrency, questionTurns: QUESTIONS * 2, requests, seconds: round(s, 2), questionTurnsPerSecond: round((QUESTIONS * 2) / s), requestsPerSecond: round(requests / s), bareClientRequestsPerSecond: round(requests / peer), latencyBoundRequestsPerSecond: round((concurrency * 1000) / 20) });
 }
-results.judgeLoopback = { latencyMs: 20, server: "recovery-kd's OpenAI-compatible server over a scripted judge, behind its fault-injecting proxy (latency only), in the bench process", rows: judgeRows };
+results.judgeLoopback = { latencyMs: 20, rounds: ROUNDS, server: "recovery-kd's OpenAI-compatible server over a scripted judge, behind its fault-injecting proxy (latency only), in the bench process", rows: judgeRows };
 await proxy.close();
 await server.close();
 
@@ -81,22 +89,27 @@ const answerRows = [];
 let reference: string | undefined;
 for (const batchSize of [1, 8]) {
 	const model = await localAnswerModel(modelDir, { executionProvider: "cpu", batchSize });
-	const out = join(dir, `answers-${batchSize}.jsonl`);
-	const start = process.hrtime.bigint();
-	await generateAnswers({ questions: answerQuestions, format: "jsonl", out, model, mode: "plain", params: { max_tokens: 16 }, progress: false });
-	const s = seconds(start);
-	await model.close();
-	const text = await readFile(out, "utf8");
-	reference ??= text;
 	// Peer: the runtime's generate over the same chat prompts, same batch size.
 	const bare = await loadModel(modelDir, { executionProvider: "cpu" });
-	const peerStart = process.hrtime.bigint();
-	await bare.generate({ prompts: prompts.map((content) => [{ role: "user" as const, content }]), maxNewTokens: 16, temperature: 0, batchSize });
-	const peer = seconds(peerStart);
+	let s = Number.POSITIVE_INFINITY;
+	let peer = Number.POSITIVE_INFINITY;
+	let text = "";
+	for (let round = 0; round < ROUNDS; round++) {
+		const out = join(dir, `answers-${batchSize}-${round}.jsonl`);
+		const start = process.hrtime.bigint();
+		await generateAnswers({ questions: answerQuestions, format: "jsonl", out, model, mode: "plain", params: { max_tokens: 16 }, progress: false });
+		s = Math.min(s, seconds(start));
+		text = await readFile(out, "utf8");
+		const peerStart = process.hrtime.bigint();
+		await bare.generate({ prompts: prompts.map((content) => [{ role: "user" as const, content }]), maxNewTokens: 16, temperature: 0, batchSize });
+		peer = Math.min(peer, seconds(peerStart));
+	}
+	await model.close();
 	await bare.dispose();
+	reference ??= text;
 	answerRows.push({ batchSize, questions: N, seconds: round(s, 2), questionsPerSecond: round(N / s), bareRuntimeQuestionsPerSecond: round(N / peer), sameAnswersAsBatch1: text === reference });
 }
-results.answerRuntime = { model: "tiny Llama fixture (2 layers, hidden 64), max_tokens 16, greedy, CPU", rows: answerRows };
+results.answerRuntime = { model: "tiny Llama fixture (2 layers, hidden 64), max_tokens 16, greedy, CPU", rounds: ROUNDS, rows: answerRows };
 
 // --- BLEU and chrF++ beside sacreBLEU ---------------------------------------------------------------------------------
 const sentences = EN.flatMap((p) => p.split(/(?<=\.) /)).filter((s) => s.length > 20);
