@@ -1,6 +1,7 @@
 // One clean run in its own process, so that its peak memory (maxRSS) is its own. Prints a JSON line.
-import { DuplicateLineFilter, LanguageIdFilter, LengthFilter, NgramRepetitionFilter, ScriptRatioFilter, WordListFilter, cleanCorpus, minhashDedupStage } from "../src/index.js";
-import type { CorpusDocument, Filter } from "../src/index.js";
+// The built package (dist/), as users run it: filter workers then load the compiled worker, not TypeScript through tsx.
+import { DuplicateLineFilter, LanguageIdFilter, LengthFilter, NgramRepetitionFilter, ScriptRatioFilter, WordListFilter, cleanCorpus, minhashDedupStage } from "../dist/index.js";
+import type { CorpusDocument, Filter } from "../dist/index.js";
 
 // Modes: io (read → write, one thread: the floor), filters-1 (the six filters in one thread), filters (the six
 // filters on `filterWorkers` threads, one input shard per thread), dedup (filters on threads + MinHash dedup).

@@ -124,5 +124,5 @@ await writeJsonAtomic(join(here, "results", "corpus.json"), {
 	ratios,
 	augmentation,
 	machineLoadAtEnd: loadavg(),
-	command: `pnpm --filter @transllm/corpus bench -- --size-mb ${sizeMb} --shard-mb ${shardMb} --pairs ${pairCount}`,
+	command: `pnpm --filter @transllm/corpus bench --size-mb ${sizeMb} --shard-mb ${shardMb} --pairs ${pairCount}`,
 });
