@@ -48,7 +48,7 @@ export const tokenizerCommands: CommandTable = {
 			init: { type: "string", default: "normal", valueName: "<normal|mean|eeve>", description: "New embedding rows: normal(0,0.02) (paper), sub-token mean, or EEVE" },
 			"pad-to-multiple-of": { type: "string", default: "0", valueName: "<n>", description: "Pad the embedding rows to a multiple of n (e.g. 64); 0 = none" },
 			seed: { type: "string", default: "0", valueName: "<seed>", description: "Seed of the line sample and of the normal initialisation" },
-			"check-sample": { type: "string", default: "2000", valueName: "<n>", description: "Training lines sampled (seeded) for the round-trip and SentencePiece-agreement checks" },
+			"check-sample": { type: "string", default: "5000", valueName: "<n>", description: "Training lines sampled (seeded) for the round-trip and SentencePiece-agreement checks" },
 			resume: { type: "boolean", description: "Reuse the merges an interrupted or refused run learned (<out>.plan.json); refused when base, corpus or options changed" },
 			quiet: { type: "boolean", short: "q", description: "No progress output" },
 		},
@@ -98,7 +98,7 @@ export const tokenizerCommands: CommandTable = {
 				await reference.worker.close();
 				throw error;
 			}
-			const report = await checkExtension({ base, plan, extended, regression, training: () => readCorpusLines(corpus), reference, sampleSize: numberOption(values, "check-sample", 2000, { integer: true, min: 1 }), progress: { silent: quiet, stream: stderr } });
+			const report = await checkExtension({ base, plan, extended, regression, training: () => readCorpusLines(corpus), reference, sampleSize: numberOption(values, "check-sample", 5000, { integer: true, min: 1 }), progress: { silent: quiet, stream: stderr } });
 			if (!report.ok) throw new ExtensionCheckError(report);
 			const checkpoint = optionalString(values, "checkpoint");
 			await writeExtension({ outDir: out, base, plan, extended, report, embeddingsResized: checkpoint !== undefined });

@@ -55,7 +55,7 @@ export interface CheckParams {
 	 * (for corpora too large to hold). It is read once; see `checkExtension` for which lines are encoded.
 	 */
 	training: readonly string[] | (() => AsyncIterable<string>);
-	/** Training lines sampled (seeded, uniform) for the round-trip and agreement checks (default 2000). */
+	/** Training lines sampled (seeded, uniform) for the round-trip and agreement checks (default 5000, as before sampling replaced the full pass: a smaller default would weaken the check). */
 	sampleSize?: number;
 	/** The base side, started before learning by `startBaseReference` (default: started here). Closed by the checks. */
 	reference?: BaseReference;
@@ -173,7 +173,7 @@ async function runChecks(params: CheckParams, reference: BaseReference): Promise
 		const line = witnessLine.get(token.token);
 		if (line !== undefined) wanted.add(line);
 	}
-	const reservoir = new Reservoir<[string, number]>(params.sampleSize ?? 2000, new SeededRng("extension-checks"));
+	const reservoir = new Reservoir<[string, number]>(params.sampleSize ?? 5000, new SeededRng("extension-checks"));
 	const witnesses: [string, number][] = [];
 	const progress = createProgress({ label: "reading the corpus for the checks", unit: "lines", silent: params.progress?.silent ?? true, stream: params.progress?.stream });
 	let corpusLines = 0;
