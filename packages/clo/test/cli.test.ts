@@ -78,7 +78,7 @@ describe("transllm clo", () => {
 		for (const name of ["pairs", "validate", "score"] as const) {
 			const help = helpFor("transllm", table, ["clo", name]);
 			const command = cloCommands[name];
-			if (!command || "subcommands" in command) throw new Error(name);
+			if (!command || !("options" in command)) throw new Error(name);
 			for (const flag of Object.keys(command.options)) expect(help).toContain(`--${flag}`);
 		}
 	});

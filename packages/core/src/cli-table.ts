@@ -44,10 +44,33 @@ export interface CliGroup {
 	subcommands: CommandTable;
 }
 
-export type CommandTable = Record<string, CliCommand | CliGroup>;
+/**
+ * A command or group whose code is imported only when it is run or its help is asked for, so that a CLI made of many
+ * packages starts by loading one of them (the umbrella `transllm` would load every package for every command otherwise).
+ */
+export interface CliLazyEntry {
+	description: string;
+	load(): Promise<CliCommand | CliGroup>;
+}
 
-function isGroup(entry: CliCommand | CliGroup): entry is CliGroup {
+export type CommandTable = Record<string, CliCommand | CliGroup | CliLazyEntry>;
+
+function isGroup(entry: CliCommand | CliGroup | CliLazyEntry): entry is CliGroup {
 	return "subcommands" in entry;
+}
+
+function isLazy(entry: CliCommand | CliGroup | CliLazyEntry): entry is CliLazyEntry {
+	return "load" in entry;
+}
+
+/** The table with every lazy entry loaded, at every depth (for help of every command, READMEs and tests). */
+export async function loadCommandTable(table: CommandTable): Promise<Record<string, CliCommand | CliGroup>> {
+	const loaded: Record<string, CliCommand | CliGroup> = {};
+	for (const [name, entry] of Object.entries(table)) {
+		const resolved = isLazy(entry) ? await entry.load() : entry;
+		loaded[name] = isGroup(resolved) ? { description: resolved.description, subcommands: await loadCommandTable(resolved.subcommands) } : resolved;
+	}
+	return loaded;
 }
 
 function commandHelp(path: string, command: CliCommand): string {
@@ -88,6 +111,7 @@ export function helpFor(program: string, table: CommandTable, path: readonly str
 	for (const name of path) {
 		const entry = group.subcommands[name];
 		if (!entry) throw new ConfigError(`unknown command "${prefix} ${name}"`);
+		if (isLazy(entry)) throw new ConfigError(`"${prefix} ${name}" is not loaded: pass the table through loadCommandTable first`);
 		prefix = `${prefix} ${name}`;
 		if (!isGroup(entry)) return commandHelp(prefix, entry);
 		group = entry;
@@ -119,11 +143,12 @@ export async function runCli(
 			context.stdout.write(`${options.version}\n`);
 			return 0;
 		}
-		const entry = group.subcommands[name];
-		if (!entry) {
+		const listed = group.subcommands[name];
+		if (!listed) {
 			context.stderr.write(`error: unknown command "${prefix} ${name}"\n\n${groupHelp(prefix, group)}`);
 			return 2;
 		}
+		const entry = isLazy(listed) ? await listed.load() : listed;
 		prefix = `${prefix} ${name}`;
 		rest = tail;
 		if (isGroup(entry)) {

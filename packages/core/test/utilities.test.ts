@@ -1,7 +1,7 @@
 import { PassThrough } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { ConfigError, InputError, Reservoir, SeededRng, Stats, TransllmError, createProgress, fileListOption, helpFor, listOption, metricVariance, numberOption, runCli } from "../src/index.js";
-import type { CommandTable } from "../src/index.js";
+import { ConfigError, InputError, Reservoir, SeededRng, Stats, TransllmError, createProgress, fileListOption, helpFor, listOption, loadCommandTable, metricVariance, numberOption, runCli } from "../src/index.js";
+import type { CliGroup, CommandTable } from "../src/index.js";
 
 describe("SeededRng", () => {
 	it("is deterministic per seed and differs across seeds and forks", () => {
@@ -113,6 +113,27 @@ describe("runCli", () => {
 		expect(helpFor("transllm", table, ["demo", "echo"])).toContain("--count <n>");
 		expect(helpFor("transllm", table, ["demo"])).toContain("echo");
 		expect(() => helpFor("transllm", table, ["nope"])).toThrow(ConfigError);
+	});
+
+	it("loads a lazy entry only when it is run or its help is asked for; the top-level help lists it unloaded", async () => {
+		const loads: string[] = [];
+		const lazy: CommandTable = {
+			demo: { description: "demo group", load: async () => (loads.push("demo"), table.demo as CliGroup) },
+			other: { description: "never run", load: async () => (loads.push("other"), table.demo as CliGroup) },
+		};
+		const out = sink();
+		const context = { stdout: out.stream, stderr: sink().stream };
+		expect(await runCli("transllm", lazy, ["--help"], { context })).toBe(0);
+		expect(out.text()).toContain("demo group");
+		expect(out.text()).toContain("never run");
+		expect(loads).toEqual([]);
+		expect(await runCli("transllm", lazy, ["demo", "echo", "--count", "4"], { context })).toBe(0);
+		expect(out.text()).toMatch(/4\n$/);
+		expect(loads).toEqual(["demo"]);
+		expect(() => helpFor("transllm", lazy, ["demo", "echo"])).toThrow(/not loaded/);
+		const loaded = await loadCommandTable(lazy);
+		expect(helpFor("transllm", loaded, ["demo", "echo"])).toBe(helpFor("transllm", table, ["demo", "echo"]));
+		expect(loads).toEqual(["demo", "demo", "other"]);
 	});
 
 	it("splits list flags on commas but never file paths", () => {

@@ -10,24 +10,26 @@ import { tokenizerCommands } from "@transllm/tokenizer";
 import { pipelineCommands } from "./pipeline/commands.js";
 import { trainCommands } from "@transllm/train";
 import { evalCommands } from "@transllm/eval";
+import { groupDescriptions as group } from "./group-descriptions.js";
 
 /**
  * The transllm command table: every package owns its subcommands in its own `src/cli.ts`; this table only
  * names where each one hangs (`transllm tcot …`, `transllm generate`), in the order of the TransLLM pipeline, after
- * the pipeline's own `init`, `run` and `status`, which call the same packages' APIs.
+ * the pipeline's own `init`, `run` and `status`, which call the same packages' APIs. The bin runs the same table
+ * through `lazyCommands` (lazy-commands.ts), which imports only the package of the command it runs.
  */
 export const commands: CommandTable = {
 	...pipelineCommands,
-	corpus: { description: "Corpora: clean target-language text, build parallel data and translation pre-training text, LLaMAX code-switch augmentation", subcommands: corpusCommands },
-	dedup: { description: "MinHash LSH near-duplicate removal (TransLLM Sec. 3.1), Thai-aware, out of core", subcommands: dedupCommands },
-	tokenizer: { description: "Vocabulary extension by continued BPE that leaves English unchanged, fertility reports, embedding resize", subcommands: tokenizerCommands },
+	corpus: { description: group.corpus, subcommands: corpusCommands },
+	dedup: { description: group.dedup, subcommands: dedupCommands },
+	tokenizer: { description: group.tokenizer, subcommands: tokenizerCommands },
 	...tcotCommands,
-	kd: { description: "Recovery KD: the chat model answers its own English queries, then the pairs are machine-translated", subcommands: kdCommands },
+	kd: { description: group.kd, subcommands: kdCommands },
 	...serveCommand,
 	...chatCommand,
 	...runtimeCommands,
-	clo: { description: "CLO: cross-lingual preference pairs, their batch layout, and the CLO objective", subcommands: cloCommands },
+	clo: { description: group.clo, subcommands: cloCommands },
 	...probeCommands,
-	train: { description: "Training hand-off: LLaMA-Factory YAMLs and a TRL script for every TransLLM stage (+ CLO, PROM), the merge, and the vocabulary check", subcommands: trainCommands },
-	eval: { description: "Evaluation: benchmark answers, judged win rates, safety, forgetting, language fidelity, BLEU/chrF++, HTML report (TransLLM Sec. 3–4)", subcommands: evalCommands },
+	train: { description: group.train, subcommands: trainCommands },
+	eval: { description: group.eval, subcommands: evalCommands },
 };
