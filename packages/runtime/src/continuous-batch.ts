@@ -1,12 +1,13 @@
 import { Tensor } from "onnxruntime-node";
 import type { InferenceSession } from "onnxruntime-node";
-import { decoderFeeds, generationFetches, noExtraFeeds, presentCache } from "./host-decode.js";
+import { chooseNext, decoderFeeds, generationFetches, noExtraFeeds, presentCache, scoresOutput, stepCacheNames } from "./host-decode.js";
 import type { ExtraFeeds } from "./host-decode.js";
+import { KvCacheBuffers } from "./kv-cache-buffers.js";
 import type { ModelInfo } from "./model-info.js";
 import type { SequenceState } from "./sequence-state.js";
-import { floatData, int64Tensor, leftPad } from "./tensors.js";
+import { int64Tensor, leftPad } from "./tensors.js";
 
-/** A sequence in the running batch: its attention mask over the batch's KV columns, its next position and input token. */
+/** A sequence in the running batch: its attention mask over the batch's written KV columns, its next position and input token. */
 interface Row {
 	sequence: SequenceState;
 	mask: number[];
@@ -18,18 +19,44 @@ interface Row {
 
 type CacheData = Float32Array | Uint16Array;
 
+/** The batch's cache as the session reads it: `capacity` columns, of which the first `length` are written. */
+interface BatchCache {
+	readonly length: number;
+	readonly capacity: number;
+	past(): Tensor[];
+}
+
+/** A cache fetched whole from the session (`present.*`), every column written: where the step cache cannot be used. */
+class FetchedCache implements BatchCache {
+	readonly length: number;
+	readonly capacity: number;
+	constructor(private readonly tensors: Tensor[]) {
+		this.length = this.capacity = (tensors[0] as Tensor).dims[2] as number;
+	}
+	past(): Tensor[] {
+		return this.tensors;
+	}
+}
+
 /**
  * Continuous batching (as vLLM schedules, without paging): requests join the running batch at the next decode step
  * instead of waiting for it to finish, and finished sequences leave it. A joining group is prefilled on its own
  * (left-padded), its KV cache merged into the batch's by left-padding the shorter side with masked columns; a
  * leaving row is dropped, and columns no row attends to any more are trimmed. Every row keeps its own
- * `position_ids` and mask, so a row sees exactly what it would see generated alone.
+ * `position_ids` and mask, so a row sees exactly what it would see generated alone. With `stepCache` (the engine's
+ * choice: CPU, a graph with `present_step.*`, no sliding window) the cache stays between joins in `KvCacheBuffers`
+ * that the session reads in place, and a decode step brings out only its own position's keys and values; otherwise
+ * every run's whole `present.*` is fetched and fed back.
  */
 export class ContinuousBatcher {
 	private rows: Row[] = [];
-	private past: Tensor[] | undefined;
+	private cache: BatchCache | undefined;
 	private readonly pending: Row[] = [];
 	private running = false;
+	/** A prefill's whole cache (present.*), merged into the batch's when its rows join. */
+	private readonly presentNames: string[];
+	/** A decode step's own keys and values (present_step.*), with the step cache. */
+	private readonly stepNames: string[] | undefined;
 
 	constructor(
 		private readonly session: InferenceSession,
@@ -37,7 +64,11 @@ export class ContinuousBatcher {
 		private readonly padId: number,
 		private readonly maxBatch: number,
 		private readonly extra: ExtraFeeds = noExtraFeeds,
-	) {}
+		stepCache = false,
+	) {
+		this.presentNames = generationFetches(info).slice(1);
+		this.stepNames = stepCache ? stepCacheNames(info) : undefined;
+	}
 
 	/** Sequences running or waiting. */
 	get size(): number {
@@ -56,7 +87,7 @@ export class ContinuousBatcher {
 					for (const row of [...this.rows, ...this.pending]) row.sequence.cancel();
 					this.rows = [];
 					this.pending.length = 0;
-					this.past = undefined;
+					this.cache = undefined;
 					this.running = false;
 					reject(error);
 				});
@@ -71,7 +102,7 @@ export class ContinuousBatcher {
 			this.retire();
 			if (this.live() === 0) {
 				this.rows = [];
-				this.past = undefined;
+				this.cache = undefined;
 				continue;
 			}
 			await this.step();
@@ -82,7 +113,7 @@ export class ContinuousBatcher {
 		// A sequence cancelled while the loop yielded is resolved here.
 		this.retire();
 		this.rows = [];
-		this.past = undefined;
+		this.cache = undefined;
 		this.running = false;
 	}
 
@@ -102,60 +133,88 @@ export class ContinuousBatcher {
 			joining.map((row) => row.sequence.promptIds),
 			this.padId,
 		);
-		const outputs = await this.session.run(decoderFeeds(this.info, padded, undefined, joining.length, this.extra), generationFetches(this.info));
-		const logits = outputs[this.info.ioNames.logits] as Tensor;
-		const [, steps = 1, vocab = this.info.vocabSize] = logits.dims;
+		const scores = this.scores(joining);
+		const outputs = await this.session.run(decoderFeeds(this.info, padded, undefined, joining.length, this.extra), [scores.name, ...this.presentNames]);
+		const scored = outputs[scores.name] as Tensor;
 		joining.forEach((row, b) => {
-			const id = row.sequence.choose(floatData(logits, (b * steps + steps - 1) * vocab, vocab));
+			const id = chooseNext(row.sequence, scored, b, scores.greedy, this.info.vocabSize);
 			row.sequence.accept(id);
 			row.next = id;
 			row.mask = [...(padded.mask[b] as number[])];
 			row.position = (padded.lastPosition[b] as number) + 1;
 		});
-		const cache = presentCache(this.info, outputs);
+		const prefilled = { tensors: presentCache(this.info, outputs), length: padded.length };
 		const staying = this.rows.filter((row) => !row.sequence.done);
-		if (!this.past || staying.length === 0) {
+		if (!this.cache || staying.length === 0) {
 			this.rows = joining;
-			this.past = cache;
+			this.cache = this.cacheOf(prefilled.tensors);
 			return;
 		}
 		// One copy of the cache both drops the finished rows and adds the joining ones.
 		const index = new Map(this.rows.map((row, i) => [row, i]));
 		const count = this.rows.length;
-		this.rebuild([...staying, ...joining], [this.past, cache], [count, joining.length], (row, i) => (i < staying.length ? (index.get(row) as number) : count + i - staying.length));
+		this.rebuild([...staying, ...joining], [this.written(), prefilled], [count, joining.length], (row, i) => (i < staying.length ? (index.get(row) as number) : count + i - staying.length));
+	}
+
+	/** Greedy ids from the graph when every live row is greedy (a shared decoder), else the logits. */
+	private scores(rows: Row[]): { name: string; greedy: boolean } {
+		return scoresOutput(
+			this.session,
+			this.info,
+			rows.map((row) => row.sequence),
+		);
+	}
+
+	/** The batch's cache as a rebuild source: its feeds, of which the first `length` columns are written. */
+	private written(): { tensors: Tensor[]; length: number } {
+		const cache = this.cache as BatchCache;
+		return { tensors: cache.past(), length: cache.length };
+	}
+
+	/** The batch cache holding `tensors` ([batch, kv_heads, length, head_dim] per key/value, every column written). */
+	private cacheOf(tensors: Tensor[]): BatchCache {
+		if (!this.stepNames) return new FetchedCache(tensors);
+		const cache = new KvCacheBuffers(this.info, (tensors[0] as Tensor).dims[0] as number);
+		cache.append(tensors);
+		return cache;
 	}
 
 	/** One decode step for every running row. */
 	private async step(): Promise<void> {
+		const cache = this.cache as BatchCache;
 		const batch = this.rows.length;
-		for (const row of this.rows) row.mask.push(1);
-		const length = (this.rows[0] as Row).mask.length;
-		const mask = new Array<number>(batch * length);
+		// Each row's mask over the written columns, zeros over the columns not written yet, one for the new token.
+		const { length, capacity } = cache;
+		const width = capacity + 1;
+		const mask = new BigInt64Array(batch * width);
 		this.rows.forEach((row, r) => {
-			for (let i = 0; i < length; i++) mask[r * length + i] = row.mask[i] as number;
+			for (let i = 0; i < length; i++) if (row.mask[i] === 1) mask[r * width + i] = 1n;
+			mask[r * width + capacity] = 1n;
 		});
 		const inputs = {
 			inputIds: int64Tensor(
 				this.rows.map((row) => row.next),
 				[batch, 1],
 			),
-			attentionMask: int64Tensor(mask, [batch, length]),
+			attentionMask: new Tensor("int64", mask, [batch, width]),
 			positionIds: int64Tensor(
 				this.rows.map((row) => row.position),
 				[batch, 1],
 			),
 		};
-		const outputs = await this.session.run(decoderFeeds(this.info, inputs, this.past, batch, this.extra), generationFetches(this.info));
-		const logits = outputs[this.info.ioNames.logits] as Tensor;
-		const [, steps = 1, vocab = this.info.vocabSize] = logits.dims;
+		const scores = this.scores(this.rows);
+		const outputs = await this.session.run(decoderFeeds(this.info, inputs, cache.past(), batch, this.extra), [scores.name, ...(this.stepNames ?? this.presentNames)]);
+		const scored = outputs[scores.name] as Tensor;
 		this.rows.forEach((row, r) => {
 			if (row.sequence.done) return;
-			const id = row.sequence.choose(floatData(logits, (r * steps + steps - 1) * vocab, vocab));
+			const id = chooseNext(row.sequence, scored, r, scores.greedy, this.info.vocabSize);
 			row.sequence.accept(id);
 			row.next = id;
 			row.position += 1;
 		});
-		this.past = presentCache(this.info, outputs);
+		if (cache instanceof KvCacheBuffers && this.stepNames) cache.append(this.stepNames.map((name) => outputs[name] as Tensor));
+		else this.cache = new FetchedCache(presentCache(this.info, outputs));
+		for (const row of this.rows) row.mask.push(1);
 	}
 
 	/**
@@ -171,52 +230,54 @@ export class ContinuousBatcher {
 			}
 		}
 		const live = this.live();
-		if (live === 0 || !this.past || this.rows.length - live <= live) return;
+		if (live === 0 || !this.cache || this.rows.length - live <= live) return;
 		const index = new Map(this.rows.map((row, i) => [row, i]));
 		this.rebuild(
 			this.rows.filter((row) => !row.sequence.done),
-			[this.past],
+			[this.written()],
 			[this.rows.length],
 			(row) => index.get(row) as number,
 		);
 	}
 
 	/**
-	 * Builds the batch cache for `rows` from `sources` (each [n_i, kv_heads, L_i, head_dim], rows in order), aligned
-	 * on the right: the new length is the longest mask after dropping the columns that no kept row attends to.
+	 * Builds the batch cache for `rows` from `sources` (each [n_i, kv_heads, width_i, head_dim] per key/value tensor,
+	 * rows in order, of which the first `length_i` columns are written), aligned on the right of the written columns:
+	 * the new length is the longest mask after dropping the columns that no kept row attends to.
 	 */
-	private rebuild(rows: Row[], sources: Tensor[][], counts: number[], sourceRow: (row: Row, i: number) => number = (_row, i) => i): void {
+	private rebuild(rows: Row[], sources: { tensors: Tensor[]; length: number }[], counts: number[], sourceRow: (row: Row, i: number) => number = (_row, i) => i): void {
 		const { kvHeads, headDim } = this.info;
 		// Columns every row masks on the left can go.
 		const length = Math.max(...rows.map((row) => row.mask.length - row.mask.indexOf(1)));
 		const starts: number[] = [];
 		counts.reduce((start, count) => (starts.push(start), start + count), 0);
-		const next: Tensor[] = [];
+		const merged: Tensor[] = [];
 		for (let t = 0; t < 2 * this.info.layers; t++) {
-			const first = (sources[0] as Tensor[])[t] as Tensor;
+			const first = (sources[0] as { tensors: Tensor[] }).tensors[t] as Tensor;
 			const data: CacheData = first.type === "float16" ? new Uint16Array(rows.length * kvHeads * length * headDim) : new Float32Array(rows.length * kvHeads * length * headDim);
 			rows.forEach((row, r) => {
 				const at = sourceRow(row, r);
 				let s = starts.length - 1;
 				while ((starts[s] as number) > at) s -= 1;
-				const source = (sources[s] as Tensor[])[t] as Tensor;
+				const { tensors, length: written } = sources[s] as { tensors: Tensor[]; length: number };
+				const source = tensors[t] as Tensor;
 				const local = at - (starts[s] as number);
-				const sourceLength = source.dims[2] as number;
-				const keep = Math.min(length, sourceLength);
+				const width = source.dims[2] as number;
+				const keep = Math.min(length, written);
 				const src = source.data as CacheData;
 				for (let h = 0; h < kvHeads; h++) {
-					const from = ((local * kvHeads + h) * sourceLength + (sourceLength - keep)) * headDim;
+					const from = ((local * kvHeads + h) * width + (written - keep)) * headDim;
 					const to = ((r * kvHeads + h) * length + (length - keep)) * headDim;
 					data.set(src.subarray(from, from + keep * headDim), to);
 				}
 			});
-			next.push(new Tensor(first.type as "float32" | "float16", data, [rows.length, kvHeads, length, headDim]));
+			merged.push(new Tensor(first.type as "float32" | "float16", data, [rows.length, kvHeads, length, headDim]));
 		}
 		for (const row of rows) {
 			const current = row.mask.length;
 			row.mask = current >= length ? row.mask.slice(current - length) : [...new Array<number>(length - current).fill(0), ...row.mask];
 		}
 		this.rows = rows;
-		this.past = next;
+		this.cache = this.cacheOf(merged);
 	}
 }

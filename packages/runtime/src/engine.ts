@@ -410,7 +410,7 @@ export class Engine implements PromptContext {
 		const rng = sampling.temperature > 0 ? new SeededRng(params.seed ?? 0).fork("sequence/0") : undefined;
 		const onToken = params.onToken;
 		const sequence = new SequenceState(0, ids as number[], this.tokenizer, this.fitContext(this.limits(params, maxNewTokens), ids as number[]), sampling, rng, onToken ? (_index, text) => onToken(text) : undefined);
-		this.batcher ??= new ContinuousBatcher(this.decoder, this.info, this.description.padTokenId, this.options.maxBatch ?? 16, this.idleHeads);
+		this.batcher ??= new ContinuousBatcher(this.decoder, this.info, this.description.padTokenId, this.options.maxBatch ?? 16, this.idleHeads, this.stepCache);
 		if (handle !== undefined) this.submitted.set(handle, sequence);
 		try {
 			await this.batcher.submit(sequence);

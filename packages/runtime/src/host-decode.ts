@@ -8,6 +8,23 @@ import { emptyCache, floatData, int64Tensor, leftPad } from "./tensors.js";
 /** A shared decoder's output of greedy search's next token per row (sharedDecoder). */
 const GREEDY_TOKEN_IDS = "greedy_token_ids";
 
+/**
+ * What a decode run fetches to choose the next tokens: a shared decoder's `greedy_token_ids` ([batch, 1], argmax of
+ * the last position in the graph) when every sequence is greedy, else the logits.
+ */
+export function scoresOutput(session: InferenceSession, info: ModelInfo, sequences: Iterable<SequenceState>): { name: string; greedy: boolean } {
+	let greedy = session.outputNames.includes(GREEDY_TOKEN_IDS);
+	if (greedy) for (const sequence of sequences) if (!sequence.done && !sequence.greedy) greedy = false;
+	return { name: greedy ? GREEDY_TOKEN_IDS : info.ioNames.logits, greedy };
+}
+
+/** The next token of row `row` from a run's scores output (see scoresOutput). */
+export function chooseNext(sequence: SequenceState, scored: Tensor, row: number, greedy: boolean, vocabSize: number): number {
+	if (greedy) return Number((scored.data as BigInt64Array)[row]);
+	const [, steps = 1, vocab = vocabSize] = scored.dims;
+	return sequence.choose(floatData(scored, (row * steps + steps - 1) * vocab, vocab));
+}
+
 /** Feeds a decoder graph takes besides Optimum's (a shared decoder's idle heads), for a batch of this size. */
 export type ExtraFeeds = (batch: number) => Record<string, Tensor>;
 export const noExtraFeeds: ExtraFeeds = () => ({});
@@ -70,21 +87,19 @@ export async function decodeOnHost(session: InferenceSession, info: ModelInfo, s
 	const cache = stepCache ? new KvCacheBuffers(info, batch) : undefined;
 	const stepNames = stepCacheNames(info);
 	// Greedy search takes the graph's argmax (a shared decoder's greedy_token_ids): [batch, 1] ids leave the session, not the logits.
-	const greedy = session.outputNames.includes(GREEDY_TOKEN_IDS) && sequences.every((s) => s.greedy);
-	const scores = greedy ? GREEDY_TOKEN_IDS : info.ioNames.logits;
+	const { name: scores, greedy } = scoresOutput(session, info, sequences);
 	const fetches = cache ? [scores, ...stepNames] : [scores, ...generationFetches(info).slice(1)];
 	while (sequences.some((s) => !s.done)) {
 		const outputs = await session.run(decoderFeeds(info, inputs, past, batch, extra), fetches);
 		const next: number[] = [];
 		const scored = outputs[scores] as Tensor; // ids [batch, 1] (greedy) or logits [batch, steps, vocab]
-		const [, steps = 1, vocab = info.vocabSize] = scored.dims;
 		for (let row = 0; row < batch; row++) {
 			const sequence = sequences[row] as SequenceState;
 			if (sequence.done) {
 				next.push(padId);
 				continue;
 			}
-			const id = greedy ? Number((scored.data as BigInt64Array)[row]) : sequence.choose(floatData(scored, (row * steps + steps - 1) * vocab, vocab));
+			const id = chooseNext(sequence, scored, row, greedy, info.vocabSize);
 			sequence.accept(id);
 			next.push(id);
 		}
