@@ -1,6 +1,8 @@
 import { udhrParagraphs } from "@transllm/udhr-text";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { InferenceSession } from "onnxruntime-node";
 import { loadModel } from "../src/chat-model.js";
+import { Engine } from "../src/engine.js";
 import type { ChatModel } from "../src/chat-model.js";
 import type { GenerationResult } from "../src/engine.js";
 import { buildLlamaFixture } from "../src/fixture/index.js";
@@ -65,4 +67,33 @@ describe("continuous batching (ChatModel.submit)", () => {
 		expect(cancelled.finishReason).toBe("stop");
 		expect(cancelled.tokenIds.length).toBeLessThan(50);
 	});
+
+	it("should keep the batch's cache in place on CPU: a decode step fetches only its own keys and values", async () => {
+		const dir = await tempDir("runtime-continuous-in-place");
+		await buildLlamaFixture({ dir, layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 128, seed: 5 });
+		const engine = await Engine.open(dir, { executionProvider: "cpu", maxBatch: 4 });
+		try {
+			const decoder = (engine as unknown as { decoder: InferenceSession }).decoder;
+			const run = decoder.run.bind(decoder);
+			const fetched: { past: number; names: string[] }[] = [];
+			(decoder as { run: unknown }).run = (feeds: Record<string, { dims: readonly number[] }>, fetches: string[]) => {
+				fetched.push({ past: feeds["past_key_values.0.key"]?.dims[2] ?? 0, names: fetches });
+				return run(feeds as never, fetches as never);
+			};
+			const alone: GenerationResult[][] = [];
+			for (const [i, prompt] of PROMPTS.slice(0, 3).entries()) alone.push(await engine.generate({ prompts: [prompt], maxNewTokens: LENGTHS[i] as number }));
+			fetched.length = 0;
+			const joined = await Promise.all(PROMPTS.slice(0, 3).map((prompt, i) => engine.submit({ prompt, maxNewTokens: LENGTHS[i] as number })));
+			joined.forEach((result, i) => expect(result.tokenIds).toEqual(alone[i]?.[0]?.tokenIds));
+			const steps = fetched.filter((run) => run.past > 0);
+			expect(steps.length).toBeGreaterThan(10);
+			for (const step of steps) {
+				expect(step.names.some((name) => name.startsWith("present."))).toBe(false);
+				expect(step.names).toContain("present_step.0.key");
+				expect(step.names).toContain("greedy_token_ids");
+			}
+		} finally {
+			await engine.dispose();
+		}
+	}, 120_000);
 });
