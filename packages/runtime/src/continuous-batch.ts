@@ -19,6 +19,9 @@ interface Row {
 
 type CacheData = Float32Array | Uint16Array;
 
+/** Unattended columns below which the cache is not copied to drop them. */
+const MIN_TRIM = 32;
+
 /** The batch's cache as the session reads it: `capacity` columns, of which the first `length` are written. */
 interface BatchCache {
 	readonly length: number;
@@ -41,8 +44,10 @@ class FetchedCache implements BatchCache {
 /**
  * Continuous batching (as vLLM schedules, without paging): requests join the running batch at the next decode step
  * instead of waiting for it to finish, and finished sequences leave it. A joining group is prefilled on its own
- * (left-padded), its KV cache merged into the batch's by left-padding the shorter side with masked columns; a
- * leaving row is dropped, and columns no row attends to any more are trimmed. Every row keeps its own
+ * (left-padded); with the cache kept in place each joining row takes the place of a finished one, its prefill
+ * aligned on the right of the written columns (left-padded with masked ones), and otherwise the caches are merged
+ * by one copy, left-padding the shorter side. Finished rows and columns no row attends to any more are dropped
+ * by a copy once they outnumber the live ones. Every row keeps its own
  * `position_ids` and mask, so a row sees exactly what it would see generated alone. With `stepCache` (the engine's
  * choice: CPU, a graph with `present_step.*`, no sliding window) the cache stays between joins in `KvCacheBuffers`
  * that the session reads in place, and a decode step brings out only its own position's keys and values; otherwise
@@ -53,7 +58,7 @@ export class ContinuousBatcher {
 	private cache: BatchCache | undefined;
 	private readonly pending: Row[] = [];
 	private running = false;
-	/** A prefill's whole cache (present.*), merged into the batch's when its rows join. */
+	/** A prefill's whole cache (present.*), which its rows bring into the batch's when they join. */
 	private readonly presentNames: string[];
 	/** A decode step's own keys and values (present_step.*), with the step cache. */
 	private readonly stepNames: string[] | undefined;
@@ -127,8 +132,12 @@ export class ContinuousBatcher {
 	/** Prefills joining sequences together and merges their cache into the batch's. */
 	private async admit(joining: Row[]): Promise<void> {
 		joining = joining.filter((row) => (row.sequence.done ? (row.done(), false) : true));
-		this.retire();
-		if (joining.length === 0) return;
+		if (joining.length === 0) {
+			this.retire();
+			return;
+		}
+		// Finished rows are resolved, but stay for the joining rows to take their places.
+		this.resolveFinished();
 		const padded = leftPad(
 			joining.map((row) => row.sequence.promptIds),
 			this.padId,
@@ -150,10 +159,30 @@ export class ContinuousBatcher {
 			this.cache = this.cacheOf(prefilled.tensors);
 			return;
 		}
+		if (this.joinInPlace(joining, prefilled)) return;
 		// One copy of the cache both drops the finished rows and adds the joining ones.
 		const index = new Map(this.rows.map((row, i) => [row, i]));
 		const count = this.rows.length;
 		this.rebuild([...staying, ...joining], [this.written(), prefilled], [count, joining.length], (row, i) => (i < staying.length ? (index.get(row) as number) : count + i - staying.length));
+	}
+
+	/**
+	 * Joining rows take the places of finished ones in the cache kept in place, each prefill aligned on the right of
+	 * the written columns: nothing else is copied. Not possible when a prompt is longer than the written columns or
+	 * fewer rows have finished than join (the batch then grows by a rebuild).
+	 */
+	private joinInPlace(joining: Row[], prefilled: { tensors: Tensor[]; length: number }): boolean {
+		const cache = this.cache;
+		if (!(cache instanceof KvCacheBuffers) || prefilled.length > cache.length) return false;
+		const free = this.rows.flatMap((row, i) => (row.sequence.done ? [i] : []));
+		if (free.length < joining.length) return false;
+		joining.forEach((row, b) => {
+			const slot = free[b] as number;
+			cache.writeRow(slot, prefilled.tensors, b);
+			row.mask = [...new Array<number>(cache.length - prefilled.length).fill(0), ...row.mask];
+			this.rows[slot] = row;
+		});
+		return true;
 	}
 
 	/** Greedy ids from the graph when every live row is greedy (a shared decoder), else the logits. */
@@ -218,19 +247,21 @@ export class ContinuousBatcher {
 	}
 
 	/**
-	 * Finished (or cancelled) sequences are resolved at once; their rows leave the batch when the cache is next
-	 * rebuilt (a join), or now when they outnumber the live rows: copying the whole cache at every finish would cost
-	 * more than the rows' wasted compute.
+	 * Finished (or cancelled) sequences are resolved at once; their rows stay for joining rows to take their places,
+	 * or leave when the cache is next rebuilt: now, when they outnumber the live rows or the columns no live row
+	 * attends to outnumber the attended ones (copying the whole cache at every finish would cost more than the rows'
+	 * and columns' wasted compute).
 	 */
 	private retire(): void {
-		for (const row of this.rows) {
-			if (row.sequence.done && !row.retired) {
-				row.retired = true;
-				row.done();
-			}
-		}
+		this.resolveFinished();
 		const live = this.live();
-		if (live === 0 || !this.cache || this.rows.length - live <= live) return;
+		if (live === 0 || !this.cache) return;
+		// Columns on the left that no live row attends to (rows that joined in place leave them behind) are dropped
+		// once they are as many as the attended ones: attention reads every column at every step.
+		let attended = 0;
+		for (const row of this.rows) if (!row.sequence.done) attended = Math.max(attended, row.mask.length - row.mask.indexOf(1));
+		const unattended = this.cache.length - attended;
+		if (this.rows.length - live <= live && unattended < Math.max(attended, MIN_TRIM)) return;
 		const index = new Map(this.rows.map((row, i) => [row, i]));
 		this.rebuild(
 			this.rows.filter((row) => !row.sequence.done),
@@ -238,6 +269,16 @@ export class ContinuousBatcher {
 			[this.rows.length],
 			(row) => index.get(row) as number,
 		);
+	}
+
+	/** Resolves every finished (or cancelled) sequence once; their rows stay until they are replaced or dropped. */
+	private resolveFinished(): void {
+		for (const row of this.rows) {
+			if (row.sequence.done && !row.retired) {
+				row.retired = true;
+				row.done();
+			}
+		}
 	}
 
 	/**

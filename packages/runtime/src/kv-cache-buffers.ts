@@ -67,6 +67,29 @@ export class KvCacheBuffers {
 	}
 
 	/**
+	 * Replaces batch row `slot` with row `from` of a prefill's whole cache (`present.*`, key, value per layer;
+	 * [n, kv_heads, width, head_dim], every column written), aligned on the right of the written columns: a sequence
+	 * joining a continuous batch in the place of a finished one, without copying the other rows. The columns before
+	 * it are zeroed (masked out for it); those after the written ones are zero already.
+	 */
+	writeRow(slot: number, prefill: readonly Tensor[], from: number): void {
+		const width = (prefill[0] as Tensor).dims[2] as number;
+		if (width > this.length) throw new RangeError(`KvCacheBuffers.writeRow: a prefill of ${width} columns does not fit the ${this.length} written`);
+		const { kvHeads, headDim } = this.info;
+		const pad = (this.length - width) * headDim;
+		for (let t = 0; t < prefill.length; t++) {
+			const source = (prefill[t] as Tensor).data as CacheData;
+			const target = this.data[t] as CacheData;
+			for (let h = 0; h < kvHeads; h++) {
+				const src = (from * kvHeads + h) * width * headDim;
+				const dst = (slot * kvHeads + h) * this.capacity * headDim;
+				target.fill(0, dst, dst + pad);
+				target.set(source.subarray(src, src + width * headDim), dst + pad);
+			}
+		}
+	}
+
+	/**
 	 * Widens every row to `capacity` columns. Within the buffers' room the rows move in place (last row first, so
 	 * none is overwritten before it moves) and the columns freed behind them are zeroed; only past the room are new
 	 * buffers, with twice the room, allocated: a generation touches its buffers' pages once and leaves no garbage

@@ -1,11 +1,12 @@
 import { udhrParagraphs } from "@transllm/udhr-text";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { InferenceSession } from "onnxruntime-node";
 import { loadModel } from "../src/chat-model.js";
 import { Engine } from "../src/engine.js";
 import type { ChatModel } from "../src/chat-model.js";
 import type { GenerationResult } from "../src/engine.js";
 import { buildLlamaFixture } from "../src/fixture/index.js";
+import { KvCacheBuffers } from "../src/kv-cache-buffers.js";
 import { tempDir } from "./graph-test-helpers.js";
 
 // Prompts of mixed lengths (3 to ~60 tokens) and answer lengths.
@@ -93,6 +94,35 @@ describe("continuous batching (ChatModel.submit)", () => {
 				expect(step.names).toContain("greedy_token_ids");
 			}
 		} finally {
+			await engine.dispose();
+		}
+	}, 120_000);
+
+	it("should let a waiting request take a finished one's place in the cache kept in place, with the tokens it has alone", async () => {
+		const dir = await tempDir("runtime-continuous-join-in-place");
+		await buildLlamaFixture({ dir, layers: 2, hidden: 64, heads: 4, kvHeads: 2, intermediate: 128, seed: 5 });
+		const engine = await Engine.open(dir, { executionProvider: "cpu", maxBatch: 2 });
+		const writeRow = vi.spyOn(KvCacheBuffers.prototype, "writeRow");
+		try {
+			// A long prompt with a long answer keeps the batch running; short answers finish, and the short prompts
+			// waiting behind them (2 rows at most) join in their places.
+			const requests: [string, number][] = [
+				[PROMPTS[4] as string, 40],
+				[PROMPTS[0] as string, 2],
+				["Everyone has the right to life", 5],
+				["No one shall be held in slavery", 3],
+				["All human beings are born free", 6],
+			];
+			const alone: GenerationResult[] = [];
+			for (const [prompt, maxNewTokens] of requests) alone.push((await engine.generate({ prompts: [prompt], maxNewTokens }))[0] as GenerationResult);
+			const joined = await Promise.all(requests.map(([prompt, maxNewTokens]) => engine.submit({ prompt, maxNewTokens })));
+			joined.forEach((result, i) => {
+				expect(result.tokenIds).toEqual(alone[i]?.tokenIds);
+				expect(result.text).toBe(alone[i]?.text);
+			});
+			expect(writeRow.mock.calls.length).toBeGreaterThanOrEqual(2);
+		} finally {
+			writeRow.mockRestore();
 			await engine.dispose();
 		}
 	}, 120_000);

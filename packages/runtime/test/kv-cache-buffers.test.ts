@@ -99,4 +99,39 @@ describe("KvCacheBuffers", () => {
 		expect(capacities.size).toBeGreaterThan(20);
 		expect(Math.max(...capacities)).toBeGreaterThan(632);
 	});
+
+	it("should put a prefill's row in one batch row, aligned on the right of the written columns, and touch no other row", () => {
+		const [batch, kvHeads, headDim] = [3, 2, 4];
+		const info = { layers: 1, kvHeads, headDim, dtype: "fp32" } as ModelInfo;
+		const cache = new KvCacheBuffers(info, batch);
+		const filled = (rows: number, columns: number, offset: number) => {
+			const data = new Float32Array(rows * kvHeads * columns * headDim).map((_, i) => offset + i + 1);
+			return new Tensor("float32", data, [rows, kvHeads, columns, headDim]);
+		};
+		const before = [filled(batch, 10, 0), filled(batch, 10, 1e5)];
+		cache.append(before);
+		// Row 1 of a 2-row prefill of 6 columns replaces batch row 2.
+		const prefill = [filled(2, 6, 5e5), filled(2, 6, 7e5)];
+		cache.writeRow(2, prefill, 1);
+		const { capacity } = cache;
+		for (const [t, tensor] of cache.past().entries()) {
+			const data = tensor.data as Float32Array;
+			const old = (before[t] as Tensor).data as Float32Array;
+			const joined = (prefill[t] as Tensor).data as Float32Array;
+			for (let b = 0; b < batch; b++) {
+				for (let h = 0; h < kvHeads; h++) {
+					const row = (at: number) => Array.from(data.subarray(((b * kvHeads + h) * capacity + at) * headDim, ((b * kvHeads + h) * capacity + at + 1) * headDim));
+					for (let c = 0; c < capacity; c++) {
+						let expected: number[];
+						if (c >= 10) expected = new Array<number>(headDim).fill(0);
+						else if (b < 2) expected = Array.from(old.subarray(((b * kvHeads + h) * 10 + c) * headDim, ((b * kvHeads + h) * 10 + c + 1) * headDim));
+						else if (c < 4) expected = new Array<number>(headDim).fill(0);
+						else expected = Array.from(joined.subarray(((1 * kvHeads + h) * 6 + c - 4) * headDim, ((1 * kvHeads + h) * 6 + c - 3) * headDim));
+						expect(row(c)).toEqual(expected);
+					}
+				}
+			}
+		}
+		expect(() => cache.writeRow(0, [filled(1, 11, 0), filled(1, 11, 0)], 0)).toThrow(/11 columns does not fit the 10 written/);
+	});
 });
