@@ -111,8 +111,8 @@ for (let r = 0; r < ROUNDS; r++) {
 	rounds.continuous.push(await run("continuous"));
 }
 const medianRound = (runs: Record<string, unknown>[]) => [...runs].sort((a, b) => (a.requests_per_s as number) - (b.requests_per_s as number))[Math.floor(runs.length / 2)] as Record<string, unknown>;
-const micro = { ...medianRound(rounds.micro), rounds_requests_per_s: rounds.micro.map((run) => run.requests_per_s) };
-const continuous = { ...medianRound(rounds.continuous), rounds_requests_per_s: rounds.continuous.map((run) => run.requests_per_s) };
+const micro: Record<string, unknown> = { ...medianRound(rounds.micro), rounds_requests_per_s: rounds.micro.map((run) => run.requests_per_s) };
+const continuous: Record<string, unknown> = { ...medianRound(rounds.continuous), rounds_requests_per_s: rounds.continuous.map((run) => run.requests_per_s) };
 const ratio = (a: number, b: number) => round(a / b);
 const result = {
 	benchmark: "transllm serve under load: continuous batching vs micro-batching (same model, same run)",
