@@ -19,7 +19,7 @@ interface Row {
 
 type CacheData = Float32Array | Uint16Array;
 
-/** Unattended columns below which the cache is not copied to drop them. */
+/** Unattended columns below which the cache is not copied to drop them: a short batch would otherwise be copied every few steps (a chosen floor, not a measured one). */
 const MIN_TRIM = 32;
 
 /** The batch's cache as the session reads it: `capacity` columns, of which the first `length` are written. */
@@ -256,12 +256,13 @@ export class ContinuousBatcher {
 		this.resolveFinished();
 		const live = this.live();
 		if (live === 0 || !this.cache) return;
-		// Columns on the left that no live row attends to (rows that joined in place leave them behind) are dropped
-		// once they are as many as the attended ones: attention reads every column at every step.
-		let attended = 0;
-		for (const row of this.rows) if (!row.sequence.done) attended = Math.max(attended, row.mask.length - row.mask.indexOf(1));
-		const unattended = this.cache.length - attended;
-		if (this.rows.length - live <= live && unattended < Math.max(attended, MIN_TRIM)) return;
+		if (this.rows.length - live <= live) {
+			// Columns on the left that no live row attends to (rows that joined in place leave them behind) are
+			// dropped once they are as many as the attended ones: attention reads every column at every step.
+			let attended = 0;
+			for (const row of this.rows) if (!row.sequence.done) attended = Math.max(attended, row.mask.length - row.mask.indexOf(1));
+			if (this.cache.length - attended < Math.max(attended, MIN_TRIM)) return;
+		}
 		const index = new Map(this.rows.map((row, i) => [row, i]));
 		this.rebuild(
 			this.rows.filter((row) => !row.sequence.done),
